@@ -1,0 +1,69 @@
+# Gantry — thin wrapper over meson/ninja. See README.md.
+#   make run    install deps, build, run launchd --user with the examples loaded
+#   make test   install deps, build (release + ASan/UBSan), run unit and end-to-end tests
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PYTEST = /usr/bin/python3 -m pytest
+
+# Debian packages the build and the tests need.
+DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev libcmocka-dev \
+       python3 python3-pytest procps
+# Extra packages for `make bench` (the peers we measure against).
+BENCH_DEPS = runit s6 libsystemd-dev
+
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps bench-deps build build-asan test unit e2e run install bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(PREFIX)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+unit: build build-asan
+	meson test -C $(BUILD) --print-errorlogs
+	meson test -C $(ASAN_BUILD) --print-errorlogs
+
+e2e: build build-asan
+	GANTRY_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q tests/e2e
+	GANTRY_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTEST) -q tests/e2e
+
+test: unit e2e
+
+run: build
+	@sh examples/run-demo.sh $(CURDIR)/$(BUILD)
+
+install: build
+	meson configure $(BUILD) --prefix=$(PREFIX)
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD)
+
+bench: bench-deps build
+	/usr/bin/python3 bench/run.py --build $(CURDIR)/$(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,221 @@
+/*
+ * <xpc/xpc.h> — Gantry's XPC-style object and connection API.
+ *
+ * Names follow Apple's libxpc where the concept carries over. Handlers are
+ * function pointers with a context argument instead of blocks, and there are
+ * no dispatch queues: a connection exposes a file descriptor that the caller
+ * polls, and xpc_connection_dispatch() runs the handlers (see docs/design.md
+ * and docs/wire-format.md).
+ *
+ * Ownership is Apple's: *_create and *_copy return a +1 reference that the
+ * caller releases; getters return borrowed references.
+ */
+#ifndef GANTRY_XPC_H
+#define GANTRY_XPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xpc_object *xpc_object_t;
+typedef struct xpc_connection *xpc_connection_t;
+typedef const struct xpc_type_s *xpc_type_t;
+
+extern const struct xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
+	_xpc_type_uint64, _xpc_type_double, _xpc_type_date, _xpc_type_data,
+	_xpc_type_string, _xpc_type_uuid, _xpc_type_fd, _xpc_type_array,
+	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection;
+
+#define XPC_TYPE_NULL (&_xpc_type_null)
+#define XPC_TYPE_BOOL (&_xpc_type_bool)
+#define XPC_TYPE_INT64 (&_xpc_type_int64)
+#define XPC_TYPE_UINT64 (&_xpc_type_uint64)
+#define XPC_TYPE_DOUBLE (&_xpc_type_double)
+#define XPC_TYPE_DATE (&_xpc_type_date)
+#define XPC_TYPE_DATA (&_xpc_type_data)
+#define XPC_TYPE_STRING (&_xpc_type_string)
+#define XPC_TYPE_UUID (&_xpc_type_uuid)
+#define XPC_TYPE_FD (&_xpc_type_fd)
+#define XPC_TYPE_ARRAY (&_xpc_type_array)
+#define XPC_TYPE_DICTIONARY (&_xpc_type_dictionary)
+#define XPC_TYPE_ERROR (&_xpc_type_error)
+#define XPC_TYPE_CONNECTION (&_xpc_type_connection)
+
+#define XPC_ARRAY_APPEND ((size_t)-1)
+
+/* Generic object operations. */
+xpc_object_t xpc_retain(xpc_object_t object);
+void xpc_release(xpc_object_t object);
+xpc_type_t xpc_get_type(xpc_object_t object);
+const char *xpc_type_get_name(xpc_type_t type);
+xpc_object_t xpc_copy(xpc_object_t object);
+bool xpc_equal(xpc_object_t a, xpc_object_t b);
+size_t xpc_hash(xpc_object_t object);
+/* A malloc'd, human-readable rendering; the caller frees it. */
+char *xpc_copy_description(xpc_object_t object);
+
+/* Scalars. */
+xpc_object_t xpc_null_create(void);
+xpc_object_t xpc_bool_create(bool value);
+bool xpc_bool_get_value(xpc_object_t xbool);
+xpc_object_t xpc_int64_create(int64_t value);
+int64_t xpc_int64_get_value(xpc_object_t xint);
+xpc_object_t xpc_uint64_create(uint64_t value);
+uint64_t xpc_uint64_get_value(xpc_object_t xuint);
+xpc_object_t xpc_double_create(double value);
+double xpc_double_get_value(xpc_object_t xdouble);
+/* Dates are nanoseconds since the Unix epoch, as in Apple's API. */
+xpc_object_t xpc_date_create(int64_t interval);
+xpc_object_t xpc_date_create_from_current(void);
+int64_t xpc_date_get_value(xpc_object_t xdate);
+xpc_object_t xpc_data_create(const void *bytes, size_t length);
+const void *xpc_data_get_bytes_ptr(xpc_object_t xdata);
+size_t xpc_data_get_length(xpc_object_t xdata);
+xpc_object_t xpc_string_create(const char *string);
+xpc_object_t xpc_string_create_with_format(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+size_t xpc_string_get_length(xpc_object_t xstring);
+const char *xpc_string_get_string_ptr(xpc_object_t xstring);
+xpc_object_t xpc_uuid_create(const unsigned char *uuid);
+const uint8_t *xpc_uuid_get_bytes(xpc_object_t xuuid);
+/* Boxes a dup() of fd; returns NULL if dup fails. */
+xpc_object_t xpc_fd_create(int fd);
+/* Returns a new descriptor for the boxed file; the caller closes it. */
+int xpc_fd_dup(xpc_object_t xfd);
+
+/* Arrays. */
+xpc_object_t xpc_array_create(xpc_object_t const *objects, size_t count);
+void xpc_array_set_value(xpc_object_t xarray, size_t index, xpc_object_t value);
+void xpc_array_append_value(xpc_object_t xarray, xpc_object_t value);
+size_t xpc_array_get_count(xpc_object_t xarray);
+xpc_object_t xpc_array_get_value(xpc_object_t xarray, size_t index);
+typedef bool (*xpc_array_applier_f)(void *context, size_t index, xpc_object_t value);
+bool xpc_array_apply_f(xpc_object_t xarray, void *context, xpc_array_applier_f applier);
+void xpc_array_set_string(xpc_object_t xarray, size_t index, const char *string);
+void xpc_array_set_int64(xpc_object_t xarray, size_t index, int64_t value);
+const char *xpc_array_get_string(xpc_object_t xarray, size_t index);
+int64_t xpc_array_get_int64(xpc_object_t xarray, size_t index);
+
+/* Dictionaries. Keys keep their insertion order. Setting NULL removes a key. */
+xpc_object_t xpc_dictionary_create(const char *const *keys,
+	xpc_object_t const *values, size_t count);
+xpc_object_t xpc_dictionary_create_empty(void);
+void xpc_dictionary_set_value(xpc_object_t xdict, const char *key, xpc_object_t value);
+xpc_object_t xpc_dictionary_get_value(xpc_object_t xdict, const char *key);
+size_t xpc_dictionary_get_count(xpc_object_t xdict);
+typedef bool (*xpc_dictionary_applier_f)(void *context, const char *key, xpc_object_t value);
+bool xpc_dictionary_apply_f(xpc_object_t xdict, void *context, xpc_dictionary_applier_f applier);
+void xpc_dictionary_set_bool(xpc_object_t xdict, const char *key, bool value);
+void xpc_dictionary_set_int64(xpc_object_t xdict, const char *key, int64_t value);
+void xpc_dictionary_set_uint64(xpc_object_t xdict, const char *key, uint64_t value);
+void xpc_dictionary_set_double(xpc_object_t xdict, const char *key, double value);
+void xpc_dictionary_set_date(xpc_object_t xdict, const char *key, int64_t value);
+void xpc_dictionary_set_data(xpc_object_t xdict, const char *key, const void *bytes, size_t length);
+void xpc_dictionary_set_string(xpc_object_t xdict, const char *key, const char *string);
+void xpc_dictionary_set_uuid(xpc_object_t xdict, const char *key, const unsigned char *uuid);
+void xpc_dictionary_set_fd(xpc_object_t xdict, const char *key, int fd);
+bool xpc_dictionary_get_bool(xpc_object_t xdict, const char *key);
+int64_t xpc_dictionary_get_int64(xpc_object_t xdict, const char *key);
+uint64_t xpc_dictionary_get_uint64(xpc_object_t xdict, const char *key);
+double xpc_dictionary_get_double(xpc_object_t xdict, const char *key);
+int64_t xpc_dictionary_get_date(xpc_object_t xdict, const char *key);
+const void *xpc_dictionary_get_data(xpc_object_t xdict, const char *key, size_t *length);
+const char *xpc_dictionary_get_string(xpc_object_t xdict, const char *key);
+const uint8_t *xpc_dictionary_get_uuid(xpc_object_t xdict, const char *key);
+int xpc_dictionary_dup_fd(xpc_object_t xdict, const char *key);
+xpc_object_t xpc_dictionary_get_dictionary(xpc_object_t xdict, const char *key);
+xpc_object_t xpc_dictionary_get_array(xpc_object_t xdict, const char *key);
+
+/*
+ * Errors. Connection events are error objects; they are dictionaries with
+ * XPC_ERROR_KEY_DESCRIPTION. Gantry adds a numeric code and a cause so that
+ * no failure is ever reported without its reason.
+ */
+#define XPC_ERROR_KEY_DESCRIPTION "XPCErrorDescription"
+#define XPC_ERROR_KEY_CODE "GantryErrorCode"
+#define XPC_ERROR_KEY_CAUSE "GantryErrorCause"
+extern struct xpc_object _xpc_error_connection_interrupted;
+extern struct xpc_object _xpc_error_connection_invalid;
+extern struct xpc_object _xpc_error_termination_imminent;
+#define XPC_ERROR_CONNECTION_INTERRUPTED (&_xpc_error_connection_interrupted)
+#define XPC_ERROR_CONNECTION_INVALID (&_xpc_error_connection_invalid)
+#define XPC_ERROR_TERMINATION_IMMINENT (&_xpc_error_termination_imminent)
+/* A fresh error object with a description, code and cause (cause may be NULL). */
+xpc_object_t xpc_error_create(int code, const char *description, const char *cause);
+const char *xpc_error_get_description(xpc_object_t xerror);
+const char *xpc_error_get_cause(xpc_object_t xerror);
+int xpc_error_get_code(xpc_object_t xerror);
+
+/*
+ * Serialization (the wire format of docs/wire-format.md). Encoding collects
+ * the descriptors of fd objects into fds[]; decoding takes ownership of the
+ * descriptors it is given. Both return 0 or an errno value, and on a decode
+ * failure write the cause into err (if not NULL).
+ */
+#define XPC_WIRE_MAX_FDS 64
+#define XPC_WIRE_MAX_DEPTH 64
+int xpc_wire_encode(xpc_object_t root, uint8_t **out, size_t *out_len,
+	int *fds, size_t *nfds);
+int xpc_wire_decode(const uint8_t *buf, size_t len, const int *fds, size_t nfds,
+	xpc_object_t *out, char *err, size_t errlen);
+
+/* Connections (AF_UNIX SOCK_SEQPACKET; see docs/design.md). */
+typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
+
+#define XPC_CONNECTION_LISTENER (1u << 0)
+
+/*
+ * Gantry: a connection to (or, with XPC_CONNECTION_LISTENER, a listener on)
+ * the AF_UNIX socket at path. A listener's event handler receives a new
+ * peer connection (type XPC_TYPE_CONNECTION) for each client.
+ */
+xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags);
+/* Gantry: wrap an already connected SOCK_SEQPACKET descriptor (ownership passes). */
+xpc_connection_t xpc_connection_create_from_fd(int fd);
+void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f handler);
+void xpc_connection_set_context(xpc_connection_t c, void *context);
+void *xpc_connection_get_context(xpc_connection_t c);
+void xpc_connection_activate(xpc_connection_t c);
+void xpc_connection_resume(xpc_connection_t c);
+void xpc_connection_suspend(xpc_connection_t c);
+void xpc_connection_cancel(xpc_connection_t c);
+void xpc_connection_send_message(xpc_connection_t c, xpc_object_t message);
+void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t message,
+	void *context, xpc_handler_f handler);
+/*
+ * Blocks until the reply arrives, the peer goes away or timeout_ms passes
+ * (negative: no limit). Returns the reply or an error object; never NULL.
+ */
+xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_t c,
+	xpc_object_t message, int timeout_ms);
+xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c,
+	xpc_object_t message);
+xpc_object_t xpc_dictionary_create_reply(xpc_object_t original);
+xpc_connection_t xpc_dictionary_get_remote_connection(xpc_object_t xdict);
+/* Why the connection could not be opened or became invalid (malloc'd), or NULL. */
+char *xpc_connection_copy_invalidation_reason(xpc_connection_t c);
+pid_t xpc_connection_get_pid(xpc_connection_t c);
+uid_t xpc_connection_get_euid(xpc_connection_t c);
+gid_t xpc_connection_get_egid(xpc_connection_t c);
+
+/* Gantry: the credentials the kernel attested for the message that carried xdict. */
+bool xpc_dictionary_get_sender(xpc_object_t xdict, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/*
+ * Gantry foreign-event-loop integration: poll the descriptor for POLLIN
+ * (and POLLOUT while xpc_connection_wants_write() is true), then call
+ * xpc_connection_dispatch(), which never blocks and runs the handlers.
+ */
+int xpc_connection_get_fd(xpc_connection_t c);
+bool xpc_connection_wants_write(xpc_connection_t c);
+void xpc_connection_dispatch(xpc_connection_t c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/*
+ * Where Gantry keeps things: job directories, state, the control socket and
+ * the log, for the system and the per-user daemon, all relocatable under
+ * $LAUNCHD_ROOT (docs/design.md, "Paths"). Shared by launchd and launchctl.
+ */
+#ifndef GANTRY_PATHS_H
+#define GANTRY_PATHS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct gantry_paths {
+	bool system;              /* launchd --system */
+	uid_t uid;                /* the user a --user daemon serves */
+	char root[PATH_MAX];      /* $LAUNCHD_ROOT or "" */
+	char vendor_daemons[PATH_MAX], admin_daemons[PATH_MAX];
+	char vendor_agents[PATH_MAX], admin_agents[PATH_MAX];
+	char user_agents[PATH_MAX]; /* --user only */
+	char state_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+	char socket[PATH_MAX];
+	char log_file[PATH_MAX];
+};
+
+/* Fills p for a daemon of the given mode. Returns 0 or an errno with err set. */
+int gantry_paths_init(struct gantry_paths *p, bool system, uid_t uid, char *err, size_t errlen);
+/* The user-agent directory of uid for the system daemon (from its passwd home). */
+int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len);
+/* mkdir -p with the given mode for created components. */
+int mkdir_p(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * launchctl's side of the control protocol: finding the launchd that hosts a
+ * domain, sending one request over libxpc, and reporting errors with their
+ * causes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "launchctl.h"
+#include "paths.h"
+
+/* How long launchctl waits for launchd to answer before giving up. */
+#define REQUEST_TIMEOUT_MS (120 * 1000)
+
+static bool is_own_user_domain(const char *domain)
+{
+	char own[64];
+	if (strcmp(domain, "default") == 0)
+		return geteuid() != 0;
+	snprintf(own, sizeof(own), "gui/%u", (unsigned)getuid());
+	if (strcmp(domain, own) == 0)
+		return true;
+	snprintf(own, sizeof(own), "user/%u", (unsigned)getuid());
+	return strcmp(domain, own) == 0;
+}
+
+/* The socket of the daemon for domain: the user's own launchd for its domains, else the system one. */
+static void socket_for(const char *domain, char *out, size_t len)
+{
+	const char *forced = getenv("LAUNCHD_SOCKET");
+	if (forced && *forced) {
+		snprintf(out, len, "%s", forced);
+		return;
+	}
+	struct gantry_paths sys, usr;
+	char err[256];
+	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
+	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
+	bool prefer_user = is_own_user_domain(domain) || (strcmp(domain, "default") == 0 && access(sys.socket, F_OK));
+	if (have_usr && prefer_user && access(usr.socket, F_OK) == 0)
+		snprintf(out, len, "%s", usr.socket);
+	else if (have_sys)
+		snprintf(out, len, "%s", sys.socket);
+	else
+		snprintf(out, len, "%s", usr.socket);
+}
+
+xpc_object_t request_new(const char *routine, const struct target *t)
+{
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "routine", routine);
+	xpc_dictionary_set_string(req, "domain", t ? t->domain : "default");
+	if (t && t->has_label)
+		xpc_dictionary_set_string(req, "label", t->label);
+	return req;
+}
+
+xpc_object_t request_send(xpc_object_t req)
+{
+	char path[4096];
+	socket_for(xpc_dictionary_get_string(req, "domain"), path, sizeof(path));
+	xpc_connection_t c = xpc_connection_create_socket(path, 0);
+	xpc_connection_activate(c);
+	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, REQUEST_TIMEOUT_MS);
+	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
+		/* Exit 3 (ESRCH: no launchd there) or 13 (EACCES), never a code launchd's table reuses. */
+		const char *cause = xpc_error_get_cause(reply);
+		int code = cause && strstr(cause, "Permission denied") ? EACCES : ESRCH;
+		xpc_object_t r = xpc_dictionary_create_empty();
+		xpc_dictionary_set_int64(r, "error", code);
+		xpc_dictionary_set_string(r, "error_message", "cannot reach launchd");
+		char detail[1024];
+		snprintf(detail, sizeof(detail), "%s (is launchd running? start it with `launchd --user` or "
+			"`launchd --system`; LAUNCHD_ROOT and LAUNCHD_SOCKET choose which one)", cause ? cause : path);
+		xpc_dictionary_set_string(r, "error_detail", detail);
+		xpc_release(reply);
+		reply = r;
+	}
+	xpc_connection_cancel(c);
+	xpc_release((xpc_object_t)c);
+	return reply;
+}
+
+int reply_check(xpc_object_t reply, const char *what)
+{
+	int code = (int)xpc_dictionary_get_int64(reply, "error");
+	if (!code)
+		return 0;
+	const char *msg = xpc_dictionary_get_string(reply, "error_message");
+	const char *detail = xpc_dictionary_get_string(reply, "error_detail");
+	fprintf(stderr, "%s failed: %d: %s\n", what, code, msg ? msg : gantry_strerror(code));
+	if (detail && *detail && !xpc_dictionary_get_array(reply, "results"))
+		fprintf(stderr, "%s\n", detail);
+	print_results(reply);
+	return code;
+}
+
+void print_results(xpc_object_t reply)
+{
+	xpc_object_t results = xpc_dictionary_get_array(reply, "results");
+	for (size_t i = 0; i < xpc_array_get_count(results); i++) {
+		xpc_object_t r = xpc_array_get_value(results, i);
+		int code = (int)xpc_dictionary_get_int64(r, "error");
+		if (!code)
+			continue;
+		fprintf(stderr, "%s: %d: %s\n", xpc_dictionary_get_string(r, "path"), code,
+			xpc_dictionary_get_string(r, "error_message"));
+		const char *detail = xpc_dictionary_get_string(r, "error_detail");
+		for (const char *line = detail; line && *line;) {
+			size_t n = strcspn(line, "\n");
+			fprintf(stderr, "    %.*s\n", (int)n, line);
+			line += n + (line[n] == '\n');
+		}
+	}
+}

@@ -1,0 +1,286 @@
+/*
+ * The modern launchctl verbs: bootstrap, bootout, enable, disable,
+ * kickstart, kill, print, print-disabled, blame.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "launchctl.h"
+#include "verbs.h"
+
+int usage_error(const char *verb, const char *why)
+{
+	const struct verb *v = verb_find(verb);
+	if (*why)
+		fprintf(stderr, "%s\n", why);
+	if (v)
+		fprintf(stderr, "Usage: launchctl %s %s\n", v->name, v->usage);
+	return EXIT_USAGE;
+}
+
+bool want_json(int *argc, char **argv)
+{
+	bool json = false;
+	int out = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			argv[out++] = argv[i];
+	}
+	*argc = out;
+	return json;
+}
+
+xpc_object_t absolute_paths(int argc, char **argv)
+{
+	xpc_object_t a = xpc_array_create(NULL, 0);
+	for (int i = 0; i < argc; i++) {
+		char buf[PATH_MAX], cwd[PATH_MAX];
+		if (realpath(argv[i], buf))
+			xpc_array_set_string(a, XPC_ARRAY_APPEND, buf);
+		else if (argv[i][0] == '/' || !getcwd(cwd, sizeof(cwd)))
+			xpc_array_set_string(a, XPC_ARRAY_APPEND, argv[i]);
+		else {
+			snprintf(buf, sizeof(buf), "%s/%s", cwd, argv[i]);
+			xpc_array_set_string(a, XPC_ARRAY_APPEND, buf);
+		}
+	}
+	return a;
+}
+
+/* Sends req and returns the error code (printed), keeping the reply in *out if asked. */
+int call(xpc_object_t req, const char *what, xpc_object_t *out)
+{
+	xpc_object_t reply = request_send(req);
+	xpc_release(req);
+	int code = reply_check(reply, what);
+	if (out)
+		*out = reply;
+	else
+		xpc_release(reply);
+	return code;
+}
+
+static int parse_service(const char *verb, const char *text, struct target *t)
+{
+	if (!target_parse(text, t) || !t->has_label) {
+		fprintf(stderr, "Unrecognized service target \"%s\" (expected system/<label>, gui/<uid>/<label> or "
+			"user/<uid>/<label>)\n", text);
+		usage_error(verb, "");
+		return LE_NO_DOMAIN;
+	}
+	return 0;
+}
+
+static int domain_and_paths(const char *verb, int argc, char **argv, const char *what)
+{
+	struct target t;
+	if (argc < 1)
+		return usage_error(verb, "missing domain target");
+	if (!target_parse(argv[0], &t)) {
+		fprintf(stderr, "Unrecognized domain target \"%s\"\n", argv[0]);
+		return LE_NO_DOMAIN;
+	}
+	xpc_object_t req = request_new(verb, &t);
+	if (t.has_label) {
+		if (argc > 1)
+			return usage_error(verb, "a service target takes no paths");
+	} else {
+		if (argc < 2)
+			return usage_error(verb, "missing plist paths");
+		xpc_object_t paths = absolute_paths(argc - 1, argv + 1);
+		xpc_dictionary_set_value(req, "paths", paths);
+		xpc_release(paths);
+	}
+	return call(req, what, NULL);
+}
+
+static int cmd_bootstrap(int argc, char **argv)
+{
+	return domain_and_paths("bootstrap", argc, argv, "Bootstrap");
+}
+
+static int cmd_bootout(int argc, char **argv)
+{
+	return domain_and_paths("bootout", argc, argv, "Boot-out");
+}
+
+static int override(const char *verb, int argc, char **argv)
+{
+	struct target t;
+	if (argc != 1)
+		return usage_error(verb, "expected exactly one service target");
+	int r = parse_service(verb, argv[0], &t);
+	return r ? r : call(request_new(verb, &t), verb[0] == 'e' ? "Enable" : "Disable", NULL);
+}
+
+static int cmd_enable(int argc, char **argv) { return override("enable", argc, argv); }
+static int cmd_disable(int argc, char **argv) { return override("disable", argc, argv); }
+
+static int cmd_kickstart(int argc, char **argv)
+{
+	bool kill_first = false, print_pid = false;
+	int i;
+	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
+		for (const char *o = argv[i] + 1; *o; o++) {
+			if (*o == 'k')
+				kill_first = true;
+			else if (*o == 'p')
+				print_pid = true;
+			else
+				return usage_error("kickstart", "unknown option");
+		}
+	}
+	struct target t;
+	if (argc - i != 1)
+		return usage_error("kickstart", "expected one service target");
+	int r = parse_service("kickstart", argv[i], &t);
+	if (r)
+		return r;
+	xpc_object_t req = request_new("kickstart", &t), reply;
+	xpc_dictionary_set_bool(req, "kill", kill_first);
+	r = call(req, "Kickstart", &reply);
+	if (!r && print_pid)
+		printf(isatty(STDOUT_FILENO) ? "service spawned with pid: %" PRId64 "\n" : "%" PRId64 "\n",
+			xpc_dictionary_get_int64(reply, "pid"));
+	xpc_release(reply);
+	return r;
+}
+
+int parse_signal(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && !*end)
+		return n > 0 && n < NSIG ? (int)n : -1;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+		if (abbrev && strcasecmp(abbrev, s) == 0)
+			return sig;
+	}
+	return -1;
+}
+
+static int cmd_kill(int argc, char **argv)
+{
+	struct target t;
+	if (argc != 2)
+		return usage_error("kill", "expected a signal and a service target");
+	int sig = parse_signal(argv[0]);
+	if (sig < 0) {
+		fprintf(stderr, "Unrecognized signal \"%s\" (use a name such as TERM or SIGKILL, or a number)\n", argv[0]);
+		return EINVAL;
+	}
+	int r = parse_service("kill", argv[1], &t);
+	if (r)
+		return r;
+	xpc_object_t req = request_new("kill", &t);
+	xpc_dictionary_set_int64(req, "signal", sig);
+	return call(req, "Kill", NULL);
+}
+
+static int cmd_print(int argc, char **argv)
+{
+	bool json = want_json(&argc, argv);
+	struct target t;
+	if (argc != 1)
+		return usage_error("print", "expected one domain or service target");
+	if (!target_parse(argv[0], &t)) {
+		fprintf(stderr, "Unrecognized target specifier \"%s\"\n", argv[0]);
+		return LE_NO_DOMAIN;
+	}
+	xpc_object_t reply;
+	int r = call(request_new("print", &t), "Print", &reply);
+	if (!r) {
+		xpc_object_t o = t.has_label ? xpc_dictionary_get_dictionary(reply, "service")
+					     : xpc_dictionary_get_dictionary(reply, "domain_info");
+		if (json)
+			json_print(stdout, o);
+		else if (t.has_label)
+			print_service(stdout, o);
+		else
+			print_domain(stdout, o);
+	}
+	xpc_release(reply);
+	return r;
+}
+
+static bool print_disabled_entry(void *ctx, const char *key, xpc_object_t v)
+{
+	(void)ctx;
+	printf("\t\"%s\" => %s\n", key, xpc_bool_get_value(v) ? "disabled" : "enabled");
+	return true;
+}
+
+static int cmd_print_disabled(int argc, char **argv)
+{
+	bool json = want_json(&argc, argv);
+	struct target t;
+	if (argc != 1 || !target_parse(argv[0], &t) || t.has_label)
+		return usage_error("print-disabled", "expected one domain target");
+	xpc_object_t reply;
+	int r = call(request_new("print-disabled", &t), "Print-disabled", &reply);
+	if (!r) {
+		xpc_object_t d = xpc_dictionary_get_dictionary(reply, "disabled");
+		if (json) {
+			json_print(stdout, d);
+		} else {
+			printf("disabled services = {\n");
+			xpc_dictionary_apply_f(d, NULL, print_disabled_entry);
+			printf("}\n");
+		}
+	}
+	xpc_release(reply);
+	return r;
+}
+
+static int cmd_blame(int argc, char **argv)
+{
+	bool json = want_json(&argc, argv);
+	struct target t;
+	if (argc != 1)
+		return usage_error("blame", "expected one service target");
+	int r = parse_service("blame", argv[0], &t);
+	if (r)
+		return r;
+	xpc_object_t reply;
+	r = call(request_new("blame", &t), "Blame", &reply);
+	if (!r && json) {
+		xpc_object_t o = xpc_dictionary_create_empty();
+		xpc_dictionary_set_string(o, "label", t.label);
+		xpc_dictionary_set_string(o, "domain", t.domain);
+		xpc_dictionary_set_string(o, "reason", xpc_dictionary_get_string(reply, "reason"));
+		json_print(stdout, o);
+		xpc_release(o);
+	} else if (!r) {
+		printf("%s\n", xpc_dictionary_get_string(reply, "reason"));
+	}
+	xpc_release(reply);
+	return r;
+}
+
+const struct verb modern_verbs[] = {
+	{"bootstrap", cmd_bootstrap, "domain-target service-path|directory ...", "load job files into a domain"},
+	{"bootout", cmd_bootout, "domain-target [service-path ...] | service-target",
+		"stop and unload jobs (returns when their processes are gone)"},
+	{"enable", cmd_enable, "service-target", "persistently allow a service to load"},
+	{"disable", cmd_disable, "service-target", "persistently prevent a service from loading"},
+	{"kickstart", cmd_kickstart, "[-kp] service-target", "run a service now (-k: kill the running instance first)"},
+	{"kill", cmd_kill, "signal-name|number service-target", "send a signal to a running service"},
+	{"print", cmd_print, "[--json] domain-target|service-target", "show a domain or a service"},
+	{"print-disabled", cmd_print_disabled, "[--json] domain-target", "show the enable/disable overrides"},
+	{"blame", cmd_blame, "[--json] service-target", "say why a service is (not) running"},
+	{NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,165 @@
+/*
+ * The control socket (see control.h): one listener, one client record per
+ * connection, each driven by the event loop through libxpc's
+ * poll-and-dispatch interface.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "errors.h"
+#include "log.h"
+#include "loop.h"
+
+struct client {
+	struct watch w;
+	xpc_connection_t conn;
+};
+
+static xpc_connection_t listener;
+static struct watch listener_watch;
+static char socket_path[4096];
+
+void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
+{
+	char detail[GERROR_DETAIL_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	xpc_dictionary_set_int64(reply, "error", code);
+	xpc_dictionary_set_string(reply, "error_message", gantry_strerror(code));
+	xpc_dictionary_set_string(reply, "error_detail", detail);
+}
+
+static void update_interest(struct client *c)
+{
+	if (c->w.fd >= 0)
+		loop_modify(&c->w, EPOLLIN | (xpc_connection_wants_write(c->conn) ? EPOLLOUT : 0));
+}
+
+void control_send(xpc_object_t reply)
+{
+	xpc_connection_t conn = xpc_dictionary_get_remote_connection(reply);
+	if (!conn)
+		return;
+	xpc_connection_send_message(conn, reply);
+	struct client *c = xpc_connection_get_context(conn);
+	if (c)
+		update_interest(c);
+}
+
+static void client_free(void *p)
+{
+	struct client *c = p;
+	xpc_connection_set_context(c->conn, NULL);
+	xpc_release((xpc_object_t)c->conn);
+	free(c);
+}
+
+static void handle_request(struct client *c, xpc_object_t msg)
+{
+	uid_t caller = (uid_t)-1;
+	xpc_dictionary_get_sender(msg, NULL, &caller, NULL);
+	xpc_object_t reply = xpc_dictionary_create_reply(msg);
+	if (!reply)
+		return; /* one-way messages carry no requests */
+	const char *routine = xpc_dictionary_get_string(msg, "routine");
+	request_handler h = routine ? requests_find(routine) : NULL;
+	bool later = false;
+	if (!h)
+		control_set_error(reply, LE_NOT_IMPLEMENTED, "unknown routine \"%s\" (launchctl and launchd versions differ?)",
+			routine ? routine : "(none)");
+	else
+		later = h(msg, reply, caller);
+	if (!later)
+		control_send(reply);
+	xpc_release(reply);
+	(void)c;
+}
+
+static void on_client_event(void *ctx, xpc_object_t ev)
+{
+	struct client *c = ctx;
+	if (xpc_get_type(ev) == XPC_TYPE_DICTIONARY) {
+		handle_request(c, ev);
+		return;
+	}
+	/* The connection is over: stop watching; free after this event batch. */
+	if (c->w.fd >= 0)
+		loop_unwatch(&c->w);
+	loop_defer(client_free, c);
+}
+
+static void on_client_io(struct watch *w, uint32_t events)
+{
+	struct client *c = container_of(w, struct client, w);
+	(void)events;
+	xpc_connection_dispatch(c->conn);
+	if (c->w.fd >= 0)
+		update_interest(c);
+}
+
+static void on_new_client(void *ctx, xpc_object_t ev)
+{
+	(void)ctx;
+	if (xpc_get_type(ev) != XPC_TYPE_CONNECTION)
+		return;
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->conn = (xpc_connection_t)xpc_retain(ev);
+	xpc_connection_set_context(c->conn, c);
+	xpc_connection_set_event_handler_f(c->conn, on_client_event);
+	xpc_connection_activate(c->conn);
+	if (loop_watch(&c->w, xpc_connection_get_fd(c->conn), EPOLLIN, on_client_io)) {
+		log_msg(LOG_ERR, "cannot watch a control connection: %s", strerror(errno));
+		xpc_connection_cancel(c->conn);
+	}
+}
+
+static void on_listener_io(struct watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	xpc_connection_dispatch(listener);
+}
+
+int control_start(const char *path, struct gerror *e)
+{
+	snprintf(socket_path, sizeof(socket_path), "%s", path);
+	listener = xpc_connection_create_socket(path, XPC_CONNECTION_LISTENER);
+	int fd = xpc_connection_get_fd(listener);
+	if (fd < 0) {
+		char *why = xpc_connection_copy_invalidation_reason(listener);
+		gerror_set(e, EADDRINUSE, "control socket: %s", why ? why : path);
+		free(why);
+		xpc_release((xpc_object_t)listener);
+		listener = NULL;
+		return EADDRINUSE;
+	}
+	/* Anyone may connect; each request is checked against the sender's uid. */
+	chmod(path, 0666);
+	xpc_connection_set_event_handler_f(listener, on_new_client);
+	xpc_connection_activate(listener);
+	return loop_watch(&listener_watch, fd, EPOLLIN, on_listener_io);
+}
+
+void control_stop(void)
+{
+	if (!listener)
+		return;
+	if (listener_watch.fd >= 0)
+		loop_unwatch(&listener_watch);
+	unlink(socket_path);
+	xpc_connection_cancel(listener);
+	xpc_release((xpc_object_t)listener);
+	listener = NULL;
+}

@@ -1,0 +1,26 @@
+/*
+ * The control socket: accepts libxpc connections from launchctl and other
+ * clients, routes each request to its handler (requests.c) and sends the
+ * replies, now or later (bootout waits for the job to be gone).
+ */
+#ifndef GANTRY_CONTROL_H
+#define GANTRY_CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <xpc/xpc.h>
+
+#include "launchd.h"
+
+int control_start(const char *path, struct gerror *e);
+void control_stop(void);
+/* Sends a reply made with xpc_dictionary_create_reply(). */
+void control_send(xpc_object_t reply);
+/* Sets "error", "error_message" and "error_detail" on a reply. */
+void control_set_error(xpc_object_t reply, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Request handlers (requests.c). Return true when the reply is sent later. */
+typedef bool (*request_handler)(xpc_object_t msg, xpc_object_t reply, uid_t caller);
+request_handler requests_find(const char *routine);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * What `print`, `list` and `blame` report: jobs and domains rendered as
+ * libxpc dictionaries with stable snake_case keys (launchctl maps them to
+ * launchd's print field names, or emits them as JSON).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "describe.h"
+#include "domain.h"
+#include "errors.h"
+#include "loop.h"
+#include "spawn.h"
+
+static void set_opt_string(xpc_object_t d, const char *key, const char *value)
+{
+	if (value)
+		xpc_dictionary_set_string(d, key, value);
+	else
+		xpc_dictionary_set_value(d, key, xpc_null_create());
+}
+
+static void set_owned(xpc_object_t d, const char *key, xpc_object_t v)
+{
+	xpc_dictionary_set_value(d, key, v);
+	xpc_release(v);
+}
+
+static void set_null(xpc_object_t d, const char *key)
+{
+	set_owned(d, key, xpc_null_create());
+}
+
+static const char *spawn_type(const struct job_spec *s)
+{
+	switch (s->process_type) {
+	case PT_BACKGROUND: return "background (5)";
+	case PT_ADAPTIVE: return "adaptive (6)";
+	case PT_INTERACTIVE: return "interactive (4)";
+	default: return "daemon (3)";
+	}
+}
+
+static xpc_object_t string_array(char **list, size_t n)
+{
+	xpc_object_t a = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < n; i++)
+		xpc_array_set_string(a, XPC_ARRAY_APPEND, list[i]);
+	return a;
+}
+
+static xpc_object_t env_dict(const struct job_spec *s)
+{
+	xpc_object_t d = xpc_dictionary_create_empty();
+	for (size_t i = 0; i < s->nenv; i++) {
+		char key[256];
+		size_t k = strcspn(s->env[i], "=");
+		snprintf(key, sizeof(key), "%.*s", (int)k, s->env[i]);
+		xpc_dictionary_set_string(d, key, s->env[i] + k + 1);
+	}
+	xpc_dictionary_set_string(d, "XPC_SERVICE_NAME", s->label);
+	return d;
+}
+
+static void properties(const struct job *j, char *buf, size_t len)
+{
+	const struct job_spec *s = j->spec;
+	const char *names[8];
+	size_t n = 0;
+	if (s->keepalive)
+		names[n++] = "keepalive";
+	if (s->run_at_load)
+		names[n++] = "runatload";
+	if (!s->program && s->argc)
+		names[n++] = "inferred program";
+	if (j->domain->kind == DOMAIN_SYSTEM)
+		names[n++] = "system service";
+	if (s->launch_only_once)
+		names[n++] = "launch only once";
+	if (j->origin == ORIGIN_VENDOR)
+		names[n++] = "vendor";
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " | " : "", names[i]);
+}
+
+bool describe_disabled(const struct job *j)
+{
+	return domain_job_disabled(j->domain, j->spec->label, j->spec->disabled);
+}
+
+static void exit_fields(xpc_object_t d, const struct job *j)
+{
+	if (j->rt.has_exited) {
+		char text[96];
+		describe_exit_status(j->rt.last_status, text, sizeof(text));
+		xpc_dictionary_set_int64(d, "last_exit_status", j->rt.last_status);
+		xpc_dictionary_set_string(d, "last_exit_description", text);
+	} else {
+		set_null(d, "last_exit_status");
+		xpc_dictionary_set_string(d, "last_exit_description", "(never exited)");
+	}
+}
+
+static void keepalive_fields(xpc_object_t d, const struct job_spec *s)
+{
+	xpc_object_t ka = xpc_dictionary_create_empty();
+	if (s->ka_always)
+		xpc_dictionary_set_bool(ka, "always", true);
+	if (s->ka_successful_exit >= 0)
+		xpc_dictionary_set_bool(ka, "successful_exit", s->ka_successful_exit);
+	if (s->ka_crashed >= 0)
+		xpc_dictionary_set_bool(ka, "crashed", s->ka_crashed);
+	if (s->ka_after_initial_demand)
+		xpc_dictionary_set_bool(ka, "after_initial_demand", true);
+	for (size_t i = 0; i < s->nka_paths; i++)
+		xpc_dictionary_set_bool(ka, s->ka_paths[i].name, s->ka_paths[i].want);
+	for (size_t i = 0; i < s->nka_jobs; i++)
+		xpc_dictionary_set_bool(ka, s->ka_jobs[i].name, s->ka_jobs[i].want);
+	set_owned(d, "keepalive", ka);
+}
+
+xpc_object_t describe_service(const struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	xpc_object_t d = xpc_dictionary_create_empty();
+	char buf[256];
+	xpc_dictionary_set_string(d, "label", s->label);
+	xpc_dictionary_set_string(d, "domain", j->domain->name);
+	set_opt_string(d, "path", s->path);
+	xpc_dictionary_set_string(d, "type", job_type_name(j));
+	xpc_dictionary_set_string(d, "state", fsm_state_name(&j->rt));
+	if (j->pid)
+		xpc_dictionary_set_int64(d, "pid", j->pid);
+	else
+		set_null(d, "pid");
+	xpc_dictionary_set_int64(d, "runs", j->rt.runs);
+	exit_fields(d, j);
+	set_opt_string(d, "spawn_failure", j->spawn_failure);
+	if (j->rt.state == JS_SCHEDULED) {
+		int64_t left = j->rt.due_ms - loop_now_ms();
+		xpc_dictionary_set_double(d, "next_start", left > 0 ? (double)left / 1000.0 : 0.0);
+	} else {
+		set_null(d, "next_start");
+	}
+	xpc_dictionary_set_bool(d, "disabled", describe_disabled(j));
+	xpc_dictionary_set_string(d, "program", spec_program(s));
+	char *only_program[1] = {(char *)spec_program(s)};
+	if (s->argc)
+		set_owned(d, "arguments", string_array(s->argv, s->argc));
+	else
+		set_owned(d, "arguments", string_array(only_program, 1));
+	set_opt_string(d, "working_directory", s->working_dir);
+	set_opt_string(d, "root_directory", s->root_dir);
+	set_opt_string(d, "stdin_path", s->stdin_path);
+	set_opt_string(d, "stdout_path", s->stdout_path);
+	set_opt_string(d, "stderr_path", s->stderr_path);
+	set_opt_string(d, "user_name", s->user);
+	set_opt_string(d, "group_name", s->group);
+	xpc_dictionary_set_string(d, "default_path", SPAWN_DEFAULT_PATH);
+	set_owned(d, "environment", env_dict(s));
+	xpc_dictionary_set_int64(d, "throttle_interval", s->throttle_interval);
+	xpc_dictionary_set_int64(d, "exit_timeout", s->exit_timeout);
+	xpc_dictionary_set_string(d, "immediate_reason", fsm_reason_name(j->rt.reason));
+	xpc_dictionary_set_string(d, "spawn_type", spawn_type(s));
+	keepalive_fields(d, s);
+	properties(j, buf, sizeof(buf));
+	xpc_dictionary_set_string(d, "properties", buf);
+	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
+	return d;
+}
+
+xpc_object_t describe_list_entry(const struct job *j)
+{
+	xpc_object_t d = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(d, "label", j->spec->label);
+	if (j->pid)
+		xpc_dictionary_set_int64(d, "pid", j->pid);
+	else
+		set_null(d, "pid");
+	if (j->rt.has_exited)
+		xpc_dictionary_set_int64(d, "last_exit_status", j->rt.last_status);
+	else
+		set_null(d, "last_exit_status");
+	return d;
+}
+
+xpc_object_t describe_domain(const struct domain *d)
+{
+	xpc_object_t o = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(o, "domain", d->name);
+	xpc_dictionary_set_string(o, "type", d->kind == DOMAIN_SYSTEM ? "system" : d->kind == DOMAIN_GUI ? "gui" : "user");
+	xpc_dictionary_set_int64(o, "handle", d->uid);
+	int64_t active = 0;
+	xpc_object_t services = xpc_array_create(NULL, 0);
+	for (const struct job *j = d->jobs; j; j = j->next) {
+		if (j->pid)
+			active++;
+		xpc_object_t e = describe_list_entry(j);
+		xpc_dictionary_set_string(e, "state", fsm_state_name(&j->rt));
+		xpc_array_append_value(services, e);
+		xpc_release(e);
+	}
+	xpc_dictionary_set_int64(o, "active_count", active);
+	xpc_dictionary_set_int64(o, "service_count", (int64_t)d->njobs);
+	set_owned(o, "services", services);
+	set_owned(o, "disabled_services", describe_overrides(d));
+	return o;
+}
+
+xpc_object_t describe_overrides(const struct domain *d)
+{
+	xpc_object_t o = xpc_dictionary_create_empty();
+	for (size_t i = 0; i < d->overrides.count; i++)
+		xpc_dictionary_set_bool(o, d->overrides.entries[i].label, d->overrides.entries[i].disabled);
+	return o;
+}
+
+void describe_blame(const struct job *j, char *buf, size_t len)
+{
+	switch (j->rt.state) {
+	case JS_RUNNING:
+	case JS_STOPPING:
+		snprintf(buf, len, "%s", fsm_reason_name(j->rt.reason));
+		break;
+	case JS_SCHEDULED:
+		snprintf(buf, len, "(not running) a %s start is scheduled after ThrottleInterval",
+			fsm_reason_name(j->rt.reason));
+		break;
+	default:
+		snprintf(buf, len, "(not running)%s%s", j->spawn_failure ? " last spawn failed: " : "",
+			j->spawn_failure ? j->spawn_failure : "");
+	}
+}

@@ -1,0 +1,348 @@
+/*
+ * Domains (see domain.h): name resolution and permissions, directory scans,
+ * and bootstrap with launchd's checks, each failure naming its cause.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "domain.h"
+#include "errors.h"
+#include "log.h"
+
+static void overrides_path(enum domain_kind kind, uid_t uid, char *out, size_t len)
+{
+	if (kind == DOMAIN_SYSTEM)
+		snprintf(out, len, "%s/disabled.plist", g_launchd.paths.state_dir);
+	else
+		snprintf(out, len, "%s/disabled.%u.plist", g_launchd.paths.state_dir, (unsigned)uid);
+}
+
+struct domain *domain_create(enum domain_kind kind, uid_t uid)
+{
+	struct domain *d = calloc(1, sizeof(*d));
+	if (!d)
+		abort();
+	d->kind = kind;
+	d->uid = kind == DOMAIN_SYSTEM ? 0 : uid;
+	if (kind == DOMAIN_SYSTEM)
+		snprintf(d->name, sizeof(d->name), "system");
+	else
+		snprintf(d->name, sizeof(d->name), "%s/%u", kind == DOMAIN_GUI ? "gui" : "user", (unsigned)uid);
+	char path[PATH_MAX];
+	overrides_path(kind, uid, path, sizeof(path));
+	overrides_load(&d->overrides, path);
+	d->next = g_launchd.domains;
+	g_launchd.domains = d;
+	return d;
+}
+
+static struct domain *find_domain(enum domain_kind kind, uid_t uid)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		if (d->kind == kind && (kind == DOMAIN_SYSTEM || d->uid == uid))
+			return d;
+	return NULL;
+}
+
+static int parse_uid(const char *s, uid_t *uid)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 0x7fffffffUL)
+		return EINVAL;
+	*uid = (uid_t)v;
+	return 0;
+}
+
+struct domain *domain_resolve(const char *name, uid_t caller, struct gerror *e)
+{
+	enum domain_kind kind;
+	uid_t uid = 0;
+	if (strcmp(name, "default") == 0) {
+		kind = g_launchd.system && caller == 0 ? DOMAIN_SYSTEM : DOMAIN_GUI;
+		uid = g_launchd.system ? caller : g_launchd.uid;
+	} else if (strcmp(name, "system") == 0) {
+		kind = DOMAIN_SYSTEM;
+	} else if (strncmp(name, "gui/", 4) == 0 || strncmp(name, "user/", 5) == 0) {
+		kind = name[0] == 'g' ? DOMAIN_GUI : DOMAIN_USER;
+		if (parse_uid(strchr(name, '/') + 1, &uid)) {
+			gerror_set(e, LE_NO_DOMAIN, "\"%s\": the part after the slash must be a numeric uid", name);
+			return NULL;
+		}
+	} else {
+		gerror_set(e, LE_NO_DOMAIN, "\"%s\" is not a domain Gantry has (system, user/<uid>, gui/<uid>)", name);
+		return NULL;
+	}
+	struct domain *d = find_domain(kind, uid);
+	if (d)
+		return d;
+	if (!g_launchd.system) {
+		gerror_set(e, LE_NO_DOMAIN, "this launchd runs with --user for uid %u and hosts only gui/%u and user/%u; "
+			"\"%s\" belongs to the system launchd", (unsigned)g_launchd.uid, (unsigned)g_launchd.uid,
+			(unsigned)g_launchd.uid, name);
+		return NULL;
+	}
+	if (!getpwuid(uid)) {
+		gerror_set(e, LE_NO_DOMAIN, "\"%s\": no user has uid %u", name, (unsigned)uid);
+		return NULL;
+	}
+	d = domain_create(kind, uid);
+	domain_load_directories(d);
+	return d;
+}
+
+int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e)
+{
+	if (caller == 0 || (d->kind != DOMAIN_SYSTEM && caller == d->uid))
+		return 0;
+	if (!g_launchd.system && caller == g_launchd.uid)
+		return 0;
+	if (d->kind == DOMAIN_SYSTEM)
+		return gerror_set(e, EPERM, "only root may change the system domain (you are uid %u)", (unsigned)caller);
+	return gerror_set(e, EPERM, "only root or uid %u may change %s (you are uid %u)", (unsigned)d->uid, d->name,
+		(unsigned)caller);
+}
+
+struct job *domain_find_job(const struct domain *d, const char *label)
+{
+	for (struct job *j = d->jobs; j; j = j->next)
+		if (strcmp(j->spec->label, label) == 0)
+			return j;
+	return NULL;
+}
+
+bool domain_job_disabled(const struct domain *d, const char *label, bool plist_default)
+{
+	bool disabled;
+	if (overrides_get(&d->overrides, label, &disabled))
+		return disabled;
+	return plist_default;
+}
+
+size_t domain_total_jobs(void)
+{
+	size_t n = 0;
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		n += d->njobs;
+	return n;
+}
+
+void domain_conditions_changed(void)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		for (struct job *j = d->jobs; j; j = j->next)
+			if (j->spec->nka_jobs || j->spec->nka_paths)
+				job_event(j, EV_CONDITION);
+}
+
+static int check_ownership(const struct domain *d, const char *path, struct gerror *e)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return gerror_set(e, errno == ENOENT ? ENOENT : LE_INVALID_PATH, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return gerror_set(e, LE_INVALID_PATH, "%s: not a regular file", path);
+	uid_t owner_ok = d->kind == DOMAIN_SYSTEM ? 0 : d->uid;
+	bool owner_bad = st.st_uid != 0 && st.st_uid != owner_ok;
+	bool mode_bad = st.st_mode & (S_IWGRP | S_IWOTH);
+	if (!owner_bad && !mode_bad)
+		return 0;
+	char owner[64];
+	struct passwd *pw = getpwuid(st.st_uid);
+	snprintf(owner, sizeof(owner), "%s (uid %u)", pw ? pw->pw_name : "?", (unsigned)st.st_uid);
+	if (d->kind == DOMAIN_SYSTEM)
+		return gerror_set(e, LE_BAD_PERMISSIONS,
+			"%s: owner %s, mode %04o; a system job file must be owned by root and not writable by group or others",
+			path, owner, (unsigned)(st.st_mode & 07777));
+	return gerror_set(e, LE_BAD_PERMISSIONS,
+		"%s: owner %s, mode %04o; a job file of %s must be owned by root or uid %u and not writable by group "
+		"or others", path, owner, (unsigned)(st.st_mode & 07777), d->name, (unsigned)d->uid);
+}
+
+static bool session_fits(const struct domain *d, enum session_type s)
+{
+	switch (d->kind) {
+	case DOMAIN_SYSTEM: return s == SESSION_DEFAULT || s == SESSION_SYSTEM;
+	case DOMAIN_GUI: return s == SESSION_DEFAULT || s == SESSION_AQUA;
+	default: return s == SESSION_BACKGROUND;
+	}
+}
+
+static int check_identity(const struct domain *d, struct job_spec *s, struct gerror *e)
+{
+	if (d->kind != DOMAIN_SYSTEM || !g_launchd.system)
+		return 0;
+	if (s->user && !getpwnam(s->user))
+		return gerror_set(e, LE_NO_USER, "UserName \"%s\": no such user", s->user);
+	if (s->group && !getgrnam(s->group))
+		return gerror_set(e, LE_NO_GROUP, "GroupName \"%s\": no such group", s->group);
+	return 0;
+}
+
+struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e)
+{
+	struct job *old = domain_find_job(d, spec->label);
+	if (old) {
+		gerror_set(e, EALREADY, "%s/%s is already loaded%s%s; bootout it first or kickstart -k to restart it",
+			d->name, spec->label, old->spec->path ? " from " : "", old->spec->path ? old->spec->path : "");
+		spec_free(spec);
+		return NULL;
+	}
+	if (check_identity(d, spec, e)) {
+		spec_free(spec);
+		return NULL;
+	}
+	if (d->kind != DOMAIN_SYSTEM && (spec->user || spec->group))
+		log_msg(LOG_WARNING, "%s/%s: UserName/GroupName are ignored in %s; the job runs as uid %u", d->name,
+			spec->label, d->name, (unsigned)d->uid);
+	struct job *j = job_create(d, spec, origin);
+	j->next = d->jobs;
+	d->jobs = j;
+	d->njobs++;
+	for (size_t i = 0; i < spec->nwarnings; i++)
+		log_msg(LOG_WARNING, "%s", spec->warnings[i]);
+	log_msg(LOG_INFO, "(%s/%s) loaded%s%s", d->name, spec->label, spec->path ? " from " : "",
+		spec->path ? spec->path : "");
+	job_event(j, EV_LOAD);
+	domain_conditions_changed();
+	return j;
+}
+
+static int join_diag(struct gerror *e, struct spec_diag *diag)
+{
+	size_t off = 0;
+	e->code = diag->code ? diag->code : LE_INVALID_PLIST;
+	e->detail[0] = '\0';
+	for (size_t i = 0; i < diag->nerrors && off < sizeof(e->detail) - 1; i++) {
+		int n = snprintf(e->detail + off, sizeof(e->detail) - off, "%s%s", i ? "\n" : "", diag->errors[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	spec_diag_clear(diag);
+	return e->code;
+}
+
+/* Ownership checked and file parsed: the remaining checks, then load. */
+static struct job *load_parsed(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
+	int flags, struct gerror *e)
+{
+	if ((flags & LOAD_ENABLE) && overrides_set(&d->overrides, s->label, false, e)) {
+		spec_free(s);
+		return NULL;
+	}
+	if (!(flags & LOAD_FORCE) && !domain_find_job(d, s->label) &&
+	    domain_job_disabled(d, s->label, s->disabled)) {
+		bool dummy, by_override = overrides_get(&d->overrides, s->label, &dummy);
+		gerror_set(e, LE_DISABLED, "%s/%s is disabled %s%s; run `launchctl enable %s/%s` first "
+			"(or legacy `launchctl load -w %s`)", d->name, s->label,
+			by_override ? "by an override in " : "by the Disabled key of ",
+			by_override ? d->overrides.path : path, d->name, s->label, path);
+		spec_free(s);
+		return NULL;
+	}
+	return domain_add_spec(d, s, origin, e);
+}
+
+static struct job_spec *read_checked(struct domain *d, const char *path, struct gerror *e)
+{
+	if (check_ownership(d, path, e))
+		return NULL;
+	struct spec_diag diag = {0};
+	struct job_spec *s = spec_load_file(path, &diag);
+	if (!s)
+		join_diag(e, &diag);
+	return s;
+}
+
+struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags,
+	struct gerror *e)
+{
+	struct job_spec *s = read_checked(d, path, e);
+	if (!s)
+		return NULL;
+	if (s->session != SESSION_DEFAULT && !session_fits(d, s->session)) {
+		gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType does not allow loading into %s (Aqua loads into gui/<uid>, "
+			"Background into user/<uid>, System into system)", path, d->name);
+		spec_free(s);
+		return NULL;
+	}
+	return load_parsed(d, path, s, origin, flags, e);
+}
+
+static bool has_plist_suffix(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 6 && strcmp(name + n - 6, ".plist") == 0 && name[0] != '.';
+}
+
+static void scan_directory(struct domain *d, const char *dir, enum job_origin origin)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		if (errno != ENOENT)
+			log_msg(LOG_WARNING, "%s: cannot read job directory %s: %s", d->name, dir, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (has_plist_suffix(names[i]->d_name)) {
+			char path[PATH_MAX];
+			struct gerror e = {0};
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			struct job_spec *s = read_checked(d, path, &e);
+			if (s && !session_fits(d, s->session)) {
+				spec_free(s); /* belongs to another kind of domain */
+			} else if (!s || !load_parsed(d, path, s, origin, 0, &e)) {
+				if (e.code == LE_DISABLED)
+					log_msg(LOG_INFO, "%s: not loading: %s", d->name, e.detail);
+				else
+					log_msg(LOG_ERR, "%s: could not load %s: %d: %s: %s", d->name, path, e.code,
+						gantry_strerror(e.code), e.detail);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+void domain_load_directories(struct domain *d)
+{
+	const struct gantry_paths *p = &g_launchd.paths;
+	if (d->kind == DOMAIN_SYSTEM) {
+		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR);
+		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN);
+		return;
+	}
+	scan_directory(d, p->vendor_agents, ORIGIN_VENDOR);
+	scan_directory(d, p->admin_agents, ORIGIN_ADMIN);
+	char dir[PATH_MAX];
+	if (!g_launchd.system)
+		scan_directory(d, p->user_agents, ORIGIN_USER);
+	else if (gantry_user_agents_dir(p, d->uid, dir, sizeof(dir)) == 0)
+		scan_directory(d, dir, ORIGIN_USER);
+}
+
+void domain_forget_job(struct job *j)
+{
+	struct domain *d = j->domain;
+	for (struct job **pp = &d->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			d->njobs--;
+			break;
+		}
+	}
+	log_msg(LOG_INFO, "(%s/%s) unloaded", d->name, j->spec->label);
+	loop_defer(job_free, j);
+	domain_conditions_changed();
+	launchd_maybe_exit();
+}

@@ -1,0 +1,58 @@
+/*
+ * Domains (system, user/<uid>, gui/<uid>): the jobs they hold, the
+ * directories they load from, their overrides, and bootstrapping a plist
+ * into one with launchd's checks (ownership, disabled, already loaded).
+ */
+#ifndef GANTRY_DOMAIN_H
+#define GANTRY_DOMAIN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "job.h"
+#include "launchd.h"
+#include "overrides.h"
+
+enum domain_kind { DOMAIN_SYSTEM, DOMAIN_USER, DOMAIN_GUI };
+
+struct domain {
+	struct domain *next;
+	enum domain_kind kind;
+	uid_t uid;
+	char name[32];       /* "system", "user/501", "gui/501" */
+	struct job *jobs;
+	size_t njobs;
+	struct overrides overrides;
+};
+
+/* Load flags for domain_bootstrap(). */
+#define LOAD_FORCE 0x1   /* legacy load -F: ignore Disabled and overrides */
+#define LOAD_ENABLE 0x2  /* legacy load -w: clear the override first */
+
+/*
+ * Resolves a domain name for a caller: "system", "user/<uid>", "gui/<uid>",
+ * or "default" (legacy verbs: system for root, gui/<uid> otherwise).
+ * Creates a user's domains in the system daemon on first use.
+ */
+struct domain *domain_resolve(const char *name, uid_t caller, struct gerror *e);
+/* May caller change this domain? Returns 0 or EPERM with the reason. */
+int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
+struct domain *domain_create(enum domain_kind kind, uid_t uid);
+/* Loads every *.plist of the domain's directories (at start and on creation). */
+void domain_load_directories(struct domain *d);
+
+struct job *domain_find_job(const struct domain *d, const char *label);
+/* Validates and loads one plist; returns the job, or NULL with e set. */
+struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags,
+	struct gerror *e);
+/* Loads an already validated spec (submit); takes ownership of spec. */
+struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e);
+/* Unlinks a removed job and frees it after the current event batch. */
+void domain_forget_job(struct job *j);
+/* The effective disabled state: override if any, else the plist's Disabled. */
+bool domain_job_disabled(const struct domain *d, const char *label, bool plist_default);
+/* Tells every job with a KeepAlive condition that the world changed. */
+void domain_conditions_changed(void);
+size_t domain_total_jobs(void);
+
+#endif

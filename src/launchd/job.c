@@ -1,0 +1,322 @@
+/*
+ * Jobs (see job.h): feeding events to the state machine and carrying out
+ * its actions — spawning, signalling, timers, reaping through the pidfd,
+ * telling a spawn failure from an ordinary exit, and answering the clients
+ * that wait for a job to start or to be gone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "domain.h"
+#include "errors.h"
+#include "job.h"
+#include "log.h"
+#include "spawn.h"
+
+static void on_throttle(struct timer *t);
+static void on_exit_timeout(struct timer *t);
+static void step(struct job *j, const struct fsm_event *ev);
+
+struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	j->domain = d;
+	j->spec = spec;
+	j->origin = origin;
+	j->proc.fd = -1;
+	j->status_fd = -1;
+	fsm_init(&j->rt);
+	timer_init(&j->throttle_timer, on_throttle);
+	timer_init(&j->exit_timer, on_exit_timeout);
+	return j;
+}
+
+const char *job_type_name(const struct job *j)
+{
+	if (j->origin == ORIGIN_SUBMITTED)
+		return "Submitted";
+	return j->domain->kind == DOMAIN_SYSTEM ? "LaunchDaemon" : "LaunchAgent";
+}
+
+bool job_external_condition(const struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	for (size_t i = 0; i < s->nka_paths; i++)
+		if ((access(s->ka_paths[i].name, F_OK) == 0) == s->ka_paths[i].want)
+			return true;
+	for (size_t i = 0; i < s->nka_jobs; i++)
+		if ((domain_find_job(j->domain, s->ka_jobs[i].name) != NULL) == s->ka_jobs[i].want)
+			return true;
+	return false;
+}
+
+struct pending_reply *pending_reply_create(xpc_object_t reply, int count)
+{
+	struct pending_reply *pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		abort();
+	pr->reply = xpc_retain(reply);
+	pr->count = count;
+	return pr;
+}
+
+/* One wait is over; the first error sticks; the last one sends the reply. */
+static void pending_reply_done(struct pending_reply *pr, int code, const char *detail, pid_t pid)
+{
+	if (code && !xpc_dictionary_get_int64(pr->reply, "error"))
+		control_set_error(pr->reply, code, "%s", detail);
+	else if (!code && pid)
+		xpc_dictionary_set_int64(pr->reply, "pid", pid);
+	if (--pr->count > 0)
+		return;
+	control_send(pr->reply);
+	xpc_release(pr->reply);
+	free(pr);
+}
+
+void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->kind = kind;
+	w->pending = pr;
+	w->next = j->waiters;
+	j->waiters = w;
+}
+
+/* Answers the waiters of one kind (or all, kind < 0) with code and detail. */
+static void finish_waiters(struct job *j, int kind, int code, const char *detail)
+{
+	for (struct waiter **pp = &j->waiters; *pp;) {
+		struct waiter *w = *pp;
+		if (kind >= 0 && (int)w->kind != kind) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		pending_reply_done(w->pending, code, detail, j->pid);
+		free(w);
+	}
+}
+
+/* Resolves who the job runs as; returns 0 or an errno with cause set. */
+static int resolve_identity(const struct job *j, struct spawn_identity *id, char *cause, size_t len)
+{
+	const struct job_spec *s = j->spec;
+	const struct domain *d = j->domain;
+	*id = (struct spawn_identity){.init_groups = s->init_groups};
+	uid_t uid = g_launchd.system ? d->uid : g_launchd.uid;
+	struct passwd *pw = NULL;
+	if (d->kind == DOMAIN_SYSTEM && s->user) {
+		pw = getpwnam(s->user);
+		if (!pw) {
+			snprintf(cause, len, "UserName %s: no such user", s->user);
+			return ENOENT;
+		}
+	} else {
+		pw = getpwuid(uid);
+	}
+	if (pw) {
+		id->uid = pw->pw_uid;
+		id->gid = pw->pw_gid;
+		id->user = pw->pw_name;
+		id->home = pw->pw_dir;
+		id->shell = pw->pw_shell;
+	} else {
+		id->uid = uid;
+		id->gid = (gid_t)uid;
+	}
+	if (d->kind == DOMAIN_SYSTEM && s->group) {
+		struct group *gr = getgrnam(s->group);
+		if (!gr) {
+			snprintf(cause, len, "GroupName %s: no such group", s->group);
+			return ENOENT;
+		}
+		id->gid = gr->gr_gid;
+	}
+	id->change = g_launchd.system && geteuid() == 0 && (id->uid != 0 || id->gid != 0);
+	return 0;
+}
+
+static void set_spawn_failure(struct job *j, const char *cause)
+{
+	free(j->spawn_failure);
+	j->spawn_failure = cause ? strdup(cause) : NULL;
+}
+
+static void log_spawn_failure(const struct job *j, const char *cause)
+{
+	log_msg(LOG_ERR, "(%s/%s) Service could not spawn: %s (last exit status 78: EX_CONFIG)", j->domain->name,
+		j->spec->label, cause);
+}
+
+static void on_proc(struct watch *w, uint32_t events);
+
+static void do_spawn(struct job *j)
+{
+	struct spawn_identity id;
+	struct spawn_result res;
+	char cause[SPAWN_CAUSE_MAX];
+	int r = resolve_identity(j, &id, cause, sizeof(cause));
+	if (!r)
+		r = spawn_job(j->spec, &id, &res, cause);
+	if (r) {
+		/* No process at all: the same outcome as a child that failed setup. */
+		set_spawn_failure(j, cause);
+		log_spawn_failure(j, cause);
+		finish_waiters(j, WAIT_SPAWNED, LE_CANNOT_EXECUTE, cause);
+		struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = SPAWN_FAILED_STATUS,
+			.spawn_failed = true, .external_condition = job_external_condition(j)};
+		step(j, &ev);
+		return;
+	}
+	j->pid = res.pid;
+	j->status_fd = res.status_fd;
+	if (loop_watch(&j->proc, res.pidfd, EPOLLIN, on_proc))
+		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
+	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
+		fsm_reason_name(j->rt.reason));
+	finish_waiters(j, WAIT_SPAWNED, 0, NULL);
+}
+
+static void log_exit(const struct job *j, pid_t pid, int status)
+{
+	const char *who = j->domain->name, *label = j->spec->label;
+	if (status > 0)
+		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited with abnormal code: %d", who, label, (int)pid, status);
+	else if (status < 0)
+		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited due to signal: %s: %d", who, label, (int)pid,
+			signal_description(-status), -status);
+	else
+		log_msg(LOG_DEBUG, "(%s/%s [%d]) Service exited with code 0", who, label, (int)pid);
+}
+
+static void on_proc(struct watch *w, uint32_t events)
+{
+	struct job *j = container_of(w, struct job, proc);
+	siginfo_t si;
+	(void)events;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)w->fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	int pidfd = w->fd;
+	loop_unwatch(w);
+	close(pidfd);
+	int status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+	char cause[SPAWN_CAUSE_MAX];
+	bool failed = status == SPAWN_FAILED_STATUS && spawn_read_cause(j->status_fd, cause);
+	close(j->status_fd);
+	j->status_fd = -1;
+	j->last_exit_wall = time(NULL);
+	if (failed) {
+		set_spawn_failure(j, cause);
+		log_spawn_failure(j, cause);
+	} else {
+		set_spawn_failure(j, NULL);
+		log_exit(j, j->pid, status);
+	}
+	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status, .spawn_failed = failed,
+		.external_condition = job_external_condition(j)};
+	step(j, &ev);
+}
+
+static void apply(struct job *j, const struct fsm_result *r)
+{
+	const char *who = j->domain->name, *label = j->spec->label;
+	if (r->actions & ACT_CANCEL_THROTTLE)
+		timer_cancel(&j->throttle_timer);
+	if (r->actions & ACT_CANCEL_EXIT_TIMER)
+		timer_cancel(&j->exit_timer);
+	if (r->actions & ACT_KILL_PGROUP && j->pid)
+		kill(-j->pid, SIGTERM); /* what the job left behind in its process group */
+	if (!(r->actions & ACT_SPAWN) && j->rt.state != JS_RUNNING && j->rt.state != JS_STOPPING)
+		j->pid = 0;
+	if (r->actions & ACT_SIGKILL && j->pid) {
+		log_msg(LOG_WARNING, "(%s/%s [%d]) Exit timeout elapsed (%d seconds). Killing", who, label, (int)j->pid,
+			j->spec->exit_timeout);
+		kill(j->pid, SIGKILL);
+	}
+	if (r->actions & ACT_SIGTERM && j->pid)
+		kill(j->pid, SIGTERM);
+	if (r->actions & ACT_ARM_EXIT_TIMER)
+		timer_arm_in(&j->exit_timer, r->exit_timeout_ms);
+	if (r->actions & ACT_LOG_THROTTLE)
+		log_msg(LOG_INFO, "(%s/%s) Service only ran for %lld seconds. Pushing respawn out by %lld seconds.",
+			who, label, (long long)(r->ran_ms / 1000), (long long)((r->throttle_delay_ms + 999) / 1000));
+	if (r->actions & ACT_ARM_THROTTLE)
+		timer_arm_at(&j->throttle_timer, j->rt.due_ms);
+	if (r->actions & ACT_LOG_ONCE)
+		log_msg(LOG_INFO, "(%s/%s) Exited. Was only configured to run once.", who, label);
+	if (r->actions & ACT_SPAWN) {
+		j->pid = 0;
+		do_spawn(j);
+	}
+	if (r->actions & ACT_REMOVED) {
+		timer_cancel(&j->throttle_timer);
+		timer_cancel(&j->exit_timer);
+		finish_waiters(j, WAIT_SPAWNED, ESRCH, "the job was unloaded before it started");
+		finish_waiters(j, -1, 0, NULL);
+		domain_forget_job(j);
+	}
+}
+
+static void step(struct job *j, const struct fsm_event *ev)
+{
+	struct fsm_result r = fsm_step(j->spec, &j->rt, ev);
+	apply(j, &r);
+}
+
+void job_event(struct job *j, enum fsm_event_type type)
+{
+	struct fsm_event ev = {.type = type, .now_ms = loop_now_ms(), .external_condition = job_external_condition(j)};
+	step(j, &ev);
+}
+
+static void on_throttle(struct timer *t)
+{
+	job_event(container_of(t, struct job, throttle_timer), EV_THROTTLE_DONE);
+}
+
+static void on_exit_timeout(struct timer *t)
+{
+	job_event(container_of(t, struct job, exit_timer), EV_EXIT_TIMEOUT);
+}
+
+int job_signal(struct job *j, int sig)
+{
+	if (!j->pid)
+		return ESRCH;
+	if (sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGQUIT)
+		j->rt.stop_requested = true; /* launchd's own stop: not a crash */
+	return kill(j->pid, sig) < 0 ? errno : 0;
+}
+
+void job_free(void *p)
+{
+	struct job *j = p;
+	if (j->proc.fd >= 0) {
+		int fd = j->proc.fd;
+		loop_unwatch(&j->proc);
+		close(fd);
+	}
+	if (j->status_fd >= 0)
+		close(j->status_fd);
+	finish_waiters(j, -1, ESRCH, "the job was freed");
+	free(j->spawn_failure);
+	spec_free(j->spec);
+	free(j);
+}

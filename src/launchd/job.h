@@ -1,0 +1,64 @@
+/*
+ * A loaded job: its spec, its state-machine record, and the OS side — the
+ * process and its pidfd, the throttle and exit timers, the recorded spawn
+ * failure, and the clients waiting for it to go away. job.c turns the
+ * state machine's actions into system calls.
+ */
+#ifndef GANTRY_JOB_H
+#define GANTRY_JOB_H
+
+#include <sys/types.h>
+#include <xpc/xpc.h>
+
+#include "fsm.h"
+#include "loop.h"
+#include "spec.h"
+
+struct domain;
+
+enum job_origin { ORIGIN_VENDOR, ORIGIN_ADMIN, ORIGIN_USER, ORIGIN_PATH, ORIGIN_SUBMITTED };
+
+enum waiter_kind { WAIT_REMOVED, WAIT_SPAWNED };
+
+/* A reply sent once every job it waits for is done (bootout of several paths). */
+struct pending_reply {
+	xpc_object_t reply;
+	int count;
+};
+
+struct waiter {
+	struct waiter *next;
+	enum waiter_kind kind;
+	struct pending_reply *pending;
+};
+
+struct job {
+	struct job *next;
+	struct domain *domain;
+	struct job_spec *spec;
+	enum job_origin origin;
+	struct job_rt rt;
+	pid_t pid;            /* 0 when not running */
+	struct watch proc;    /* the pidfd */
+	int status_fd;        /* setup-failure pipe of the running instance */
+	struct timer throttle_timer, exit_timer;
+	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
+	int64_t last_exit_wall; /* CLOCK_REALTIME seconds of the last exit */
+	struct waiter *waiters;
+};
+
+struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);
+/* Feeds one event to the state machine and carries out its actions. */
+void job_event(struct job *j, enum fsm_event_type type);
+/* Creates a reply that is sent when count waits have finished. */
+struct pending_reply *pending_reply_create(xpc_object_t reply, int count);
+void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr);
+/* Sends sig to the running instance; returns 0 or an errno. */
+int job_signal(struct job *j, int sig);
+/* Any PathState / OtherJobEnabled entry holds now. */
+bool job_external_condition(const struct job *j);
+const char *job_type_name(const struct job *j);
+/* Frees a job that the state machine has removed (called deferred). */
+void job_free(void *job);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * launchd: command line, start-up (paths, log, signals, domains, control
+ * socket) and orderly shutdown on SIGTERM/SIGINT — every job stopped
+ * (SIGTERM, then SIGKILL after its ExitTimeOut), then exit 0.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "domain.h"
+#include "log.h"
+#include "loop.h"
+
+#ifndef GANTRY_VERSION
+#define GANTRY_VERSION "0.0.0"
+#endif
+
+struct launchd g_launchd;
+static struct watch signal_watch;
+
+int gerror_set(struct gerror *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: launchd --system | --user [--debug]\n"
+		"  --system  host the system domain and every user's domains (root only)\n"
+		"  --user    host gui/<uid> and user/<uid> of the invoking user\n"
+		"  --debug   log debug messages\n"
+		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
+}
+
+void launchd_maybe_exit(void)
+{
+	if (g_launchd.shutting_down && domain_total_jobs() == 0)
+		loop_quit();
+}
+
+static void begin_shutdown(int sig)
+{
+	if (g_launchd.shutting_down)
+		return;
+	g_launchd.shutting_down = true;
+	log_msg(LOG_INFO, "received %s: stopping %zu jobs", sigabbrev_np(sig), domain_total_jobs());
+	control_stop();
+	for (struct domain *d = g_launchd.domains; d; d = d->next) {
+		struct job *next;
+		for (struct job *j = d->jobs; j; j = next) {
+			next = j->next;
+			job_event(j, EV_REMOVE);
+		}
+	}
+	launchd_maybe_exit();
+}
+
+static void on_signal(struct watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+	(void)events;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_shutdown((int)si.ssi_signo);
+	}
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return errno;
+	return loop_watch(&signal_watch, fd, EPOLLIN, on_signal);
+}
+
+/* Every running job holds a pidfd and a status pipe: make room for thousands. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int fail(const char *what, int err, const char *detail)
+{
+	fprintf(stderr, "launchd: %s: %s%s%s\n", what, strerror(err), detail ? ": " : "", detail ? detail : "");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	int mode = -1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--system") == 0) {
+			mode = 1;
+		} else if (strcmp(argv[i], "--user") == 0) {
+			mode = 0;
+		} else if (strcmp(argv[i], "--debug") == 0) {
+			log_set_debug(true);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("Gantry launchd %s\n", GANTRY_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "launchd: unknown argument \"%s\"\n", argv[i]);
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (mode < 0) {
+		usage(stderr);
+		return 64;
+	}
+	if (mode == 1 && geteuid() != 0) {
+		fprintf(stderr, "launchd: --system needs root (you are uid %u); use --user for your own jobs\n",
+			(unsigned)geteuid());
+		return 77;
+	}
+	char err[512];
+	g_launchd.system = mode == 1;
+	g_launchd.uid = geteuid();
+	int r = gantry_paths_init(&g_launchd.paths, g_launchd.system, g_launchd.uid, err, sizeof(err));
+	if (r)
+		return fail("paths", r, err);
+	const struct gantry_paths *p = &g_launchd.paths;
+	if ((r = mkdir_p(p->state_dir, 0755)))
+		return fail("cannot create state directory", r, p->state_dir);
+	if ((r = mkdir_p(p->run_dir, 0755)))
+		return fail("cannot create socket directory", r, p->run_dir);
+	log_open(p->log_file);
+	raise_fd_limit();
+	if ((r = loop_init()) || (r = setup_signals()))
+		return fail("event loop", r, NULL);
+	struct gerror e = {0};
+	if (control_start(p->socket, &e))
+		return fail("cannot listen", e.code, e.detail);
+	log_msg(LOG_INFO, "Gantry launchd %s starting (%s mode, uid %u%s%s), socket %s", GANTRY_VERSION,
+		g_launchd.system ? "system" : "user", (unsigned)g_launchd.uid, p->root[0] ? ", root " : "", p->root,
+		p->socket);
+	if (g_launchd.system) {
+		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));
+	} else {
+		domain_create(DOMAIN_USER, g_launchd.uid);
+		domain_load_directories(domain_create(DOMAIN_GUI, g_launchd.uid));
+	}
+	r = loop_run();
+	control_stop();
+	log_msg(LOG_INFO, "all jobs stopped; exiting");
+	return r ? fail("event loop", r, NULL) : 0;
+}

@@ -1,0 +1,432 @@
+/*
+ * Job spec parsing framework: file reading (XML or binary plist through
+ * libplist, with expat pinpointing XML syntax errors by line), typed
+ * accessors, diagnostics, and the cross-key checks that run after every key
+ * was read.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <expat.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "spec_parse.h"
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return s;
+}
+
+static void push(char ***list, size_t *n, char *s)
+{
+	*list = realloc(*list, (*n + 2) * sizeof(**list));
+	if (!*list)
+		abort();
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
+void spec_diag_add(struct spec_diag *d, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	push(&d->errors, &d->nerrors, vformat(fmt, ap));
+	va_end(ap);
+	if (!d->code)
+		d->code = code;
+}
+
+void spec_diag_clear(struct spec_diag *d)
+{
+	for (size_t i = 0; i < d->nerrors; i++)
+		free(d->errors[i]);
+	free(d->errors);
+	memset(d, 0, sizeof(*d));
+}
+
+void parse_error(struct parse *p, int code, const char *keypath, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = vformat(fmt, ap);
+	va_end(ap);
+	spec_diag_add(p->d, code, "%s: %s: %s", p->file, keypath, msg);
+	free(msg);
+}
+
+void parse_warn(struct parse *p, const char *keypath, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = vformat(fmt, ap);
+	va_end(ap);
+	char *line;
+	if (asprintf(&line, "%s: %s: %s", p->file, keypath, msg) < 0)
+		abort();
+	free(msg);
+	push(&p->s->warnings, &p->s->nwarnings, line);
+}
+
+const char *plist_type_name(plist_t v)
+{
+	switch (plist_get_node_type(v)) {
+	case PLIST_BOOLEAN: return "boolean";
+	case PLIST_UINT: return "integer";
+	case PLIST_REAL: return "real";
+	case PLIST_STRING: return "string";
+	case PLIST_ARRAY: return "array";
+	case PLIST_DICT: return "dictionary";
+	case PLIST_DATE: return "date";
+	case PLIST_DATA: return "data";
+	case PLIST_KEY: return "key";
+	case PLIST_UID: return "uid";
+	default: return "unknown";
+	}
+}
+
+static bool mismatch(struct parse *p, const char *keypath, const char *expected, plist_t v)
+{
+	parse_error(p, LE_INVALID_PLIST, keypath, "expected %s, found %s", expected, plist_type_name(v));
+	return false;
+}
+
+bool want_string(struct parse *p, const char *keypath, plist_t v, char **out)
+{
+	if (plist_get_node_type(v) != PLIST_STRING)
+		return mismatch(p, keypath, "string", v);
+	char *s = NULL;
+	plist_get_string_val(v, &s);
+	free(*out);
+	*out = s;
+	return s != NULL;
+}
+
+bool want_bool(struct parse *p, const char *keypath, plist_t v, bool *out)
+{
+	if (plist_get_node_type(v) != PLIST_BOOLEAN)
+		return mismatch(p, keypath, "boolean", v);
+	uint8_t b = 0;
+	plist_get_bool_val(v, &b);
+	*out = b;
+	return true;
+}
+
+bool want_int(struct parse *p, const char *keypath, plist_t v, int64_t min, int64_t max, int64_t *out)
+{
+	if (plist_get_node_type(v) != PLIST_UINT)
+		return mismatch(p, keypath, "integer", v);
+	uint64_t u = 0;
+	plist_get_uint_val(v, &u);
+	int64_t i = (int64_t)u; /* libplist keeps negative integers as two's complement */
+	if (i < min || i > max) {
+		parse_error(p, LE_INVALID_PLIST, keypath, "expected an integer from %lld to %lld, found %lld",
+			(long long)min, (long long)max, (long long)i);
+		return false;
+	}
+	*out = i;
+	return true;
+}
+
+bool want_dict(struct parse *p, const char *keypath, plist_t v)
+{
+	return plist_get_node_type(v) == PLIST_DICT ? true : mismatch(p, keypath, "dictionary", v);
+}
+
+bool want_string_array(struct parse *p, const char *keypath, plist_t v, char ***out, size_t *n)
+{
+	if (plist_get_node_type(v) != PLIST_ARRAY)
+		return mismatch(p, keypath, "array of strings", v);
+	uint32_t count = plist_array_get_size(v);
+	char **list = calloc(count + 1, sizeof(*list));
+	if (!list)
+		abort();
+	bool ok = true;
+	for (uint32_t i = 0; i < count; i++) {
+		plist_t item = plist_array_get_item(v, i);
+		char path[256];
+		snprintf(path, sizeof(path), "%s[%u]", keypath, i);
+		if (!want_string(p, path, item, &list[i]))
+			ok = false;
+	}
+	if (!ok) {
+		for (uint32_t i = 0; i < count; i++)
+			free(list[i]);
+		free(list);
+		return false;
+	}
+	*out = list;
+	*n = count;
+	return true;
+}
+
+void each_entry(struct parse *p, plist_t dict, const char *keypath,
+	void (*fn)(struct parse *p, const char *keypath, const char *key, plist_t v))
+{
+	plist_dict_iter it = NULL;
+	plist_dict_new_iter(dict, &it);
+	if (!it)
+		return;
+	for (;;) {
+		char *key = NULL;
+		plist_t val = NULL;
+		plist_dict_next_item(dict, it, &key, &val);
+		if (!val) {
+			free(key);
+			break;
+		}
+		fn(p, keypath, key, val);
+		free(key);
+	}
+	free(it);
+}
+
+const struct key_def *spec_find_key(const struct key_def *table, const char *name)
+{
+	for (const struct key_def *k = table; k->name; k++)
+		if (strcasecmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+static void top_level_key(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	(void)parent;
+	const struct key_def *k = spec_find_key(spec_keys, key);
+	if (!k) {
+		parse_warn(p, key, "unknown key, ignored (not a launchd.plist(5) key; check its spelling)");
+		return;
+	}
+	if (!k->handle) {
+		parse_warn(p, k->name, "%s", k->ignored_why);
+		return;
+	}
+	k->handle(p, k->name, v);
+}
+
+static bool label_is_valid(const char *l)
+{
+	if (!*l || strlen(l) > 255)
+		return false;
+	for (const char *c = l; *c; c++)
+		if (*c == '/' || (unsigned char)*c < 0x20)
+			return false;
+	return true;
+}
+
+/* Checks that need more than one key. */
+static void cross_checks(struct parse *p)
+{
+	struct job_spec *s = p->s;
+	if (!s->label)
+		parse_error(p, LE_INVALID_LABEL, "Label", "required key is missing");
+	else if (!label_is_valid(s->label))
+		parse_error(p, LE_INVALID_LABEL, "Label",
+			"\"%s\" is not a valid label (1-255 characters, no '/' or control characters)", s->label);
+	if (!s->program && !s->argc && !s->bundle_program)
+		parse_error(p, LE_INVALID_PROGRAM, "Program",
+			"neither Program nor a non-empty ProgramArguments is given");
+	if (s->argv && s->argc == 0 && !s->program)
+		parse_error(p, LE_INVALID_PROGRAM, "ProgramArguments", "is empty and there is no Program");
+	if (s->program && s->program[0] != '/')
+		parse_error(p, LE_INVALID_PROGRAM, "Program",
+			"must be an absolute path, found \"%s\" (use ProgramArguments alone for a PATH lookup)",
+			s->program);
+	if (s->argc && !s->program && s->argv[0][0] == '\0')
+		parse_error(p, LE_INVALID_PROGRAM, "ProgramArguments[0]", "is an empty string");
+	if (s->group && !s->user)
+		parse_warn(p, "GroupName", "has effect only together with UserName");
+}
+
+struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_diag *d)
+{
+	struct job_spec *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->umask = -1;
+	s->ka_successful_exit = -1;
+	s->ka_crashed = -1;
+	s->init_groups = true;
+	s->throttle_interval = SPEC_DEFAULT_THROTTLE_INTERVAL;
+	s->exit_timeout = SPEC_DEFAULT_EXIT_TIMEOUT;
+	struct parse p = {.file = file, .s = s, .d = d};
+	size_t errors_before = d->nerrors;
+	if (plist_get_node_type(root) != PLIST_DICT) {
+		parse_error(&p, LE_INVALID_PLIST, "(root)", "expected dictionary, found %s", plist_type_name(root));
+	} else {
+		each_entry(&p, root, "", top_level_key);
+		cross_checks(&p);
+	}
+	if (d->nerrors > errors_before) {
+		spec_free(s);
+		return NULL;
+	}
+	if (file && file[0] == '/')
+		s->path = strdup(file);
+	return s;
+}
+
+/* Uses expat only to say where an XML plist that libplist refused is broken. */
+static void explain_xml(const char *file, const char *buf, size_t len, struct spec_diag *d)
+{
+	XML_Parser x = XML_ParserCreate(NULL);
+	if (!x) {
+		spec_diag_add(d, LE_INVALID_PLIST, "%s: not a valid property list", file);
+		return;
+	}
+	if (XML_Parse(x, buf, (int)len, 1) == XML_STATUS_ERROR)
+		spec_diag_add(d, LE_INVALID_PLIST, "%s: line %lu, column %lu: XML syntax error: %s", file,
+			(unsigned long)XML_GetCurrentLineNumber(x), (unsigned long)XML_GetCurrentColumnNumber(x) + 1,
+			XML_ErrorString(XML_GetErrorCode(x)));
+	else
+		spec_diag_add(d, LE_INVALID_PLIST,
+			"%s: well-formed XML but not a valid property list (check element names such as <dict>, "
+			"<key>, <string>, <integer>, <true/> and that every <key> has a value)", file);
+	XML_ParserFree(x);
+}
+
+static char *read_file(const char *path, size_t *len, struct spec_diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
+		spec_diag_add(d, errno == ENOENT ? ENOENT : LE_INVALID_PATH, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		spec_diag_add(d, LE_INVALID_PATH, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > SPEC_MAX_FILE_SIZE) {
+		spec_diag_add(d, LE_INVALID_PLIST, "%s: %lld bytes, larger than the %d-byte limit for a job file",
+			path, (long long)st.st_size, SPEC_MAX_FILE_SIZE);
+		close(fd);
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t have = 0;
+	while (buf && have < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	if (!buf || have != (size_t)st.st_size) {
+		spec_diag_add(d, EIO, "%s: short read", path);
+		free(buf);
+		return NULL;
+	}
+	buf[have] = '\0';
+	*len = have;
+	return buf;
+}
+
+struct job_spec *spec_load_file(const char *path, struct spec_diag *d)
+{
+	size_t len = 0;
+	char *buf = read_file(path, &len, d);
+	if (!buf)
+		return NULL;
+	plist_t root = NULL;
+	bool binary = len >= 8 && memcmp(buf, "bplist00", 8) == 0;
+	if (len == 0)
+		spec_diag_add(d, LE_INVALID_PLIST, "%s: empty file", path);
+	else if (binary)
+		plist_from_bin(buf, (uint32_t)len, &root);
+	else
+		plist_from_xml(buf, (uint32_t)len, &root);
+	if (!root && len) {
+		if (binary)
+			spec_diag_add(d, LE_INVALID_PLIST, "%s: corrupt binary property list", path);
+		else
+			explain_xml(path, buf, len, d);
+	}
+	free(buf);
+	if (!root)
+		return NULL;
+	struct job_spec *s = spec_from_plist(root, path, d);
+	plist_free(root);
+	return s;
+}
+
+static void free_list(char **l)
+{
+	for (char **i = l; i && *i; i++)
+		free(*i);
+	free(l);
+}
+
+static void free_conds(struct spec_cond *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(c[i].name);
+	free(c);
+}
+
+void spec_free(struct job_spec *s)
+{
+	if (!s)
+		return;
+	free(s->label);
+	free(s->path);
+	free(s->program);
+	free_list(s->argv);
+	free(s->bundle_program);
+	free(s->user);
+	free(s->group);
+	free(s->root_dir);
+	free(s->working_dir);
+	free_list(s->env);
+	free(s->stdin_path);
+	free(s->stdout_path);
+	free(s->stderr_path);
+	free_conds(s->ka_paths, s->nka_paths);
+	free_conds(s->ka_jobs, s->nka_jobs);
+	free_list(s->warnings);
+	free(s);
+}
+
+const char *spec_program(const struct job_spec *s)
+{
+	if (s->program)
+		return s->program;
+	return s->argc ? s->argv[0] : s->bundle_program;
+}
+
+static const struct {
+	const char *key;
+	int resource;
+} rlimits[RL_COUNT] = {
+	[RL_CORE] = {"Core", RLIMIT_CORE},
+	[RL_CPU] = {"CPU", RLIMIT_CPU},
+	[RL_DATA] = {"Data", RLIMIT_DATA},
+	[RL_FSIZE] = {"FileSize", RLIMIT_FSIZE},
+	[RL_MEMLOCK] = {"MemoryLock", RLIMIT_MEMLOCK},
+	[RL_NOFILE] = {"NumberOfFiles", RLIMIT_NOFILE},
+	[RL_NPROC] = {"NumberOfProcesses", RLIMIT_NPROC},
+	[RL_RSS] = {"ResidentSetSize", RLIMIT_RSS},
+	[RL_STACK] = {"Stack", RLIMIT_STACK},
+};
+
+const char *spec_rlimit_key(enum spec_rlimit r) { return rlimits[r].key; }
+int spec_rlimit_resource(enum spec_rlimit r) { return rlimits[r].resource; }
+
+const char *spec_process_type_name(enum process_type t)
+{
+	static const char *const names[] = {"Standard", "Background", "Adaptive", "Interactive"};
+	return names[t];
+}

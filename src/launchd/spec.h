@@ -1,0 +1,101 @@
+/*
+ * The job spec: a launchd.plist validated once into typed fields. Parsing
+ * (spec.c, spec_keys.c) is pure apart from reading the file; launchd and
+ * `launchctl lint` share it.
+ */
+#ifndef GANTRY_SPEC_H
+#define GANTRY_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <plist/plist.h>
+
+/* launchd's defaults (research/launchd.md §1.3). */
+#define SPEC_DEFAULT_THROTTLE_INTERVAL 10 /* seconds between spawns */
+#define SPEC_DEFAULT_EXIT_TIMEOUT 20      /* seconds from SIGTERM to SIGKILL */
+#define SPEC_MAX_FILE_SIZE (1024 * 1024)  /* larger plists are refused */
+
+enum spec_rlimit {
+	RL_CORE, RL_CPU, RL_DATA, RL_FSIZE, RL_MEMLOCK, RL_NOFILE, RL_NPROC, RL_RSS, RL_STACK,
+	RL_COUNT
+};
+
+enum process_type { PT_STANDARD, PT_BACKGROUND, PT_ADAPTIVE, PT_INTERACTIVE };
+
+enum session_type { SESSION_DEFAULT, SESSION_AQUA, SESSION_BACKGROUND, SESSION_SYSTEM, SESSION_OTHER };
+
+struct spec_cond {
+	char *name; /* path (PathState) or label (OtherJobEnabled) */
+	bool want;
+};
+
+struct spec_limit {
+	bool set;
+	uint64_t value;
+};
+
+struct job_spec {
+	char *label;
+	char *path;          /* plist file, or NULL for submitted jobs */
+	char *program;       /* Program, absolute; NULL if argv[0] is used */
+	char **argv;         /* ProgramArguments, NULL-terminated (may be NULL) */
+	size_t argc;
+	char *bundle_program;
+	bool globbing;
+	char *user, *group;
+	bool init_groups;
+	char *root_dir, *working_dir;
+	char **env;          /* "KEY=VALUE", NULL-terminated */
+	size_t nenv;
+	int umask;           /* -1 when unset */
+	char *stdin_path, *stdout_path, *stderr_path;
+	bool run_at_load;
+	bool disabled;
+	/* KeepAlive */
+	bool keepalive;          /* the key is present in any form */
+	bool ka_always;          /* KeepAlive = true, or OnDemand = false */
+	int ka_successful_exit;  /* -1 unset, else 0/1 */
+	int ka_crashed;          /* -1 unset, else 0/1 */
+	bool ka_after_initial_demand;
+	struct spec_cond *ka_paths, *ka_jobs;
+	size_t nka_paths, nka_jobs;
+	int throttle_interval, exit_timeout;
+	bool abandon_pgroup, launch_only_once, debug;
+	bool nice_set;
+	int nice;
+	struct spec_limit soft[RL_COUNT], hard[RL_COUNT];
+	enum process_type process_type;
+	bool low_priority_io;
+	enum session_type session;
+	/* Triggers parsed and validated here, armed by launchd's trigger code. */
+	int start_interval;
+	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets, has_mach_services;
+	bool start_on_mount, inetd;
+	char **warnings;
+	size_t nwarnings;
+};
+
+/* Diagnostics from parsing: every error and warning, each naming file and key path. */
+struct spec_diag {
+	int code;     /* first error's launchd code (109, 110, 111 ...), 0 if none */
+	char **errors;
+	size_t nerrors;
+};
+
+/* Reads and validates path. Returns NULL with diag filled on any error. */
+struct job_spec *spec_load_file(const char *path, struct spec_diag *diag);
+/* Validates an already parsed plist; file names the source in messages. */
+struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_diag *diag);
+void spec_free(struct job_spec *s);
+void spec_diag_clear(struct spec_diag *d);
+/* Appends a formatted error to d (used by the key handlers). */
+void spec_diag_add(struct spec_diag *d, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The program launchd will exec: Program, else argv[0]. */
+const char *spec_program(const struct job_spec *s);
+const char *spec_rlimit_key(enum spec_rlimit r);
+int spec_rlimit_resource(enum spec_rlimit r);
+const char *spec_process_type_name(enum process_type t);
+
+#endif

@@ -1,0 +1,460 @@
+/*
+ * The launchd.plist(5) key table: one handler per key that Gantry acts on,
+ * and for each key it recognises but ignores, the reason it says so.
+ * Keys match case-insensitively, as in launchd.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "spec_parse.h"
+
+#define NOT_ARMED_YET "validated; this Gantry build does not arm this trigger yet, so it will not start the job"
+
+static void key_label(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->label); }
+static void key_program(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->program); }
+static void key_bundle_program(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->bundle_program); }
+static void key_user(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->user); }
+static void key_group(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->group); }
+static void key_workdir(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->working_dir); }
+static void key_stdin(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->stdin_path); }
+static void key_stdout(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->stdout_path); }
+static void key_stderr(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->stderr_path); }
+static void key_disabled(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->disabled); }
+static void key_globbing(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->globbing); }
+static void key_initgroups(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->init_groups); }
+static void key_run_at_load(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->run_at_load); }
+static void key_abandon(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->abandon_pgroup); }
+static void key_once(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->launch_only_once); }
+static void key_lowprio_io(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->low_priority_io); }
+static void key_debug(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->debug); }
+static void key_on_mount(struct parse *p, const char *k, plist_t v)
+{
+	if (want_bool(p, k, v, &p->s->start_on_mount) && p->s->start_on_mount)
+		parse_warn(p, k, NOT_ARMED_YET);
+}
+
+static void key_root_dir(struct parse *p, const char *k, plist_t v)
+{
+	if (want_string(p, k, v, &p->s->root_dir))
+		parse_warn(p, k, "discouraged: the job runs chroot()ed and must carry every library it needs");
+}
+
+static void key_arguments(struct parse *p, const char *k, plist_t v)
+{
+	want_string_array(p, k, v, &p->s->argv, &p->s->argc);
+}
+
+static void env_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[512], *val = NULL;
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	if (plist_get_node_type(v) != PLIST_STRING) {
+		parse_warn(p, path, "expected string, found %s; ignored, as launchd does", plist_type_name(v));
+		return;
+	}
+	if (!*key || strchr(key, '=')) {
+		parse_error(p, LE_INVALID_PLIST, path, "an environment variable name must be non-empty and contain no '='");
+		return;
+	}
+	want_string(p, path, v, &val);
+	char *kv;
+	if (asprintf(&kv, "%s=%s", key, val) < 0)
+		abort();
+	free(val);
+	struct job_spec *s = p->s;
+	s->env = realloc(s->env, (s->nenv + 2) * sizeof(*s->env));
+	if (!s->env)
+		abort();
+	s->env[s->nenv++] = kv;
+	s->env[s->nenv] = NULL;
+}
+
+static void key_environment(struct parse *p, const char *k, plist_t v)
+{
+	if (want_dict(p, k, v))
+		each_entry(p, v, k, env_entry);
+}
+
+static void key_umask(struct parse *p, const char *k, plist_t v)
+{
+	int64_t m;
+	if (plist_get_node_type(v) == PLIST_STRING) {
+		char *s = NULL, *end;
+		want_string(p, k, v, &s);
+		errno = 0;
+		unsigned long u = strtoul(s, &end, 8);
+		if (!*s || *end || errno || u > 0777)
+			parse_error(p, LE_INVALID_PLIST, k, "expected an octal string from \"000\" to \"777\", found \"%s\"", s);
+		else
+			p->s->umask = (int)u;
+		free(s);
+	} else if (plist_get_node_type(v) == PLIST_UINT) {
+		if (want_int(p, k, v, 0, 0777, &m))
+			p->s->umask = (int)m;
+	} else {
+		parse_error(p, LE_INVALID_PLIST, k, "expected integer (decimal, e.g. 18 for 022) or octal string, found %s",
+			plist_type_name(v));
+	}
+}
+
+static void key_throttle(struct parse *p, const char *k, plist_t v)
+{
+	int64_t n;
+	if (want_int(p, k, v, 0, 86400, &n))
+		p->s->throttle_interval = (int)n;
+}
+
+static void key_exit_timeout(struct parse *p, const char *k, plist_t v)
+{
+	int64_t n;
+	if (!want_int(p, k, v, 0, 86400, &n))
+		return;
+	p->s->exit_timeout = (int)n;
+	if (n == 0)
+		parse_warn(p, k, "0 means wait forever after SIGTERM; a hung job then blocks bootout and shutdown");
+}
+
+static void key_nice(struct parse *p, const char *k, plist_t v)
+{
+	int64_t n;
+	if (want_int(p, k, v, -20, 19, &n)) {
+		p->s->nice = (int)n;
+		p->s->nice_set = true;
+	}
+}
+
+static void key_process_type(struct parse *p, const char *k, plist_t v)
+{
+	char *s = NULL;
+	if (!want_string(p, k, v, &s))
+		return;
+	static const struct {
+		const char *name;
+		enum process_type t;
+	} types[] = {{"Standard", PT_STANDARD}, {"Background", PT_BACKGROUND}, {"Adaptive", PT_ADAPTIVE},
+		{"Interactive", PT_INTERACTIVE}, {"App", PT_INTERACTIVE}};
+	size_t i;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcasecmp(s, types[i].name) == 0)
+			break;
+	if (i == sizeof(types) / sizeof(types[0]))
+		parse_error(p, LE_INVALID_PLIST, k,
+			"expected one of Standard, Background, Adaptive, Interactive, found \"%s\"", s);
+	else
+		p->s->process_type = types[i].t;
+	free(s);
+}
+
+static void limit_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	bool hard = strcmp(parent, "HardResourceLimits") == 0;
+	for (int r = 0; r < RL_COUNT; r++) {
+		if (strcasecmp(key, spec_rlimit_key((enum spec_rlimit)r)) != 0)
+			continue;
+		int64_t n;
+		if (want_int(p, path, v, 0, INT64_MAX, &n)) {
+			struct spec_limit *l = hard ? &p->s->hard[r] : &p->s->soft[r];
+			l->set = true;
+			l->value = (uint64_t)n;
+		}
+		return;
+	}
+	parse_warn(p, path, "unknown resource limit, ignored (known: Core, CPU, Data, FileSize, MemoryLock, "
+		"NumberOfFiles, NumberOfProcesses, ResidentSetSize, Stack)");
+}
+
+static void key_limits(struct parse *p, const char *k, plist_t v)
+{
+	if (want_dict(p, k, v))
+		each_entry(p, v, k, limit_entry);
+}
+
+static void cond_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[512];
+	bool want;
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	if (!want_bool(p, path, v, &want))
+		return;
+	bool paths = strstr(parent, "PathState") != NULL;
+	struct spec_cond **list = paths ? &p->s->ka_paths : &p->s->ka_jobs;
+	size_t *n = paths ? &p->s->nka_paths : &p->s->nka_jobs;
+	if (paths && key[0] != '/') {
+		parse_error(p, LE_INVALID_PLIST, path, "PathState keys must be absolute paths");
+		return;
+	}
+	*list = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!*list)
+		abort();
+	(*list)[*n].name = strdup(key);
+	(*list)[*n].want = want;
+	(*n)++;
+}
+
+static void keepalive_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[256];
+	bool b;
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	struct job_spec *s = p->s;
+	if (strcasecmp(key, "SuccessfulExit") == 0) {
+		if (want_bool(p, path, v, &b))
+			s->ka_successful_exit = b;
+	} else if (strcasecmp(key, "Crashed") == 0) {
+		if (want_bool(p, path, v, &b))
+			s->ka_crashed = b;
+		if (s->ka_crashed == 0)
+			parse_warn(p, path, "false restarts the job after every exit that is not a crash, clean exits included");
+	} else if (strcasecmp(key, "AfterInitialDemand") == 0) {
+		want_bool(p, path, v, &s->ka_after_initial_demand);
+	} else if (strcasecmp(key, "PathState") == 0 || strcasecmp(key, "OtherJobEnabled") == 0) {
+		snprintf(path, sizeof(path), "%s.%s", parent,
+			strcasecmp(key, "PathState") == 0 ? "PathState" : "OtherJobEnabled");
+		if (want_dict(p, path, v))
+			each_entry(p, v, path, cond_entry);
+	} else if (strcasecmp(key, "NetworkState") == 0) {
+		parse_warn(p, path, "no longer implemented by launchd (it never acted as users expected); ignored");
+	} else if (strcasecmp(key, "OtherJobActive") == 0 || strcasecmp(key, "HomeRelativePathState") == 0) {
+		parse_warn(p, path, "private launchd key, not supported by Gantry; ignored");
+	} else {
+		parse_warn(p, path, "unknown KeepAlive condition, ignored (known: SuccessfulExit, Crashed, PathState, "
+			"OtherJobEnabled, AfterInitialDemand)");
+	}
+}
+
+static void key_keepalive(struct parse *p, const char *k, plist_t v)
+{
+	struct job_spec *s = p->s;
+	if (plist_get_node_type(v) == PLIST_BOOLEAN) {
+		want_bool(p, k, v, &s->ka_always);
+		s->keepalive = s->ka_always;
+	} else if (plist_get_node_type(v) == PLIST_DICT) {
+		s->keepalive = true;
+		each_entry(p, v, k, keepalive_entry);
+	} else {
+		parse_error(p, LE_INVALID_PLIST, k, "expected boolean or dictionary, found %s", plist_type_name(v));
+	}
+}
+
+static void key_on_demand(struct parse *p, const char *k, plist_t v)
+{
+	bool b;
+	if (!want_bool(p, k, v, &b))
+		return;
+	if (b) {
+		parse_warn(p, k, "deprecated since Mac OS X 10.5; true does nothing");
+	} else {
+		parse_warn(p, k, "deprecated since Mac OS X 10.5; false is treated as KeepAlive = true");
+		p->s->keepalive = p->s->ka_always = true;
+	}
+}
+
+static void key_session_type(struct parse *p, const char *k, plist_t v)
+{
+	char *s = NULL;
+	if (plist_get_node_type(v) == PLIST_ARRAY && plist_array_get_size(v) > 0) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s[0]", k);
+		if (plist_array_get_size(v) > 1)
+			parse_warn(p, k, "several session types given; Gantry loads the job for the first only");
+		v = plist_array_get_item(v, 0);
+		if (!want_string(p, path, v, &s))
+			return;
+	} else if (!want_string(p, k, v, &s)) {
+		return;
+	}
+	if (strcasecmp(s, "Aqua") == 0) {
+		p->s->session = SESSION_AQUA;
+	} else if (strcasecmp(s, "Background") == 0) {
+		p->s->session = SESSION_BACKGROUND;
+	} else if (strcasecmp(s, "System") == 0) {
+		p->s->session = SESSION_SYSTEM;
+	} else {
+		p->s->session = SESSION_OTHER;
+		parse_warn(p, k, "session type \"%s\" does not exist on Linux; the job is not loaded by directory scans", s);
+	}
+	free(s);
+}
+
+static void key_bundle_ids(struct parse *p, const char *k, plist_t v)
+{
+	char **list = NULL, *one = NULL;
+	size_t n = 0;
+	if (plist_get_node_type(v) == PLIST_STRING) {
+		want_string(p, k, v, &one);
+		free(one);
+	} else if (want_string_array(p, k, v, &list, &n)) {
+		for (size_t i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+	}
+}
+
+static void key_start_interval(struct parse *p, const char *k, plist_t v)
+{
+	int64_t n;
+	if (want_int(p, k, v, 1, INT32_MAX, &n)) {
+		p->s->start_interval = (int)n;
+		parse_warn(p, k, NOT_ARMED_YET);
+	}
+}
+
+static const struct {
+	const char *name;
+	int min, max;
+} calendar_fields[] = {
+	{"Minute", 0, 59}, {"Hour", 0, 23}, {"Day", 1, 31}, {"Weekday", 0, 7}, {"Month", 1, 12},
+};
+
+static void calendar_field(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[256];
+	int64_t n;
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	for (size_t i = 0; i < sizeof(calendar_fields) / sizeof(calendar_fields[0]); i++)
+		if (strcasecmp(key, calendar_fields[i].name) == 0) {
+			want_int(p, path, v, calendar_fields[i].min, calendar_fields[i].max, &n);
+			return;
+		}
+	parse_error(p, LE_INVALID_PLIST, path, "unknown calendar field (known: Minute, Hour, Day, Weekday, Month)");
+}
+
+static void key_calendar(struct parse *p, const char *k, plist_t v)
+{
+	char path[128];
+	if (plist_get_node_type(v) == PLIST_DICT) {
+		each_entry(p, v, k, calendar_field);
+	} else if (plist_get_node_type(v) == PLIST_ARRAY) {
+		for (uint32_t i = 0; i < plist_array_get_size(v); i++) {
+			snprintf(path, sizeof(path), "%s[%u]", k, i);
+			plist_t e = plist_array_get_item(v, i);
+			if (want_dict(p, path, e))
+				each_entry(p, e, path, calendar_field);
+		}
+	} else {
+		parse_error(p, LE_INVALID_PLIST, k, "expected dictionary or array of dictionaries, found %s",
+			plist_type_name(v));
+		return;
+	}
+	p->s->has_calendar = true;
+	parse_warn(p, k, NOT_ARMED_YET);
+}
+
+static void key_path_list(struct parse *p, const char *k, plist_t v)
+{
+	char **list = NULL;
+	size_t n = 0;
+	if (!want_string_array(p, k, v, &list, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	if (strcasecmp(k, "WatchPaths") == 0)
+		p->s->has_watch_paths = true;
+	else
+		p->s->has_queue_dirs = true;
+	parse_warn(p, k, NOT_ARMED_YET);
+}
+
+static void key_sockets(struct parse *p, const char *k, plist_t v)
+{
+	if (!want_dict(p, k, v))
+		return;
+	p->s->has_sockets = true;
+	parse_warn(p, k, NOT_ARMED_YET);
+}
+
+static void key_mach_services(struct parse *p, const char *k, plist_t v)
+{
+	if (!want_dict(p, k, v))
+		return;
+	p->s->has_mach_services = true;
+	parse_warn(p, k, NOT_ARMED_YET);
+}
+
+static void key_inetd(struct parse *p, const char *k, plist_t v)
+{
+	if (!want_dict(p, k, v))
+		return;
+	p->s->inetd = true;
+	parse_warn(p, k, NOT_ARMED_YET);
+}
+
+#define DARWIN_ONLY(what) what " has no Linux equivalent; ignored"
+#define NO_OP(why) why "; ignored"
+
+const struct key_def spec_keys[] = {
+	{"Label", key_label, NULL},
+	{"Disabled", key_disabled, NULL},
+	{"Program", key_program, NULL},
+	{"ProgramArguments", key_arguments, NULL},
+	{"BundleProgram", key_bundle_program, NULL},
+	{"EnableGlobbing", key_globbing, NULL},
+	{"UserName", key_user, NULL},
+	{"GroupName", key_group, NULL},
+	{"InitGroups", key_initgroups, NULL},
+	{"RootDirectory", key_root_dir, NULL},
+	{"WorkingDirectory", key_workdir, NULL},
+	{"EnvironmentVariables", key_environment, NULL},
+	{"Umask", key_umask, NULL},
+	{"StandardInPath", key_stdin, NULL},
+	{"StandardOutPath", key_stdout, NULL},
+	{"StandardErrorPath", key_stderr, NULL},
+	{"RunAtLoad", key_run_at_load, NULL},
+	{"KeepAlive", key_keepalive, NULL},
+	{"OnDemand", key_on_demand, NULL},
+	{"ThrottleInterval", key_throttle, NULL},
+	{"ExitTimeOut", key_exit_timeout, NULL},
+	{"AbandonProcessGroup", key_abandon, NULL},
+	{"LaunchOnlyOnce", key_once, NULL},
+	{"Nice", key_nice, NULL},
+	{"SoftResourceLimits", key_limits, NULL},
+	{"HardResourceLimits", key_limits, NULL},
+	{"ProcessType", key_process_type, NULL},
+	{"LowPriorityIO", key_lowprio_io, NULL},
+	{"Debug", key_debug, NULL},
+	{"LimitLoadToSessionType", key_session_type, NULL},
+	{"AssociatedBundleIdentifiers", key_bundle_ids, NULL},
+	{"StartInterval", key_start_interval, NULL},
+	{"StartCalendarInterval", key_calendar, NULL},
+	{"WatchPaths", key_path_list, NULL},
+	{"QueueDirectories", key_path_list, NULL},
+	{"StartOnMount", key_on_mount, NULL},
+	{"Sockets", key_sockets, NULL},
+	{"MachServices", key_mach_services, NULL},
+	{"inetdCompatibility", key_inetd, NULL},
+	{"TimeOut", NULL, NO_OP("never did anything and is no longer implemented by launchd")},
+	{"ServiceIPC", NULL, NO_OP("a Mac OS X 10.4 key that launchd no longer reads")},
+	{"HopefullyExitsFirst", NULL, NO_OP("shutdown-ordering hint no longer implemented by launchd")},
+	{"HopefullyExitsLast", NULL, NO_OP("shutdown-ordering hint no longer implemented by launchd")},
+	{"LimitLoadToHosts", NULL, NO_OP("no longer supported by launchd")},
+	{"LimitLoadFromHosts", NULL, NO_OP("no longer supported by launchd")},
+	{"LimitLoadToHardware", NULL, DARWIN_ONLY("hw.* sysctl matching")},
+	{"LimitLoadFromHardware", NULL, DARWIN_ONLY("hw.* sysctl matching")},
+	{"SessionCreate", NULL, DARWIN_ONLY("the audit session")},
+	{"EnableTransactions", NULL, DARWIN_ONLY("xpc_transaction tracking")},
+	{"EnablePressuredExit", NULL, DARWIN_ONLY("memory-pressure exit")},
+	{"MaterializeDatalessFiles", NULL, DARWIN_ONLY("the dataless-file I/O policy")},
+	{"LegacyTimers", NULL, DARWIN_ONLY("timer coalescing")},
+	{"LowPriorityBackgroundIO", NULL, DARWIN_ONLY("Darwin-background I/O throttling")},
+	{"WaitForDebugger", NULL, DARWIN_ONLY("start-suspended for a debugger")},
+	{"LaunchEvents", NULL, DARWIN_ONLY("the LaunchEvents streams (IOKit, FSEvents, notifyd)")},
+	{"UserEnvironmentVariables", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"MachServiceLookupPolicies", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"IgnoreProcessGroupAtShutdown", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"Policies", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"PublishesEvents", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"JoinGUISession", NULL, NO_OP("private launchd key, not supported by Gantry")},
+	{"POSIXSpawnType", NULL, NO_OP("private launchd key, not supported by Gantry (use ProcessType)")},
+	{"JetsamProperties", NULL, DARWIN_ONLY("jetsam")},
+	{"SandboxProfile", NULL, DARWIN_ONLY("the Seatbelt sandbox")},
+	{"Bonjour", NULL, DARWIN_ONLY("Bonjour registration")},
+	{NULL, NULL, NULL},
+};

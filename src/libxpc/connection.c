@@ -1,0 +1,764 @@
+/*
+ * libxpc connections: AF_UNIX SOCK_SEQPACKET transport, framing and
+ * fragmentation, SCM_RIGHTS descriptor passing, kernel-attested sender
+ * credentials (SCM_CREDENTIALS) on every message, request/reply matching,
+ * listeners, and the poll-and-dispatch integration with foreign event loops.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Frame header, little-endian; see docs/wire-format.md. */
+#define FRAME_MAGIC 0x31505847u /* "GXP1" */
+#define FRAME_VERSION 1
+#define FRAME_HDR 32
+#define FRAME_MORE 0x01        /* more fragments of this message follow */
+#define FRAME_WANTS_REPLY 0x02
+/* One packet: well under the default socket buffer (212992 bytes). */
+#define PACKET_MAX (64 * 1024)
+#define FRAGMENT_MAX (PACKET_MAX - FRAME_HDR)
+/* The largest message a peer may send us. */
+#define MESSAGE_MAX (16u * 1024 * 1024)
+/* Messages handled per dispatch call, so one busy peer cannot starve others. */
+#define DISPATCH_BUDGET 64
+
+struct pending_reply {
+	struct pending_reply *next;
+	uint64_t id;
+	xpc_handler_f handler;
+	void *context;
+};
+
+struct out_packet {
+	struct out_packet *next;
+	uint8_t *buf;
+	size_t len;
+	int fds[XPC_WIRE_MAX_FDS];
+	size_t nfds;
+};
+
+struct inbox_item {
+	struct inbox_item *next;
+	xpc_object_t msg;
+};
+
+struct xpc_connection {
+	struct xpc_object base;
+	int fd;
+	bool listener, activated, cancelled, invalid_delivered;
+	int suspend_count;
+	xpc_handler_f handler;
+	void *context;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t next_id;
+	char *connect_error; /* why the socket could not be opened */
+	char *error_cause;   /* why the connection became invalid */
+	struct pending_reply *pending;
+	struct out_packet *out_head, *out_tail;
+	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
+	/* reassembly of a fragmented message */
+	uint8_t *frag_buf;
+	size_t frag_have, frag_total;
+	uint64_t frag_id;
+	bool frag_wants_reply;
+	int frag_fds[XPC_WIRE_MAX_FDS];
+	size_t frag_nfds;
+	struct ucred frag_cred;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static xpc_connection_t conn_alloc(int fd)
+{
+	xpc_connection_t c = xpc_xalloc(sizeof(*c));
+	c->base.type = XPC_TYPE_CONNECTION;
+	c->base.refs = 1;
+	c->fd = fd;
+	c->next_id = 1;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	return c;
+}
+
+static void read_peer_cred(xpc_connection_t c)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int one = 1;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
+		c->pid = cr.pid;
+		c->uid = cr.uid;
+		c->gid = cr.gid;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+}
+
+static char *format_cause(const char *what, const char *path, int err)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s %s: %s", what, path, strerror(err)) < 0)
+		abort();
+	return s;
+}
+
+static int listen_on(const char *path, char **cause)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		*cause = format_cause("socket path too long:", path, ENAMETOOLONG);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		*cause = format_cause("socket for", path, errno);
+		return -1;
+	}
+	/* Replace a stale socket, but never one that somebody still listens on. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			close(fd);
+			*cause = format_cause("another process is listening on", path, EADDRINUSE);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+		*cause = format_cause("bind/listen on", path, errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int connect_to(const char *path, char **cause)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		*cause = format_cause("socket path too long:", path, ENAMETOOLONG);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*cause = format_cause("socket for", path, errno);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		*cause = format_cause("connect to", path, errno);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags)
+{
+	char *cause = NULL;
+	bool listener = flags & XPC_CONNECTION_LISTENER;
+	int fd = listener ? listen_on(path, &cause) : connect_to(path, &cause);
+	xpc_connection_t c = conn_alloc(fd);
+	c->listener = listener;
+	c->connect_error = cause;
+	if (fd >= 0 && !listener)
+		read_peer_cred(c);
+	return c;
+}
+
+xpc_connection_t xpc_connection_create_from_fd(int fd)
+{
+	xpc_connection_t c = conn_alloc(fd);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	read_peer_cred(c);
+	return c;
+}
+
+void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f h) { c->handler = h; }
+void xpc_connection_set_context(xpc_connection_t c, void *ctx) { c->context = ctx; }
+void *xpc_connection_get_context(xpc_connection_t c) { return c->context; }
+void xpc_connection_activate(xpc_connection_t c) { c->activated = true; }
+void xpc_connection_resume(xpc_connection_t c)
+{
+	if (!c->activated)
+		c->activated = true;
+	else if (c->suspend_count > 0)
+		c->suspend_count--;
+}
+void xpc_connection_suspend(xpc_connection_t c) { c->suspend_count++; }
+pid_t xpc_connection_get_pid(xpc_connection_t c) { return c->pid; }
+
+char *xpc_connection_copy_invalidation_reason(xpc_connection_t c)
+{
+	const char *why = c->error_cause ? c->error_cause : c->connect_error;
+	return why ? xpc_xstrdup(why) : NULL;
+}
+uid_t xpc_connection_get_euid(xpc_connection_t c) { return c->uid; }
+gid_t xpc_connection_get_egid(xpc_connection_t c) { return c->gid; }
+int xpc_connection_get_fd(xpc_connection_t c) { return c->fd; }
+bool xpc_connection_wants_write(xpc_connection_t c) { return c->out_head != NULL; }
+
+static void deliver(xpc_connection_t c, xpc_object_t event)
+{
+	if (c->handler)
+		c->handler(c->context, event);
+}
+
+static xpc_object_t invalid_error(xpc_connection_t c)
+{
+	const char *cause = c->error_cause ? c->error_cause : c->connect_error;
+	return xpc_error_create(EPIPE, "Connection invalid", cause);
+}
+
+static void drop_pending(xpc_connection_t c)
+{
+	while (c->pending) {
+		struct pending_reply *p = c->pending;
+		c->pending = p->next;
+		xpc_object_t e = invalid_error(c);
+		p->handler(p->context, e);
+		xpc_release(e);
+		free(p);
+	}
+}
+
+static void free_out(xpc_connection_t c)
+{
+	while (c->out_head) {
+		struct out_packet *p = c->out_head;
+		c->out_head = p->next;
+		close_fds(p->fds, p->nfds);
+		free(p->buf);
+		free(p);
+	}
+	c->out_tail = NULL;
+}
+
+/* The connection is finished: close it and tell the handler exactly once. */
+static void invalidate(xpc_connection_t c, const char *cause)
+{
+	if (cause && !c->error_cause)
+		c->error_cause = xpc_xstrdup(cause);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	free_out(c);
+	close_fds(c->frag_fds, c->frag_nfds);
+	c->frag_nfds = 0;
+	drop_pending(c);
+	if (!c->invalid_delivered) {
+		c->invalid_delivered = true;
+		xpc_object_t e = invalid_error(c);
+		deliver(c, e);
+		xpc_release(e);
+	}
+}
+
+void xpc_connection_cancel(xpc_connection_t c)
+{
+	if (c->cancelled)
+		return;
+	c->cancelled = true;
+	xpc_retain(&c->base);
+	invalidate(c, "the connection was cancelled");
+	xpc_release(&c->base);
+}
+
+void xpc_connection_free(xpc_connection_t c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free_out(c);
+	close_fds(c->frag_fds, c->frag_nfds);
+	while (c->pending) {
+		struct pending_reply *p = c->pending;
+		c->pending = p->next;
+		free(p);
+	}
+	while (c->inbox_head) {
+		struct inbox_item *i = c->inbox_head;
+		c->inbox_head = i->next;
+		xpc_release(i->msg);
+		free(i);
+	}
+	free(c->frag_buf);
+	free(c->connect_error);
+	free(c->error_cause);
+	free(c);
+}
+
+/* Sending */
+
+static int send_packet(int fd, const uint8_t *buf, size_t len, const int *fds, size_t nfds)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * XPC_WIRE_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? errno : 0;
+}
+
+static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, const int *fds, size_t nfds)
+{
+	struct out_packet *p = xpc_xalloc(sizeof(*p));
+	p->buf = xpc_xalloc(len);
+	memcpy(p->buf, buf, len);
+	p->len = len;
+	for (size_t i = 0; i < nfds; i++) {
+		int d = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		if (d >= 0)
+			p->fds[p->nfds++] = d;
+	}
+	if (c->out_tail)
+		c->out_tail->next = p;
+	else
+		c->out_head = p;
+	c->out_tail = p;
+}
+
+/* Sends queued packets until the socket would block; false if the peer is gone. */
+static bool flush(xpc_connection_t c)
+{
+	while (c->out_head) {
+		struct out_packet *p = c->out_head;
+		int err = send_packet(c->fd, p->buf, p->len, p->fds, p->nfds);
+		if (err == EAGAIN)
+			return true;
+		if (err) {
+			char cause[128];
+			snprintf(cause, sizeof(cause), "sending to the peer failed: %s", strerror(err));
+			invalidate(c, cause);
+			return false;
+		}
+		c->out_head = p->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		close_fds(p->fds, p->nfds);
+		free(p->buf);
+		free(p);
+	}
+	return true;
+}
+
+/* Encodes and sends (or queues) one message; returns its id, 0 on failure. */
+static uint64_t send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply_to, bool wants_reply)
+{
+	if (c->fd < 0 || c->listener)
+		return 0;
+	uint8_t *body;
+	size_t len, nfds;
+	int fds[XPC_WIRE_MAX_FDS];
+	if (xpc_wire_encode(msg, &body, &len, fds, &nfds) != 0 || len > MESSAGE_MAX) {
+		if (len > MESSAGE_MAX)
+			free(body);
+		return 0;
+	}
+	uint64_t id = c->next_id++;
+	uint8_t pkt[PACKET_MAX];
+	size_t off = 0;
+	do {
+		size_t chunk = len - off > FRAGMENT_MAX ? FRAGMENT_MAX : len - off;
+		bool first = off == 0, more = off + chunk < len;
+		put32(pkt, FRAME_MAGIC);
+		pkt[4] = FRAME_VERSION;
+		pkt[5] = (uint8_t)((more ? FRAME_MORE : 0) | (wants_reply ? FRAME_WANTS_REPLY : 0));
+		pkt[6] = FRAME_HDR, pkt[7] = 0;
+		put64(pkt + 8, id);
+		put64(pkt + 16, reply_to);
+		put32(pkt + 24, (uint32_t)len);
+		put32(pkt + 28, first ? (uint32_t)nfds : 0);
+		memcpy(pkt + FRAME_HDR, body + off, chunk);
+		size_t plen = FRAME_HDR + chunk;
+		int err = c->out_head ? EAGAIN : send_packet(c->fd, pkt, plen, first ? fds : NULL, first ? nfds : 0);
+		if (err == EAGAIN)
+			queue_packet(c, pkt, plen, first ? fds : NULL, first ? nfds : 0);
+		else if (err) {
+			free(body);
+			char cause[128];
+			snprintf(cause, sizeof(cause), "sending to the peer failed: %s", strerror(err));
+			invalidate(c, cause);
+			return 0;
+		}
+		off += chunk;
+	} while (off < len);
+	free(body);
+	return id;
+}
+
+void xpc_connection_send_message(xpc_connection_t c, xpc_object_t msg)
+{
+	uint64_t reply_to = msg && msg->type == XPC_TYPE_DICTIONARY ? msg->dict.reply_to : 0;
+	send_frames(c, msg, reply_to, false);
+}
+
+void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t msg,
+	void *context, xpc_handler_f handler)
+{
+	uint64_t id = send_frames(c, msg, 0, true);
+	if (!id) {
+		xpc_object_t e = invalid_error(c);
+		handler(context, e);
+		xpc_release(e);
+		return;
+	}
+	struct pending_reply *p = xpc_xalloc(sizeof(*p));
+	p->id = id;
+	p->handler = handler;
+	p->context = context;
+	p->next = c->pending;
+	c->pending = p;
+}
+
+xpc_object_t xpc_dictionary_create_reply(xpc_object_t original)
+{
+	if (!original || original->type != XPC_TYPE_DICTIONARY || !original->dict.meta ||
+	    !original->dict.meta->wants_reply)
+		return NULL;
+	xpc_object_t r = xpc_dictionary_create_empty();
+	r->dict.reply_to = original->dict.meta->id;
+	r->dict.reply_conn = (xpc_connection_t)xpc_retain((xpc_object_t)original->dict.meta->conn);
+	return r;
+}
+
+xpc_connection_t xpc_dictionary_get_remote_connection(xpc_object_t d)
+{
+	if (!d || d->type != XPC_TYPE_DICTIONARY)
+		return NULL;
+	if (d->dict.meta)
+		return d->dict.meta->conn;
+	return d->dict.reply_conn;
+}
+
+/* Receiving */
+
+static void protocol_error(xpc_connection_t c, const char *what)
+{
+	char cause[192];
+	snprintf(cause, sizeof(cause), "protocol error from pid %d: %s", (int)c->pid, what);
+	invalidate(c, cause);
+}
+
+/* Reads one packet. Returns 1 with a complete message in *out, 0 if more is needed, -1 on EOF/error. */
+static int read_packet(xpc_connection_t c, xpc_object_t *out)
+{
+	uint8_t pkt[PACKET_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * XPC_WIRE_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = pkt, .iov_len = sizeof(pkt)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf)};
+	ssize_t n;
+	do
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		invalidate(c, n == 0 ? "the peer closed the connection" : strerror(errno));
+		return -1;
+	}
+	int fds[XPC_WIRE_MAX_FDS];
+	size_t nfds = 0;
+	struct ucred cred = {.pid = c->pid, .uid = c->uid, .gid = c->gid};
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (nfds < XPC_WIRE_MAX_FDS)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		close_fds(fds, nfds);
+		protocol_error(c, "packet or descriptor list too large");
+		return -1;
+	}
+	if (n < FRAME_HDR || get32(pkt) != FRAME_MAGIC || pkt[4] != FRAME_VERSION || pkt[6] != FRAME_HDR) {
+		close_fds(fds, nfds);
+		protocol_error(c, "bad frame header (not a Gantry XPC peer, or another version)");
+		return -1;
+	}
+	uint8_t flags = pkt[5];
+	uint64_t id = get64(pkt + 8), reply_to = get64(pkt + 16);
+	uint32_t total = get32(pkt + 24), want_fds = get32(pkt + 28);
+	size_t chunk = (size_t)n - FRAME_HDR;
+	if (!c->frag_buf) {
+		if (total > MESSAGE_MAX || want_fds != nfds || chunk > total ||
+		    (!(flags & FRAME_MORE) && chunk != total)) {
+			close_fds(fds, nfds);
+			protocol_error(c, "inconsistent frame lengths or descriptor count");
+			return -1;
+		}
+		c->frag_buf = xpc_xalloc(total ? total : 1);
+		c->frag_total = total;
+		c->frag_have = 0;
+		c->frag_id = id;
+		c->frag_wants_reply = flags & FRAME_WANTS_REPLY;
+		memcpy(c->frag_fds, fds, nfds * sizeof(int));
+		c->frag_nfds = nfds;
+		c->frag_cred = cred;
+	} else if (id != c->frag_id || nfds || c->frag_have + chunk > c->frag_total ||
+		   cred.pid != c->frag_cred.pid || cred.uid != c->frag_cred.uid) {
+		close_fds(fds, nfds);
+		protocol_error(c, "interleaved or oversized fragment");
+		return -1;
+	}
+	memcpy(c->frag_buf + c->frag_have, pkt + FRAME_HDR, chunk);
+	c->frag_have += chunk;
+	if (flags & FRAME_MORE)
+		return 0;
+	if (c->frag_have != c->frag_total) {
+		protocol_error(c, "message shorter than announced");
+		return -1;
+	}
+	xpc_object_t msg;
+	char why[160];
+	int err = xpc_wire_decode(c->frag_buf, c->frag_total, c->frag_fds, c->frag_nfds, &msg, why, sizeof(why));
+	free(c->frag_buf);
+	c->frag_buf = NULL;
+	c->frag_nfds = 0;
+	if (err) {
+		protocol_error(c, why);
+		return -1;
+	}
+	if (msg->type != XPC_TYPE_DICTIONARY) {
+		xpc_release(msg);
+		protocol_error(c, "message root is not a dictionary");
+		return -1;
+	}
+	struct xpc_msg_meta *m = xpc_xalloc(sizeof(*m));
+	m->conn = (xpc_connection_t)xpc_retain(&c->base);
+	m->id = c->frag_id;
+	m->pid = c->frag_cred.pid;
+	m->uid = c->frag_cred.uid;
+	m->gid = c->frag_cred.gid;
+	m->wants_reply = c->frag_wants_reply;
+	msg->dict.meta = m;
+	msg->dict.reply_to = reply_to; /* remembered for matching below */
+	*out = msg;
+	return 1;
+}
+
+/* Routes a complete message to its pending reply handler, or returns false. */
+static bool route_reply(xpc_connection_t c, xpc_object_t msg)
+{
+	uint64_t to = msg->dict.reply_to;
+	msg->dict.reply_to = 0;
+	if (!to)
+		return false;
+	for (struct pending_reply **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == to) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			p->handler(p->context, msg);
+			free(p);
+			return true;
+		}
+	}
+	return true; /* a reply nobody waits for any more is dropped */
+}
+
+static void accept_clients(xpc_connection_t c)
+{
+	for (int i = 0; i < DISPATCH_BUDGET; i++) {
+		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		xpc_connection_t peer = conn_alloc(fd);
+		read_peer_cred(peer);
+		deliver(c, &peer->base);
+		xpc_release(&peer->base);
+	}
+}
+
+void xpc_connection_dispatch(xpc_connection_t c)
+{
+	if (c->fd < 0 || !c->activated || c->suspend_count > 0)
+		return;
+	xpc_retain(&c->base);
+	if (c->listener) {
+		accept_clients(c);
+		xpc_release(&c->base);
+		return;
+	}
+	while (c->inbox_head && c->fd >= 0) {
+		struct inbox_item *i = c->inbox_head;
+		c->inbox_head = i->next;
+		if (!c->inbox_head)
+			c->inbox_tail = NULL;
+		deliver(c, i->msg);
+		xpc_release(i->msg);
+		free(i);
+	}
+	if (c->out_head && !flush(c)) {
+		xpc_release(&c->base);
+		return;
+	}
+	for (int budget = DISPATCH_BUDGET; budget > 0 && c->fd >= 0 && !c->suspend_count; budget--) {
+		xpc_object_t msg = NULL;
+		int r = read_packet(c, &msg);
+		if (r < 0)
+			break;
+		if (r == 0) {
+			if (c->frag_buf)
+				continue; /* a fragment arrived; try for the next */
+			break;
+		}
+		if (!route_reply(c, msg))
+			deliver(c, msg);
+		xpc_release(msg);
+	}
+	xpc_release(&c->base);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct sync_slot {
+	xpc_object_t reply;
+};
+
+static void sync_reply(void *ctx, xpc_object_t reply)
+{
+	struct sync_slot *s = ctx;
+	s->reply = xpc_retain(reply);
+}
+
+xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_t c,
+	xpc_object_t msg, int timeout_ms)
+{
+	struct sync_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(c, msg, &slot, sync_reply);
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	while (!slot.reply) {
+		if (c->out_head && !flush(c))
+			break;
+		int wait = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				break;
+			wait = (int)left;
+		}
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN | (c->out_head ? POLLOUT : 0)};
+		int pr = poll(&pfd, 1, wait);
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0)
+			continue;
+		xpc_object_t in = NULL;
+		int r;
+		while (!slot.reply && (r = read_packet(c, &in)) != -1) {
+			if (r == 0) {
+				if (!c->frag_buf)
+					break;
+				continue;
+			}
+			if (!route_reply(c, in)) {
+				struct inbox_item *i = xpc_xalloc(sizeof(*i));
+				i->msg = in;
+				if (c->inbox_tail)
+					c->inbox_tail->next = i;
+				else
+					c->inbox_head = i;
+				c->inbox_tail = i;
+				continue;
+			}
+			xpc_release(in);
+		}
+		if (c->fd < 0)
+			break;
+	}
+	if (slot.reply)
+		return slot.reply;
+	for (struct pending_reply **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->handler == sync_reply && (*pp)->context == &slot) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			free(p);
+			return xpc_error_create(ETIMEDOUT, "Reply timed out",
+				"the peer did not answer within the timeout");
+		}
+	}
+	return invalid_error(c);
+}
+
+xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c, xpc_object_t msg)
+{
+	return xpc_connection_send_message_with_reply_sync_timeout(c, msg, -1);
+}

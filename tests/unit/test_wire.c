@@ -1,0 +1,248 @@
+/*
+ * Unit tests of the libxpc object model and wire format: round trips of
+ * every type, descriptor passing, and defensive decoding of truncated,
+ * mutated and hostile input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xpc/xpc.h>
+
+static xpc_object_t sample(void)
+{
+	unsigned char uuid[16];
+	for (int i = 0; i < 16; i++)
+		uuid[i] = (unsigned char)(i * 17);
+	xpc_object_t d = xpc_dictionary_create_empty();
+	xpc_dictionary_set_bool(d, "bool", true);
+	xpc_dictionary_set_int64(d, "int", -42);
+	xpc_dictionary_set_uint64(d, "uint", UINT64_MAX);
+	xpc_dictionary_set_double(d, "double", 3.25);
+	xpc_dictionary_set_date(d, "date", 1234567890123456789LL);
+	xpc_dictionary_set_data(d, "data", "\0\1\2\3", 4);
+	xpc_dictionary_set_string(d, "string", "héllo");
+	xpc_dictionary_set_uuid(d, "uuid", uuid);
+	xpc_object_t n = xpc_null_create();
+	xpc_dictionary_set_value(d, "null", n);
+	xpc_release(n);
+	xpc_object_t a = xpc_array_create(NULL, 0);
+	xpc_array_set_string(a, XPC_ARRAY_APPEND, "one");
+	xpc_array_set_int64(a, XPC_ARRAY_APPEND, 2);
+	xpc_object_t inner = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(inner, "k", "v");
+	xpc_array_append_value(a, inner);
+	xpc_release(inner);
+	xpc_dictionary_set_value(d, "array", a);
+	xpc_release(a);
+	xpc_object_t e = xpc_error_create(5, "boom", "because");
+	xpc_dictionary_set_value(d, "error", e);
+	xpc_release(e);
+	return d;
+}
+
+static xpc_object_t roundtrip(xpc_object_t o)
+{
+	uint8_t *buf;
+	size_t len, nfds;
+	int fds[XPC_WIRE_MAX_FDS];
+	assert_int_equal(xpc_wire_encode(o, &buf, &len, fds, &nfds), 0);
+	int dups[XPC_WIRE_MAX_FDS];
+	for (size_t i = 0; i < nfds; i++)
+		dups[i] = dup(fds[i]);
+	xpc_object_t out = NULL;
+	char err[128];
+	assert_int_equal(xpc_wire_decode(buf, len, dups, nfds, &out, err, sizeof(err)), 0);
+	free(buf);
+	return out;
+}
+
+static void test_roundtrip_all_types(void **state)
+{
+	(void)state;
+	xpc_object_t d = sample();
+	xpc_object_t back = roundtrip(d);
+	assert_true(xpc_equal(d, back));
+	assert_int_equal(xpc_dictionary_get_int64(back, "int"), -42);
+	assert_true(xpc_dictionary_get_uint64(back, "uint") == UINT64_MAX);
+	assert_string_equal(xpc_dictionary_get_string(back, "string"), "héllo");
+	size_t n;
+	const uint8_t *data = xpc_dictionary_get_data(back, "data", &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(data, "\0\1\2\3", 4);
+	xpc_object_t e = xpc_dictionary_get_value(back, "error");
+	assert_ptr_equal(xpc_get_type(e), XPC_TYPE_ERROR);
+	assert_string_equal(xpc_error_get_cause(e), "because");
+	xpc_release(d);
+	xpc_release(back);
+}
+
+static void test_dictionary_order_and_replace(void **state)
+{
+	(void)state;
+	xpc_object_t d = xpc_dictionary_create_empty();
+	xpc_dictionary_set_int64(d, "b", 1);
+	xpc_dictionary_set_int64(d, "a", 2);
+	xpc_dictionary_set_int64(d, "b", 3);
+	assert_int_equal(xpc_dictionary_get_count(d), 2);
+	assert_int_equal(xpc_dictionary_get_int64(d, "b"), 3);
+	xpc_dictionary_set_value(d, "b", NULL);
+	assert_int_equal(xpc_dictionary_get_count(d), 1);
+	assert_null(xpc_dictionary_get_value(d, "b"));
+	xpc_release(d);
+}
+
+static void test_fd_passing_encodes_descriptor(void **state)
+{
+	(void)state;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	xpc_object_t d = xpc_dictionary_create_empty();
+	xpc_dictionary_set_fd(d, "fd", fd);
+	close(fd);
+	xpc_object_t back = roundtrip(d);
+	int got = xpc_dictionary_dup_fd(back, "fd");
+	assert_true(got >= 0);
+	struct stat a, b;
+	assert_int_equal(fstat(got, &a), 0);
+	assert_int_equal(stat("/dev/null", &b), 0);
+	assert_true(a.st_rdev == b.st_rdev);
+	close(got);
+	xpc_release(d);
+	xpc_release(back);
+}
+
+/* Every prefix of a valid message is refused with a reason, never accepted or crashed on. */
+static void test_truncated_input_rejected(void **state)
+{
+	(void)state;
+	xpc_object_t d = sample();
+	uint8_t *buf;
+	size_t len, nfds;
+	int fds[XPC_WIRE_MAX_FDS];
+	assert_int_equal(xpc_wire_encode(d, &buf, &len, fds, &nfds), 0);
+	for (size_t cut = 0; cut < len; cut++) {
+		xpc_object_t out = (xpc_object_t)1;
+		char err[128] = "";
+		assert_int_not_equal(xpc_wire_decode(buf, cut, NULL, 0, &out, err, sizeof(err)), 0);
+		assert_null(out);
+		assert_true(strlen(err) > 0);
+	}
+	free(buf);
+	xpc_release(d);
+}
+
+/* Flipping any single byte either decodes to something or fails cleanly (ASan watches). */
+static void test_mutated_input_is_safe(void **state)
+{
+	(void)state;
+	xpc_object_t d = sample();
+	uint8_t *buf;
+	size_t len, nfds;
+	int fds[XPC_WIRE_MAX_FDS];
+	assert_int_equal(xpc_wire_encode(d, &buf, &len, fds, &nfds), 0);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			buf[i] ^= (uint8_t)(1 << bit);
+			xpc_object_t out = NULL;
+			char err[128];
+			if (xpc_wire_decode(buf, len, NULL, 0, &out, err, sizeof(err)) == 0)
+				xpc_release(out);
+			buf[i] ^= (uint8_t)(1 << bit);
+		}
+	}
+	free(buf);
+	xpc_release(d);
+}
+
+static void expect_refused(const uint8_t *buf, size_t len, const char *reason)
+{
+	xpc_object_t out = NULL;
+	char err[160] = "";
+	assert_int_not_equal(xpc_wire_decode(buf, len, NULL, 0, &out, err, sizeof(err)), 0);
+	assert_null(out);
+	if (!strstr(err, reason))
+		fail_msg("expected \"%s\" in \"%s\"", reason, err);
+}
+
+static void test_hostile_inputs(void **state)
+{
+	(void)state;
+	/* A dictionary claiming 2^32-1 entries in 5 bytes. */
+	expect_refused((const uint8_t *)"\x0c\xff\xff\xff\xff", 5, "count");
+	/* A string claiming 4 GiB. */
+	expect_refused((const uint8_t *)"\x08\xff\xff\xff\xff" "abc", 8, "exceeds");
+	/* An unknown type tag. */
+	expect_refused((const uint8_t *)"\x7f", 1, "unknown type tag");
+	/* A bool that is neither 0 nor 1. */
+	expect_refused((const uint8_t *)"\x02\x05", 2, "bool");
+	/* A descriptor index with no descriptors. */
+	expect_refused((const uint8_t *)"\x0a\x00\x00\x00\x00", 5, "descriptor index");
+	/* Duplicate keys. */
+	const uint8_t dup[] = {0x0c, 2, 0, 0, 0, 1, 0, 0, 0, 'k', 0x01, 1, 0, 0, 0, 'k', 0x01};
+	expect_refused(dup, sizeof(dup), "duplicate key");
+	/* A key with a NUL byte. */
+	const uint8_t nul[] = {0x0c, 1, 0, 0, 0, 2, 0, 0, 0, 'k', 0, 0x01};
+	expect_refused(nul, sizeof(nul), "NUL");
+	/* Trailing garbage. */
+	expect_refused((const uint8_t *)"\x01\x01", 2, "trailing");
+	/* Nesting bomb: 100 arrays of one element. */
+	uint8_t bomb[512];
+	size_t n = 0;
+	for (int i = 0; i < 100; i++) {
+		bomb[n++] = 0x0b;
+		bomb[n++] = 1, bomb[n++] = 0, bomb[n++] = 0, bomb[n++] = 0;
+	}
+	bomb[n++] = 0x01;
+	expect_refused(bomb, n, "nesting");
+}
+
+static void test_unused_descriptors_closed(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	xpc_object_t out = NULL;
+	char err[64];
+	/* A null object with one stray descriptor: decoded, and the descriptor closed. */
+	assert_int_equal(xpc_wire_decode((const uint8_t *)"\x01", 1, &p[0], 1, &out, err, sizeof(err)), 0);
+	assert_int_equal(fcntl(p[0], F_GETFD), -1);
+	xpc_release(out);
+	close(p[1]);
+}
+
+static void test_copy_and_description(void **state)
+{
+	(void)state;
+	xpc_object_t d = sample();
+	xpc_object_t c = xpc_copy(d);
+	assert_true(xpc_equal(d, c));
+	assert_int_equal(xpc_hash(d), xpc_hash(c));
+	char *desc = xpc_copy_description(c);
+	assert_non_null(strstr(desc, "\"string\" => <string: \"héllo\">"));
+	free(desc);
+	xpc_dictionary_set_int64(c, "int", 7);
+	assert_false(xpc_equal(d, c));
+	xpc_release(d);
+	xpc_release(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_all_types),
+		cmocka_unit_test(test_dictionary_order_and_replace),
+		cmocka_unit_test(test_fd_passing_encodes_descriptor),
+		cmocka_unit_test(test_truncated_input_rejected),
+		cmocka_unit_test(test_mutated_input_is_safe),
+		cmocka_unit_test(test_hostile_inputs),
+		cmocka_unit_test(test_unused_descriptors_closed),
+		cmocka_unit_test(test_copy_and_description),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
