@@ -83,6 +83,7 @@ xpc_object_t request_send(xpc_object_t req)
 	}
 	xpc_connection_cancel(c);
 	xpc_release((xpc_object_t)c);
+	xpc_release(req);
 	return reply;
 }
 

@@ -23,7 +23,7 @@ bool target_parse(const char *text, struct target *t);
 
 /* A new request dictionary with routine and (if t) domain and label. */
 xpc_object_t request_new(const char *routine, const struct target *t);
-/* Sends the request to the launchd that hosts domain; returns the reply (never NULL). */
+/* Sends (and releases) the request to the launchd that hosts its domain; returns the reply (never NULL). */
 xpc_object_t request_send(xpc_object_t req);
 /* 0 or the reply's error code; prints "<what> failed: N: message" and the detail. */
 int reply_check(xpc_object_t reply, const char *what);

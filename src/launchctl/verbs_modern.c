@@ -62,7 +62,6 @@ xpc_object_t absolute_paths(int argc, char **argv)
 int call(xpc_object_t req, const char *what, xpc_object_t *out)
 {
 	xpc_object_t reply = request_send(req);
-	xpc_release(req);
 	int code = reply_check(reply, what);
 	if (out)
 		*out = reply;

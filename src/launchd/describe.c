@@ -13,14 +13,6 @@
 #include "loop.h"
 #include "spawn.h"
 
-static void set_opt_string(xpc_object_t d, const char *key, const char *value)
-{
-	if (value)
-		xpc_dictionary_set_string(d, key, value);
-	else
-		xpc_dictionary_set_value(d, key, xpc_null_create());
-}
-
 static void set_owned(xpc_object_t d, const char *key, xpc_object_t v)
 {
 	xpc_dictionary_set_value(d, key, v);
@@ -30,6 +22,14 @@ static void set_owned(xpc_object_t d, const char *key, xpc_object_t v)
 static void set_null(xpc_object_t d, const char *key)
 {
 	set_owned(d, key, xpc_null_create());
+}
+
+static void set_opt_string(xpc_object_t d, const char *key, const char *value)
+{
+	if (value)
+		xpc_dictionary_set_string(d, key, value);
+	else
+		set_null(d, key);
 }
 
 static const char *spawn_type(const struct job_spec *s)

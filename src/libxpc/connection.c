@@ -278,18 +278,17 @@ static void free_out(xpc_connection_t c)
 	c->out_tail = NULL;
 }
 
-/* The connection is finished: close it and tell the handler exactly once. */
+/*
+ * The connection is finished: tell the handler exactly once, then close.
+ * The handler runs while the descriptor is still open, so an owner that
+ * polls it can unregister it first (epoll keeps a registration alive while
+ * a forked child still shares the descriptor).
+ */
 static void invalidate(xpc_connection_t c, const char *cause)
 {
 	if (cause && !c->error_cause)
 		c->error_cause = xpc_xstrdup(cause);
-	if (c->fd >= 0) {
-		close(c->fd);
-		c->fd = -1;
-	}
-	free_out(c);
-	close_fds(c->frag_fds, c->frag_nfds);
-	c->frag_nfds = 0;
+	xpc_retain(&c->base);
 	drop_pending(c);
 	if (!c->invalid_delivered) {
 		c->invalid_delivered = true;
@@ -297,6 +296,14 @@ static void invalidate(xpc_connection_t c, const char *cause)
 		deliver(c, e);
 		xpc_release(e);
 	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	free_out(c);
+	close_fds(c->frag_fds, c->frag_nfds);
+	c->frag_nfds = 0;
+	xpc_release(&c->base);
 }
 
 void xpc_connection_cancel(xpc_connection_t c)
@@ -304,9 +311,7 @@ void xpc_connection_cancel(xpc_connection_t c)
 	if (c->cancelled)
 		return;
 	c->cancelled = true;
-	xpc_retain(&c->base);
 	invalidate(c, "the connection was cancelled");
-	xpc_release(&c->base);
 }
 
 void xpc_connection_free(xpc_connection_t c)

@@ -1,0 +1,187 @@
+"""Harness for end-to-end tests: a real launchd under a temporary LAUNCHD_ROOT,
+driven by the real launchctl. Every wait polls a condition against a deadline."""
+import json
+import os
+import plistlib
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("GANTRY_BUILD", REPO / "build"))
+LAUNCHD = BUILD / "src/launchd/launchd"
+LAUNCHCTL = BUILD / "src/launchctl/launchctl"
+DEADLINE = 20.0  # seconds any single condition may take on a loaded CI machine
+
+
+def wait_for(cond, what, timeout=DEADLINE, interval=0.01):
+    """Polls cond() until it returns a truthy value; fails naming what it waited for."""
+    end = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class Gantry:
+    """One launchd instance with its own root directory."""
+
+    def __init__(self, root, mode="user", run_as=None):
+        self.root = Path(root)
+        self.mode = mode
+        self.run_as = run_as  # (uid, gid) to run launchd and launchctl as, or None
+        self.uid = run_as[0] if run_as else os.geteuid()
+        self.proc = None
+        self.env = dict(os.environ, LAUNCHD_ROOT=str(self.root))
+        self.env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+
+    # --- directories -----------------------------------------------------
+    @property
+    def domain(self):
+        return "system" if self.mode == "system" else f"gui/{self.uid}"
+
+    @property
+    def jobs_dir(self):
+        if self.mode == "system":
+            return self.root / "etc/launchd/LaunchDaemons"
+        return self.root / f"home/{self.uid}/.config/launchd/LaunchAgents"
+
+    @property
+    def vendor_dir(self):
+        kind = "LaunchDaemons" if self.mode == "system" else "LaunchAgents"
+        return self.root / "usr/lib/launchd" / kind
+
+    @property
+    def admin_dir(self):
+        kind = "LaunchDaemons" if self.mode == "system" else "LaunchAgents"
+        return self.root / "etc/launchd" / kind
+
+    @property
+    def state_dir(self):
+        if self.mode == "system":
+            return self.root / "var/lib/launchd"
+        return self.root / f"home/{self.uid}/.local/state/launchd"
+
+    @property
+    def log(self):
+        path = self.state_dir / "launchd.log"
+        return path.read_text() if path.exists() else ""
+
+    @property
+    def socket(self):
+        return self.root / "run/launchd/launchd.sock"
+
+    def write_plist(self, label, directory=None, binary=False, **keys):
+        directory = Path(directory or self.jobs_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{label}.plist"
+        data = {"Label": label, **keys}
+        with open(path, "wb") as f:
+            plistlib.dump(data, f, fmt=plistlib.FMT_BINARY if binary else plistlib.FMT_XML)
+        if self.run_as:
+            os.chown(path, *self.run_as)
+        return path
+
+    def script(self, name, body):
+        """An executable shell script in the root, for jobs to run."""
+        path = self.root / "bin" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n" + body + "\n")
+        path.chmod(0o755)
+        return str(path)
+
+    # --- processes --------------------------------------------------------
+    def _preexec(self):
+        if self.run_as:
+            os.setgroups([])
+            os.setgid(self.run_as[1])
+            os.setuid(self.run_as[0])
+
+    def start(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.errfile = open(self.root / "launchd.stderr", "ab")
+        self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}"], env=self.env, stdout=self.errfile,
+                                     stderr=self.errfile, preexec_fn=self._preexec if self.run_as else None)
+        wait_for(lambda: self.socket.exists() or self.proc.poll() is not None, "launchd's control socket")
+        assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
+        wait_for(lambda: self.ctl("version").returncode == 0 and "launchd" in self.ctl("version").stdout,
+                 "launchd to answer")
+        return self
+
+    def stop(self, timeout=DEADLINE):
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=timeout)
+        self.errfile.close()
+        return rc
+
+    def restart(self):
+        assert self.stop() == 0
+        return self.start()
+
+    def ctl(self, *args, check=False):
+        r = subprocess.run([str(LAUNCHCTL), *map(str, args)], env=self.env, capture_output=True, text=True,
+                           timeout=DEADLINE * 2, preexec_fn=self._preexec if self.run_as else None)
+        if check:
+            assert r.returncode == 0, f"launchctl {' '.join(map(str, args))}: {r.returncode}\n{r.stderr}"
+        return r
+
+    def service(self, label):
+        """launchctl print --json of a service, or None if it is not loaded."""
+        r = self.ctl("print", f"{self.domain}/{label}", "--json")
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def wait_state(self, label, predicate, what):
+        return wait_for(lambda: (lambda s: s if s and predicate(s) else None)(self.service(label)),
+                        f"{label}: {what}")
+
+    def wait_running(self, label, not_pid=None):
+        return self.wait_state(label, lambda s: s["pid"] and s["pid"] != not_pid and s["state"] == "running",
+                               "running" + (f" with a pid other than {not_pid}" if not_pid else ""))
+
+    def wait_log(self, text):
+        return wait_for(lambda: text in self.log, f"log line containing {text!r}")
+
+
+@pytest.fixture
+def gantry(tmp_path):
+    g = Gantry(tmp_path / "root").start()
+    yield g
+    rc = g.stop()
+    assert rc == 0, f"launchd exited {rc} on SIGTERM:\n{(g.root / 'launchd.stderr').read_text()}"
+
+
+@pytest.fixture
+def make_gantry(tmp_path):
+    """Factory for tests that configure the root before launchd starts."""
+    made = []
+
+    def make(mode="user", run_as=None, start=True):
+        g = Gantry(tmp_path / f"root{len(made)}", mode=mode, run_as=run_as)
+        made.append(g)
+        return g.start() if start else g
+
+    yield make
+    for g in made:
+        rc = g.stop()
+        assert rc == 0, f"launchd exited {rc} on SIGTERM:\n{(g.root / 'launchd.stderr').read_text()}"
