@@ -3,6 +3,7 @@
  * sysexits(3), signal names. See errors.h.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,148 @@ static const char *const launchd_texts[] = {
 	"Unknown error",                                      /* 159 */
 };
 
+/*
+ * launchd's codes 1–106 are Darwin's errno numbers (launchctl error 78 is
+ * ENOSYS there, and 37 is EALREADY): Gantry reports and decodes codes in
+ * that numbering, translating Linux errno values by name (darwin_errno()).
+ */
+static const struct {
+	const char *name, *text;
+} darwin_errnos[] = {
+	{"EPERM", "Operation not permitted"}, /* 1 */
+	{"ENOENT", "No such file or directory"}, /* 2 */
+	{"ESRCH", "No such process"}, /* 3 */
+	{"EINTR", "Interrupted system call"}, /* 4 */
+	{"EIO", "Input/output error"}, /* 5 */
+	{"ENXIO", "Device not configured"}, /* 6 */
+	{"E2BIG", "Argument list too long"}, /* 7 */
+	{"ENOEXEC", "Exec format error"}, /* 8 */
+	{"EBADF", "Bad file descriptor"}, /* 9 */
+	{"ECHILD", "No child processes"}, /* 10 */
+	{"EDEADLK", "Resource deadlock avoided"}, /* 11 */
+	{"ENOMEM", "Cannot allocate memory"}, /* 12 */
+	{"EACCES", "Permission denied"}, /* 13 */
+	{"EFAULT", "Bad address"}, /* 14 */
+	{"ENOTBLK", "Block device required"}, /* 15 */
+	{"EBUSY", "Resource busy"}, /* 16 */
+	{"EEXIST", "File exists"}, /* 17 */
+	{"EXDEV", "Cross-device link"}, /* 18 */
+	{"ENODEV", "Operation not supported by device"}, /* 19 */
+	{"ENOTDIR", "Not a directory"}, /* 20 */
+	{"EISDIR", "Is a directory"}, /* 21 */
+	{"EINVAL", "Invalid argument"}, /* 22 */
+	{"ENFILE", "Too many open files in system"}, /* 23 */
+	{"EMFILE", "Too many open files"}, /* 24 */
+	{"ENOTTY", "Inappropriate ioctl for device"}, /* 25 */
+	{"ETXTBSY", "Text file busy"}, /* 26 */
+	{"EFBIG", "File too large"}, /* 27 */
+	{"ENOSPC", "No space left on device"}, /* 28 */
+	{"ESPIPE", "Illegal seek"}, /* 29 */
+	{"EROFS", "Read-only file system"}, /* 30 */
+	{"EMLINK", "Too many links"}, /* 31 */
+	{"EPIPE", "Broken pipe"}, /* 32 */
+	{"EDOM", "Numerical argument out of domain"}, /* 33 */
+	{"ERANGE", "Result too large"}, /* 34 */
+	{"EAGAIN", "Resource temporarily unavailable"}, /* 35 */
+	{"EINPROGRESS", "Operation now in progress"}, /* 36 */
+	{"EALREADY", "Operation already in progress"}, /* 37 */
+	{"ENOTSOCK", "Socket operation on non-socket"}, /* 38 */
+	{"EDESTADDRREQ", "Destination address required"}, /* 39 */
+	{"EMSGSIZE", "Message too long"}, /* 40 */
+	{"EPROTOTYPE", "Protocol wrong type for socket"}, /* 41 */
+	{"ENOPROTOOPT", "Protocol not available"}, /* 42 */
+	{"EPROTONOSUPPORT", "Protocol not supported"}, /* 43 */
+	{"ESOCKTNOSUPPORT", "Socket type not supported"}, /* 44 */
+	{"ENOTSUP", "Operation not supported"}, /* 45 */
+	{"EPFNOSUPPORT", "Protocol family not supported"}, /* 46 */
+	{"EAFNOSUPPORT", "Address family not supported by protocol family"}, /* 47 */
+	{"EADDRINUSE", "Address already in use"}, /* 48 */
+	{"EADDRNOTAVAIL", "Can't assign requested address"}, /* 49 */
+	{"ENETDOWN", "Network is down"}, /* 50 */
+	{"ENETUNREACH", "Network is unreachable"}, /* 51 */
+	{"ENETRESET", "Network dropped connection on reset"}, /* 52 */
+	{"ECONNABORTED", "Software caused connection abort"}, /* 53 */
+	{"ECONNRESET", "Connection reset by peer"}, /* 54 */
+	{"ENOBUFS", "No buffer space available"}, /* 55 */
+	{"EISCONN", "Socket is already connected"}, /* 56 */
+	{"ENOTCONN", "Socket is not connected"}, /* 57 */
+	{"ESHUTDOWN", "Can't send after socket shutdown"}, /* 58 */
+	{"ETOOMANYREFS", "Too many references: can't splice"}, /* 59 */
+	{"ETIMEDOUT", "Operation timed out"}, /* 60 */
+	{"ECONNREFUSED", "Connection refused"}, /* 61 */
+	{"ELOOP", "Too many levels of symbolic links"}, /* 62 */
+	{"ENAMETOOLONG", "File name too long"}, /* 63 */
+	{"EHOSTDOWN", "Host is down"}, /* 64 */
+	{"EHOSTUNREACH", "No route to host"}, /* 65 */
+	{"ENOTEMPTY", "Directory not empty"}, /* 66 */
+	{"EPROCLIM", "Too many processes"}, /* 67 */
+	{"EUSERS", "Too many users"}, /* 68 */
+	{"EDQUOT", "Disc quota exceeded"}, /* 69 */
+	{"ESTALE", "Stale NFS file handle"}, /* 70 */
+	{"EREMOTE", "Too many levels of remote in path"}, /* 71 */
+	{"EBADRPC", "RPC struct is bad"}, /* 72 */
+	{"ERPCMISMATCH", "RPC version wrong"}, /* 73 */
+	{"EPROGUNAVAIL", "RPC prog. not avail"}, /* 74 */
+	{"EPROGMISMATCH", "Program version wrong"}, /* 75 */
+	{"EPROCUNAVAIL", "Bad procedure for program"}, /* 76 */
+	{"ENOLCK", "No locks available"}, /* 77 */
+	{"ENOSYS", "Function not implemented"}, /* 78 */
+	{"EFTYPE", "Inappropriate file type or format"}, /* 79 */
+	{"EAUTH", "Authentication error"}, /* 80 */
+	{"ENEEDAUTH", "Need authenticator"}, /* 81 */
+	{"EPWROFF", "Device power is off"}, /* 82 */
+	{"EDEVERR", "Device error"}, /* 83 */
+	{"EOVERFLOW", "Value too large to be stored in data type"}, /* 84 */
+	{"EBADEXEC", "Bad executable (or shared library)"}, /* 85 */
+	{"EBADARCH", "Bad CPU type in executable"}, /* 86 */
+	{"ESHLIBVERS", "Shared library version mismatch"}, /* 87 */
+	{"EBADMACHO", "Malformed Mach-o file"}, /* 88 */
+	{"ECANCELED", "Operation canceled"}, /* 89 */
+	{"EIDRM", "Identifier removed"}, /* 90 */
+	{"ENOMSG", "No message of desired type"}, /* 91 */
+	{"EILSEQ", "Illegal byte sequence"}, /* 92 */
+	{"ENOATTR", "Attribute not found"}, /* 93 */
+	{"EBADMSG", "Bad message"}, /* 94 */
+	{"EMULTIHOP", "EMULTIHOP (Reserved)"}, /* 95 */
+	{"ENODATA", "No message available on STREAM"}, /* 96 */
+	{"ENOLINK", "ENOLINK (Reserved)"}, /* 97 */
+	{"ENOSR", "No STREAM resources"}, /* 98 */
+	{"ENOSTR", "Not a STREAM"}, /* 99 */
+	{"EPROTO", "Protocol error"}, /* 100 */
+	{"ETIME", "STREAM ioctl timeout"}, /* 101 */
+	{"EOPNOTSUPP", "Operation not supported on socket"}, /* 102 */
+	{"ENOPOLICY", "Policy not found"}, /* 103 */
+	{"ENOTRECOVERABLE", "State not recoverable"}, /* 104 */
+	{"EOWNERDEAD", "Previous owner died"}, /* 105 */
+	{"EQFULL", "Interface output queue is full"}, /* 106 */
+};
+
+#define DARWIN_ERRNO_MAX 106
+
+int darwin_errno(int linux_errno)
+{
+	if (linux_errno <= 0 || linux_errno >= 107 + 200)
+		return linux_errno;
+	if (linux_errno == EWOULDBLOCK)
+		return 35;
+	const char *name = strerrorname_np(linux_errno);
+	if (name)
+		for (int i = 0; i < DARWIN_ERRNO_MAX; i++)
+			if (strcmp(darwin_errnos[i].name, name) == 0)
+				return i + 1;
+	return LE_UNKNOWN;
+}
+
+const char *darwin_errno_name(int code)
+{
+	return code >= 1 && code <= DARWIN_ERRNO_MAX ? darwin_errnos[code - 1].name : NULL;
+}
+
+const char *darwin_errno_string(int code)
+{
+	return code >= 1 && code <= DARWIN_ERRNO_MAX ? darwin_errnos[code - 1].text : NULL;
+}
+
 const char *launchd_error_string(int code)
 {
 	if (code < 107 || code > 159)
@@ -75,7 +218,9 @@ const char *launchd_error_string(int code)
 const char *gantry_strerror(int code)
 {
 	const char *s = launchd_error_string(code);
-	return s ? s : strerror(code);
+	if (!s)
+		s = darwin_errno_string(code);
+	return s ? s : "Unknown error";
 }
 
 static const struct {
@@ -128,11 +273,6 @@ const char *signal_abbrev(int sig)
 const char *signal_description(int sig)
 {
 	return sigdescr_np(sig);
-}
-
-const char *errno_name(int code)
-{
-	return strerrorname_np(code);
 }
 
 void describe_exit_status(long status, char *buf, size_t len)

@@ -36,9 +36,14 @@ enum launchd_error {
 	LE_UNKNOWN = 159,
 };
 
+/* The Darwin number (launchd's code) for a Linux errno value. */
+int darwin_errno(int linux_errno);
+/* "EALREADY" / "Operation already in progress" for Darwin errno 37; NULL outside 1–106. */
+const char *darwin_errno_name(int code);
+const char *darwin_errno_string(int code);
 /* Text for launchd codes 107–159, or NULL outside that range. */
 const char *launchd_error_string(int code);
-/* One line for any code: launchd's text, else strerror(). */
+/* One line for any code in launchd's numbering (Darwin errno or 107–159). */
 const char *gantry_strerror(int code);
 /* "EX_CONFIG" for 78, NULL if code is not a sysexits value. */
 const char *sysexits_name(int code);
@@ -46,8 +51,6 @@ const char *sysexits_meaning(int code);
 /* "SIGKILL" / "Killed" for 9; NULL for unknown signals. */
 const char *signal_abbrev(int sig);
 const char *signal_description(int sig);
-/* The errno symbol ("ENOENT") or NULL. */
-const char *errno_name(int code);
 /*
  * Renders a job's last exit status as launchd's print does: "0", "78: EX_CONFIG",
  * "-9: Killed". Status is the exit code, or minus the signal number.

@@ -55,9 +55,9 @@ static void explain(long code, const char *only)
 		printf("%ld: %s [launchd error]\n", code, ld);
 		any = true;
 	}
-	const char *name = errno_name((int)code);
+	const char *name = darwin_errno_name((int)code);
 	if (!ld && name && (!only || strcmp(only, "posix") == 0)) {
-		printf("%ld: %s [errno %s]\n", code, strerror((int)code), name);
+		printf("%ld: %s [errno %s]\n", code, darwin_errno_string((int)code), name);
 		any = true;
 	}
 	const char *sx = sysexits_name((int)code);

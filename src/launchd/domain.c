@@ -191,7 +191,7 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 {
 	struct job *old = domain_find_job(d, spec->label);
 	if (old) {
-		gerror_set(e, EALREADY, "%s/%s is already loaded%s%s; bootout it first or kickstart -k to restart it",
+		gerror_set(e, darwin_errno(EALREADY), "%s/%s is already loaded%s%s; bootout it first or kickstart -k to restart it",
 			d->name, spec->label, old->spec->path ? " from " : "", old->spec->path ? old->spec->path : "");
 		spec_free(spec);
 		return NULL;

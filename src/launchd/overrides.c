@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "atomicfile.h"
+#include "errors.h"
 #include "log.h"
 #include "overrides.h"
 
@@ -125,7 +126,7 @@ static int save(const struct overrides *ov, struct gerror *e)
 	int r = atomic_write_file(ov->path, xml, len, 0644, err, sizeof(err));
 	plist_to_xml_free(xml);
 	if (r)
-		return gerror_set(e, r, "could not save the override: %s", err);
+		return gerror_set(e, darwin_errno(r), "could not save the override: %s", err);
 	return 0;
 }
 

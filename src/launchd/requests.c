@@ -305,7 +305,7 @@ static bool req_kill(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, ESRCH, "%s/%s is not running (state: %s)", j->domain->name, j->spec->label,
 			fsm_state_name(&j->rt));
 	else if (r)
-		control_set_error(reply, r, "kill(%d, %d): %s", (int)j->pid, sig, strerror(r));
+		control_set_error(reply, darwin_errno(r), "kill(%d, %d): %s", (int)j->pid, sig, strerror(r));
 	return false;
 }
 

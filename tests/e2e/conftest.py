@@ -3,6 +3,8 @@ driven by the real launchctl. Every wait polls a condition against a deadline.""
 import json
 import os
 import plistlib
+import shutil
+import tempfile
 import signal
 import subprocess
 import time
@@ -118,6 +120,10 @@ class Gantry:
 
     def start(self):
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.run_as:  # an unprivileged daemon must own its root to create its state
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                    os.chown(name, *self.run_as)
         self.errfile = open(self.root / "launchd.stderr", "ab")
         self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}"], env=self.env, stdout=self.errfile,
                                      stderr=self.errfile, preexec_fn=self._preexec if self.run_as else None)
@@ -146,14 +152,17 @@ class Gantry:
             assert r.returncode == 0, f"launchctl {' '.join(map(str, args))}: {r.returncode}\n{r.stderr}"
         return r
 
-    def service(self, label):
+    def service(self, label, domain=None):
         """launchctl print --json of a service, or None if it is not loaded."""
-        r = self.ctl("print", f"{self.domain}/{label}", "--json")
+        r = self.ctl("print", f"{domain or self.domain}/{label}", "--json")
         return json.loads(r.stdout) if r.returncode == 0 else None
 
+    def wait_state_in(self, domain, label, predicate, what):
+        return wait_for(lambda: (lambda s: s if s and predicate(s) else None)(self.service(label, domain)),
+                        f"{domain}/{label}: {what}")
+
     def wait_state(self, label, predicate, what):
-        return wait_for(lambda: (lambda s: s if s and predicate(s) else None)(self.service(label)),
-                        f"{label}: {what}")
+        return self.wait_state_in(self.domain, label, predicate, what)
 
     def wait_running(self, label, not_pid=None):
         return self.wait_state(label, lambda s: s["pid"] and s["pid"] != not_pid and s["state"] == "running",
@@ -173,11 +182,18 @@ def gantry(tmp_path):
 
 @pytest.fixture
 def make_gantry(tmp_path):
-    """Factory for tests that configure the root before launchd starts."""
+    """Factory for tests that configure the root before launchd starts. public=True puts the
+    root where other users can reach it (pytest's own temporary directories are private)."""
     made = []
+    public_dirs = []
 
-    def make(mode="user", run_as=None, start=True):
-        g = Gantry(tmp_path / f"root{len(made)}", mode=mode, run_as=run_as)
+    def make(mode="user", run_as=None, start=True, public=False):
+        base = tmp_path
+        if public or run_as:
+            base = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
+            base.chmod(0o755)
+            public_dirs.append(base)
+        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as)
         made.append(g)
         return g.start() if start else g
 
@@ -185,3 +201,5 @@ def make_gantry(tmp_path):
     for g in made:
         rc = g.stop()
         assert rc == 0, f"launchd exited {rc} on SIGTERM:\n{(g.root / 'launchd.stderr').read_text()}"
+    for d in public_dirs:
+        shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,211 @@
+"""launchctl verbs, exit codes and error messages: every failure names its cause."""
+import json
+import os
+
+
+def test_bad_plist_reports_line(gantry):
+    path = gantry.jobs_dir / "t.bad.plist"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('<?xml version="1.0"?>\n<plist version="1.0">\n<dict>\n<key>Label</key>\n'
+                    '<string>t.bad</strin>\n</dict>\n</plist>\n')
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 109
+    assert "Bootstrap failed: 109: Invalid property list" in r.stderr
+    assert f"{path}: line 5, column" in r.stderr and "XML syntax error" in r.stderr
+
+
+def test_type_error_names_key_path(gantry):
+    path = gantry.write_plist("t.type", Program="/bin/true", KeepAlive={"SuccessfulExit": "no"})
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 109
+    assert "KeepAlive.SuccessfulExit: expected boolean, found string" in r.stderr
+
+
+def test_missing_program_key(gantry):
+    path = gantry.write_plist("t.noprog", RunAtLoad=True)
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 111 and "neither Program nor a non-empty ProgramArguments" in r.stderr
+    path = gantry.write_plist("t.relprog", Program="bin/tool")
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 111 and "Program: must be an absolute path" in r.stderr
+
+
+def test_bad_ownership(gantry):
+    path = gantry.write_plist("t.perm", Program="/bin/true")
+    path.chmod(0o666)
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 122
+    assert "Path had bad ownership/permissions" in r.stderr
+    assert f"{path}: owner root (uid 0), mode 0666" in r.stderr
+
+
+def test_double_bootstrap(gantry):
+    path = gantry.write_plist("t.twice", Program="/bin/true")
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 37
+    assert f"{gantry.domain}/t.twice is already loaded from {path}" in r.stderr
+
+
+def test_multi_path_bootstrap_prints_every_error(gantry):
+    good = gantry.write_plist("t.good", Program="/bin/true")
+    bad = gantry.write_plist("t.bad2", Program="relative")
+    missing = gantry.jobs_dir / "missing.plist"
+    r = gantry.ctl("bootstrap", gantry.domain, good, bad, missing)
+    assert r.returncode == 133
+    assert f"{bad}: 111: Invalid or missing Program/ProgramArguments" in r.stderr
+    assert f"{missing}: 2: No such file or directory" in r.stderr
+    assert gantry.service("t.good") is not None
+
+
+def test_bootstrap_directory(gantry):
+    for i in range(3):
+        gantry.write_plist(f"t.dir{i}", Program="/bin/true")
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir, check=True)
+    assert all(gantry.service(f"t.dir{i}") for i in range(3))
+
+
+def test_unknown_targets(gantry):
+    r = gantry.ctl("print", f"{gantry.domain}/t.none")
+    assert r.returncode == 113 and f'Could not find service "t.none" in domain {gantry.domain}' in r.stderr
+    r = gantry.ctl("print", "login/1")
+    assert r.returncode == 112 and "Unrecognized target" in r.stderr
+    r = gantry.ctl("print", "system")
+    assert r.returncode == 112 and "hosts only" in r.stderr
+    r = gantry.ctl("bootout", f"{gantry.domain}/t.none")
+    assert r.returncode == 3 and "not loaded" in r.stderr
+    r = gantry.ctl("frobnicate")
+    assert r.returncode == 64 and "Unrecognized subcommand" in r.stderr
+
+
+def test_disabled_label_refused_with_hint(gantry):
+    path = gantry.write_plist("t.off", Program="/bin/true")
+    gantry.ctl("disable", f"{gantry.domain}/t.off", check=True)
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 119 and "Service is disabled" in r.stderr
+    assert f"run `launchctl enable {gantry.domain}/t.off` first" in r.stderr
+    gantry.ctl("enable", f"{gantry.domain}/t.off", check=True)
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+
+
+def test_disable_does_not_stop_and_enable_does_not_load(gantry):
+    path = gantry.write_plist("t.run", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    pid = gantry.wait_running("t.run")["pid"]
+    gantry.ctl("disable", f"{gantry.domain}/t.run", check=True)
+    s = gantry.service("t.run")
+    assert s["pid"] == pid and s["disabled"] is True
+    assert "disabled = true" in gantry.ctl("print", f"{gantry.domain}/t.run").stdout
+    gantry.ctl("enable", f"{gantry.domain}/t.other", check=True)
+    assert gantry.service("t.other") is None
+    out = json.loads(gantry.ctl("print-disabled", gantry.domain, "--json", check=True).stdout)
+    assert out == {"t.run": True, "t.other": False}
+    text = gantry.ctl("print-disabled", gantry.domain, check=True).stdout
+    assert '"t.run" => disabled' in text and '"t.other" => enabled' in text
+
+
+def test_list_and_json_shapes(gantry):
+    gantry.write_plist("t.l1", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.write_plist("t.l2", Program="/bin/true")
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir, check=True)
+    pid = gantry.wait_running("t.l1")["pid"]
+    rows = json.loads(gantry.ctl("list", "--json", check=True).stdout)
+    assert {"label": "t.l1", "pid": pid, "last_exit_status": None} in rows
+    assert {"label": "t.l2", "pid": None, "last_exit_status": None} in rows
+    text = gantry.ctl("list", check=True).stdout.splitlines()
+    assert text[0] == "PID\tStatus\tLabel" and f"{pid}\t0\tt.l1" in text and "-\t0\tt.l2" in text
+    s = gantry.service("t.l1")
+    for key in ("label", "domain", "state", "pid", "runs", "last_exit_status", "spawn_failure", "next_start",
+                "disabled"):
+        assert key in s
+    legacy = gantry.ctl("list", "t.l1", check=True).stdout
+    assert f'"PID" = {pid};' in legacy and '"Label" = "t.l1";' in legacy
+    domain = json.loads(gantry.ctl("print", gantry.domain, "--json", check=True).stdout)
+    assert domain["service_count"] == 2 and domain["active_count"] == 1
+
+
+def test_blame_json(gantry):
+    gantry.write_plist("t.b", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.b.plist", check=True)
+    gantry.wait_running("t.b")
+    out = json.loads(gantry.ctl("blame", f"{gantry.domain}/t.b", "--json", check=True).stdout)
+    assert out == {"label": "t.b", "domain": gantry.domain, "reason": "runatload"}
+
+
+def test_legacy_verbs(gantry, tmp_path):
+    path = gantry.write_plist("t.leg", ProgramArguments=["/bin/sleep", "1000"])
+    gantry.ctl("load", path, check=True)
+    gantry.ctl("start", "t.leg", check=True)
+    pid = gantry.wait_running("t.leg")["pid"]
+    gantry.ctl("stop", "t.leg", check=True)
+    gantry.wait_state("t.leg", lambda s: s["pid"] is None, "stopped")
+    r = gantry.ctl("unload", "-w", path)
+    assert r.returncode == 0 and gantry.service("t.leg") is None
+    r = gantry.ctl("load", path)
+    assert r.returncode == 119 and "Load failed: 119: Service is disabled" in r.stderr
+    gantry.ctl("load", "-w", path, check=True)
+    assert gantry.service("t.leg") is not None
+    gantry.ctl("remove", "t.leg", check=True)
+    assert gantry.service("t.leg") is None
+    r = gantry.ctl("unload", path)
+    assert r.returncode == 113 and "is not loaded" in r.stderr
+    assert pid
+
+
+def test_load_force_ignores_disabled_key(gantry):
+    path = gantry.write_plist("t.dis", Program="/bin/true", Disabled=True)
+    r = gantry.ctl("load", path)
+    assert r.returncode == 119 and "by the Disabled key of" in r.stderr
+    gantry.ctl("load", "-F", path, check=True)
+
+
+def test_submit(gantry, tmp_path):
+    out = tmp_path / "submitted.out"
+    gantry.ctl("submit", "-l", "t.sub", "-o", out, "--", "/bin/sh", "-c", "echo submitted; sleep 1000", check=True)
+    s = gantry.wait_running("t.sub")
+    assert s["type"] == "Submitted" and s["path"] is None
+    from conftest import wait_for
+    wait_for(lambda: out.exists() and out.read_text() == "submitted\n", "the submitted job's output")
+
+
+def test_lint(gantry, tmp_path):
+    good = gantry.write_plist("t.lint", Program="/bin/true", TimeOut=5)
+    bad = gantry.write_plist("t.lint2", Program="/bin/true", Nice=99)
+    r = gantry.ctl("lint", good)
+    assert r.returncode == 0 and f"{good}: OK (t.lint)" in r.stdout and "TimeOut: never did anything" in r.stderr
+    r = gantry.ctl("lint", good, bad)
+    assert r.returncode == 109 and "Nice: expected an integer from -20 to 19, found 99" in r.stderr
+
+
+def test_error_verb_names_the_table(gantry):
+    out = gantry.ctl("error", "78", check=True).stdout
+    assert out.startswith("78: Function not implemented [errno ENOSYS]")  # launchd's (Darwin) numbering
+    assert "78: EX_CONFIG (configuration error) [sysexits" in out
+    assert gantry.ctl("error", "37", check=True).stdout.strip() == "37: Operation already in progress [errno EALREADY]"
+    assert gantry.ctl("error", "119", check=True).stdout.strip() == "119: Service is disabled [launchd error]"
+    assert "Killed [signal SIGKILL" in gantry.ctl("error", "-9", check=True).stdout
+    assert gantry.ctl("error", "posix", "2", check=True).stdout.startswith("2: No such file or directory [errno ENOENT]")
+
+
+def test_permission_denied_for_other_users(make_gantry):
+    g = make_gantry(public=True)
+    path = g.write_plist("t.mine", Program="/bin/true")
+    g.ctl("bootstrap", g.domain, path, check=True)
+    import subprocess
+    from conftest import LAUNCHCTL
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
+                        "bootout", f"{g.domain}/t.mine"], env=g.env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert f"only root or uid 0 may change {g.domain} (you are uid 65534)" in r.stderr
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
+                        "print", f"{g.domain}/t.mine"], env=g.env, capture_output=True, text=True)
+    assert r.returncode == 0  # anyone may read
+
+
+def test_launchd_not_running(tmp_path):
+    import subprocess
+    from conftest import LAUNCHCTL
+    env = dict(os.environ, LAUNCHD_ROOT=str(tmp_path))
+    r = subprocess.run([str(LAUNCHCTL), "list"], env=env, capture_output=True, text=True)
+    assert r.returncode == 3
+    assert "cannot reach launchd" in r.stderr and "No such file or directory" in r.stderr
