@@ -22,6 +22,7 @@
 #include "errors.h"
 #include "job.h"
 #include "log.h"
+#include "pathwatch.h"
 #include "spawn.h"
 
 static void on_throttle(struct timer *t);
@@ -41,6 +42,8 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	fsm_init(&j->rt);
 	timer_init(&j->throttle_timer, on_throttle);
 	timer_init(&j->exit_timer, on_exit_timeout);
+	for (size_t i = 0; i < spec->nka_paths; i++)
+		pathwatch_add(spec->ka_paths[i].name);
 	return j;
 }
 
@@ -316,6 +319,8 @@ void job_free(void *p)
 	if (j->status_fd >= 0)
 		close(j->status_fd);
 	finish_waiters(j, -1, ESRCH, "the job was freed");
+	for (size_t i = 0; i < j->spec->nka_paths; i++)
+		pathwatch_remove(j->spec->ka_paths[i].name);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

@@ -150,3 +150,26 @@ def test_sigterm_stops_every_job_and_exits_zero(make_gantry):
     pids = [g.wait_running("t.a")["pid"], g.wait_running("t.b")["pid"]]
     assert g.stop() == 0
     assert not any(pid_alive(p) for p in pids)
+
+
+def test_path_state_starts_job_when_path_appears(gantry, tmp_path):
+    flag = tmp_path / "not-yet" / "flag"  # neither the file nor its directory exists yet
+    gantry.write_plist("t.ps", ProgramArguments=["/bin/sleep", "1000"], KeepAlive={"PathState": {str(flag): True}})
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.ps.plist", check=True)
+    assert gantry.service("t.ps")["runs"] == 0
+    flag.parent.mkdir()
+    flag.write_text("")
+    s = gantry.wait_running("t.ps")
+    assert s["immediate_reason"] == "keepalive condition"
+
+
+def test_path_state_false_keeps_alive_while_absent(gantry, tmp_path):
+    stop = tmp_path / "stop"
+    gantry.write_plist("t.psf", ProgramArguments=["/bin/sleep", "1000"], ThrottleInterval=1,
+                       KeepAlive={"PathState": {str(stop): False}})
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.psf.plist", check=True)
+    pid = gantry.wait_running("t.psf")["pid"]  # the path is absent: the condition holds at load
+    stop.write_text("")
+    os.kill(pid, signal.SIGKILL)
+    s = gantry.wait_state("t.psf", lambda s: s["state"] == "not running", "not restarted once the path exists")
+    assert s["runs"] == 1
