@@ -26,6 +26,7 @@
 #include "spawn.h"
 
 static void on_throttle(struct timer *t);
+static void identity_free(struct spawn_identity *id);
 static void on_exit_timeout(struct timer *t);
 static void step(struct job *j, const struct fsm_event *ev);
 
@@ -38,7 +39,6 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	j->spec = spec;
 	j->origin = origin;
 	j->proc.fd = -1;
-	j->status_fd = -1;
 	fsm_init(&j->rt);
 	timer_init(&j->throttle_timer, on_throttle);
 	timer_init(&j->exit_timer, on_exit_timeout);
@@ -116,43 +116,48 @@ static void finish_waiters(struct job *j, int kind, int code, const char *detail
 	}
 }
 
-/* Resolves who the job runs as; returns 0 or an errno with cause set. */
-static int resolve_identity(const struct job *j, struct spawn_identity *id, char *cause, size_t len)
+/* Resolves who the job runs as (once per job); returns NULL with cause set. */
+static struct spawn_identity *identity(struct job *j, char *cause, size_t len)
 {
+	if (j->identity)
+		return j->identity;
 	const struct job_spec *s = j->spec;
 	const struct domain *d = j->domain;
-	*id = (struct spawn_identity){.init_groups = s->init_groups};
 	uid_t uid = g_launchd.system ? d->uid : g_launchd.uid;
-	struct passwd *pw = NULL;
-	if (d->kind == DOMAIN_SYSTEM && s->user) {
-		pw = getpwnam(s->user);
-		if (!pw) {
-			snprintf(cause, len, "UserName %s: no such user", s->user);
-			return ENOENT;
-		}
-	} else {
-		pw = getpwuid(uid);
+	struct passwd *pw = d->kind == DOMAIN_SYSTEM && s->user ? getpwnam(s->user) : getpwuid(uid);
+	if (!pw && d->kind == DOMAIN_SYSTEM && s->user) {
+		snprintf(cause, len, "UserName %s: no such user", s->user);
+		return NULL;
 	}
+	struct spawn_identity *id = calloc(1, sizeof(*id));
+	if (!id)
+		abort();
+	id->uid = pw ? pw->pw_uid : uid;
+	id->gid = pw ? pw->pw_gid : (gid_t)uid;
 	if (pw) {
-		id->uid = pw->pw_uid;
-		id->gid = pw->pw_gid;
-		id->user = pw->pw_name;
-		id->home = pw->pw_dir;
-		id->shell = pw->pw_shell;
-	} else {
-		id->uid = uid;
-		id->gid = (gid_t)uid;
+		id->user = strdup(pw->pw_name);
+		id->home = strdup(pw->pw_dir);
+		id->shell = strdup(pw->pw_shell);
 	}
 	if (d->kind == DOMAIN_SYSTEM && s->group) {
 		struct group *gr = getgrnam(s->group);
 		if (!gr) {
 			snprintf(cause, len, "GroupName %s: no such group", s->group);
-			return ENOENT;
+			identity_free(id);
+			return NULL;
 		}
 		id->gid = gr->gr_gid;
 	}
 	id->change = g_launchd.system && geteuid() == 0 && (id->uid != 0 || id->gid != 0);
-	return 0;
+	id->ngroups = 1;
+	id->groups[0] = id->gid;
+	if (id->change && s->init_groups && id->user) {
+		id->ngroups = SPAWN_MAX_GROUPS;
+		if (getgrouplist(id->user, id->gid, id->groups, &id->ngroups) < 0)
+			id->ngroups = SPAWN_MAX_GROUPS; /* truncated to the first SPAWN_MAX_GROUPS */
+	}
+	j->identity = id;
+	return id;
 }
 
 static void set_spawn_failure(struct job *j, const char *cause)
@@ -171,14 +176,12 @@ static void on_proc(struct watch *w, uint32_t events);
 
 static void do_spawn(struct job *j)
 {
-	struct spawn_identity id;
-	struct spawn_result res;
 	char cause[SPAWN_CAUSE_MAX];
-	int r = resolve_identity(j, &id, cause, sizeof(cause));
-	if (!r)
-		r = spawn_job(j->spec, &id, &res, cause);
-	if (r) {
-		/* No process at all: the same outcome as a child that failed setup. */
+	pid_t pid;
+	int pidfd;
+	struct spawn_identity *id = identity(j, cause, sizeof(cause));
+	if (!id || spawn_job(j->spec, id, &pid, &pidfd, cause)) {
+		/* No process: the job's setup or exec failed, and cause says why. */
 		set_spawn_failure(j, cause);
 		log_spawn_failure(j, cause);
 		finish_waiters(j, WAIT_SPAWNED, LE_CANNOT_EXECUTE, cause);
@@ -187,9 +190,8 @@ static void do_spawn(struct job *j)
 		step(j, &ev);
 		return;
 	}
-	j->pid = res.pid;
-	j->status_fd = res.status_fd;
-	if (loop_watch(&j->proc, res.pidfd, EPOLLIN, on_proc))
+	j->pid = pid;
+	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
 	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
 		fsm_reason_name(j->rt.reason));
@@ -220,19 +222,10 @@ static void on_proc(struct watch *w, uint32_t events)
 	loop_unwatch(w);
 	close(pidfd);
 	int status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
-	char cause[SPAWN_CAUSE_MAX];
-	bool failed = status == SPAWN_FAILED_STATUS && spawn_read_cause(j->status_fd, cause);
-	close(j->status_fd);
-	j->status_fd = -1;
 	j->last_exit_wall = time(NULL);
-	if (failed) {
-		set_spawn_failure(j, cause);
-		log_spawn_failure(j, cause);
-	} else {
-		set_spawn_failure(j, NULL);
-		log_exit(j, j->pid, status);
-	}
-	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status, .spawn_failed = failed,
+	set_spawn_failure(j, NULL);
+	log_exit(j, j->pid, status);
+	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
 		.external_condition = job_external_condition(j)};
 	step(j, &ev);
 }
@@ -308,6 +301,16 @@ int job_signal(struct job *j, int sig)
 	return kill(j->pid, sig) < 0 ? errno : 0;
 }
 
+static void identity_free(struct spawn_identity *id)
+{
+	if (!id)
+		return;
+	free((char *)id->user);
+	free((char *)id->home);
+	free((char *)id->shell);
+	free(id);
+}
+
 void job_free(void *p)
 {
 	struct job *j = p;
@@ -316,8 +319,7 @@ void job_free(void *p)
 		loop_unwatch(&j->proc);
 		close(fd);
 	}
-	if (j->status_fd >= 0)
-		close(j->status_fd);
+	identity_free(j->identity);
 	finish_waiters(j, -1, ESRCH, "the job was freed");
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name);

@@ -12,6 +12,7 @@
 
 #include "fsm.h"
 #include "loop.h"
+#include "spawn.h"
 #include "spec.h"
 
 struct domain;
@@ -40,7 +41,7 @@ struct job {
 	struct job_rt rt;
 	pid_t pid;            /* 0 when not running */
 	struct watch proc;    /* the pidfd */
-	int status_fd;        /* setup-failure pipe of the running instance */
+	struct spawn_identity *identity; /* resolved at the first spawn */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
 	int64_t last_exit_wall; /* CLOCK_REALTIME seconds of the last exit */

@@ -1,16 +1,24 @@
 /*
- * spawn_job(): fork, then in the child apply the execution context in
- * launchd's order — session, nice, resource limits, I/O priority, chroot,
- * user and groups, working directory, umask, standard I/O, environment,
- * globbing — and exec. Any failure writes its exact cause to a
- * close-on-exec pipe and exits 78 (EX_CONFIG), so the parent can tell a
- * spawn failure from a program that exits 78 by itself.
+ * spawn_job(): a posix_spawn-style start. The child is a
+ * clone(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD) that first takes
+ * a private descriptor table holding only 0-2 (close_range with
+ * CLOSE_RANGE_UNSHARE), so a start costs the same with 10 or 10,000 jobs
+ * running. It then applies the execution context in launchd's order —
+ * session, nice, resource limits, I/O priority, chroot, groups and user,
+ * working directory, umask, standard I/O — and execs. launchd is suspended
+ * until the exec or the child's exit, so a setup failure is known on
+ * return, with its exact cause written into memory the two share.
+ *
+ * The child shares launchd's memory: it must not allocate, and it changes
+ * credentials with raw system calls, which act on the calling task alone.
+ * Everything that allocates (environment, arguments, globbing, user and
+ * group lookups) is done by the parent before the clone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,36 +35,62 @@
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_CLASS_SHIFT 13
 #define IOPRIO_WHO_PROCESS 1
-/* ProcessType Background: CPU niceness added when Nice is not set. */
+/* ProcessType Background: CPU niceness used when Nice is not set. */
 #define BACKGROUND_NICE 10
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+/* The child's stack; launchd is suspended while the child uses it, so one suffices. */
+#define CHILD_STACK_SIZE (64 * 1024)
 
-extern char **environ;
+static char child_stack[CHILD_STACK_SIZE] __attribute__((aligned(64)));
 
-static int status_pipe = -1;
+/*
+ * Under AddressSanitizer the child's stack frames poison shadow memory that
+ * nothing unpoisons (the child never returns): clean it before each clone.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define RESET_CHILD_STACK() ASAN_UNPOISON_MEMORY_REGION(child_stack, sizeof(child_stack))
+#else
+#define RESET_CHILD_STACK() ((void)0)
+#endif
+/* Code that runs in the child is not instrumented: ASan cannot follow a vfork-style child. */
+#define CHILD_CODE __attribute__((no_sanitize_address))
 
-static void __attribute__((noreturn, format(printf, 1, 2))) child_fail(const char *fmt, ...)
+struct child_ctx {
+	const struct job_spec *s;
+	const struct spawn_identity *id;
+	char *const *argv;
+	char *const *env;
+	const char *path; /* PATH for a program named without a slash */
+	int failed;
+	char cause[SPAWN_CAUSE_MAX];
+};
+
+CHILD_CODE static void __attribute__((noreturn, format(printf, 2, 3))) child_fail(struct child_ctx *c, const char *fmt, ...)
 {
-	char msg[SPAWN_CAUSE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(c->cause, sizeof(c->cause), fmt, ap);
 	va_end(ap);
-	if (n > 0 && write(status_pipe, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1) < 0)
-		_exit(SPAWN_FAILED_STATUS);
+	c->failed = 1;
 	_exit(SPAWN_FAILED_STATUS);
 }
 
-static void reset_signals(void)
+CHILD_CODE static void reset_signals(void)
 {
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigset_t none;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&none);
 	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+		sigaction(sig, &dfl, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void apply_limits(const struct job_spec *s)
+CHILD_CODE static void apply_limits(struct child_ctx *c)
 {
+	const struct job_spec *s = c->s;
 	for (int r = 0; r < RL_COUNT; r++) {
 		if (!s->soft[r].set && !s->hard[r].set)
 			continue;
@@ -70,85 +104,127 @@ static void apply_limits(const struct job_spec *s)
 		if (rl.rlim_cur > rl.rlim_max)
 			rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(res, &rl) < 0)
-			child_fail("%s.%s: setrlimit: %s", s->hard[r].set ? "HardResourceLimits" : "SoftResourceLimits",
+			child_fail(c, "%s.%s: setrlimit: %s", s->hard[r].set ? "HardResourceLimits" : "SoftResourceLimits",
 				spec_rlimit_key((enum spec_rlimit)r), strerror(errno));
 	}
 }
 
-static void apply_priority(const struct job_spec *s)
+CHILD_CODE static void apply_priority(struct child_ctx *c)
 {
+	const struct job_spec *s = c->s;
 	int nice = s->nice_set ? s->nice : (s->process_type == PT_BACKGROUND ? BACKGROUND_NICE : 0);
 	if ((s->nice_set || nice) && setpriority(PRIO_PROCESS, 0, nice) < 0)
-		child_fail("Nice %d: setpriority: %s", nice, strerror(errno));
+		child_fail(c, "Nice %d: setpriority: %s", nice, strerror(errno));
 	if (s->low_priority_io || s->process_type == PT_BACKGROUND) {
 		int prio = IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT;
 		if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio) < 0)
-			child_fail("%s: ioprio_set: %s", s->low_priority_io ? "LowPriorityIO" : "ProcessType Background",
+			child_fail(c, "%s: ioprio_set: %s", s->low_priority_io ? "LowPriorityIO" : "ProcessType Background",
 				strerror(errno));
 	}
 }
 
-static void become_user(const struct job_spec *s, const struct spawn_identity *id)
+CHILD_CODE static void become_user(struct child_ctx *c)
 {
+	const struct spawn_identity *id = c->id;
 	if (!id->change)
 		return;
-	if (setgid(id->gid) < 0)
-		child_fail("GroupName: setgid(%u): %s", (unsigned)id->gid, strerror(errno));
-	if (id->init_groups && id->user) {
-		if (initgroups(id->user, id->gid) < 0)
-			child_fail("InitGroups: initgroups(%s): %s", id->user, strerror(errno));
-	} else if (setgroups(0, NULL) < 0) {
-		child_fail("setgroups: %s", strerror(errno));
-	}
-	if (setuid(id->uid) < 0)
-		child_fail("UserName %s: setuid(%u): %s", s->user ? s->user : "", (unsigned)id->uid, strerror(errno));
+	if (syscall(SYS_setgroups, (size_t)id->ngroups, id->groups) < 0)
+		child_fail(c, "InitGroups: setgroups: %s", strerror(errno));
+	if (syscall(SYS_setresgid, id->gid, id->gid, id->gid) < 0)
+		child_fail(c, "GroupName: setresgid(%u): %s", (unsigned)id->gid, strerror(errno));
+	if (syscall(SYS_setresuid, id->uid, id->uid, id->uid) < 0)
+		child_fail(c, "UserName %s: setresuid(%u): %s", id->user ? id->user : "", (unsigned)id->uid,
+			strerror(errno));
 }
 
-static void open_stdio(int target, const char *key, const char *path, int flags)
+CHILD_CODE static void open_stdio(struct child_ctx *c, int target, const char *key, const char *path, int flags)
 {
 	int fd = path ? open(path, flags | O_NOCTTY, 0666) : open("/dev/null", O_RDWR | O_NOCTTY);
 	if (fd < 0)
-		child_fail("%s %s: %s", key, path ? path : "/dev/null", strerror(errno));
+		child_fail(c, "%s %s: %s", key, path ? path : "/dev/null", strerror(errno));
 	if (fd != target) {
 		if (dup2(fd, target) < 0)
-			child_fail("%s: dup2: %s", key, strerror(errno));
+			child_fail(c, "%s: dup2: %s", key, strerror(errno));
 		close(fd);
 	}
 }
 
-static void setup_stdio(const struct job_spec *s)
+/* execvp(3) without allocation: tries each PATH entry, keeps the most telling error. */
+CHILD_CODE static void __attribute__((noreturn)) exec_program(struct child_ctx *c)
 {
-	open_stdio(0, "StandardInPath", s->stdin_path, O_RDONLY);
-	open_stdio(1, "StandardOutPath", s->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
-	open_stdio(2, "StandardErrorPath", s->stderr_path, O_RDWR | O_CREAT | O_APPEND);
+	const struct job_spec *s = c->s;
+	const char *prog = spec_program(s);
+	const char *key = s->program ? "Program" : "ProgramArguments[0]";
+	if (strchr(prog, '/')) {
+		execve(prog, c->argv, c->env);
+		int e = errno;
+		child_fail(c, "%s %s: %s%s", key, prog, strerror(e), e == ENOEXEC ? " (a script needs a #! line)" : "");
+	}
+	int err = ENOENT;
+	char buf[4096];
+	for (const char *p = c->path; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog);
+		execve(buf, c->argv, c->env);
+		if (errno != ENOENT && errno != ENOTDIR && err == ENOENT)
+			err = errno;
+		p += n + (p[n] == ':');
+	}
+	child_fail(c, "%s %s: %s in PATH=%s%s", key, prog, err == ENOENT ? "not found" : strerror(err), c->path,
+		err == ENOEXEC ? " (a script needs a #! line)" : "");
 }
 
+CHILD_CODE static int child_main(void *arg)
+{
+	struct child_ctx *c = arg;
+	const struct job_spec *s = c->s;
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+		child_fail(c, "close_range: %s (Gantry needs Linux 5.9 or later)", strerror(errno));
+	reset_signals();
+	if (setsid() < 0)
+		setpgid(0, 0);
+	apply_priority(c);
+	apply_limits(c);
+	if (s->root_dir) {
+		if (chroot(s->root_dir) < 0)
+			child_fail(c, "RootDirectory %s: %s", s->root_dir, strerror(errno));
+		if (chdir("/") < 0)
+			child_fail(c, "RootDirectory %s: chdir: %s", s->root_dir, strerror(errno));
+	}
+	become_user(c);
+	const char *wd = s->working_dir ? s->working_dir : "/";
+	if (chdir(wd) < 0)
+		child_fail(c, "WorkingDirectory %s: %s", wd, strerror(errno));
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+	open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
+	open_stdio(c, 1, "StandardOutPath", s->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
+	open_stdio(c, 2, "StandardErrorPath", s->stderr_path, O_RDWR | O_CREAT | O_APPEND);
+	exec_program(c);
+}
+
+/* launchd's default environment, then the plist's EnvironmentVariables on top. */
 static char **build_env(const struct job_spec *s, const struct spawn_identity *id)
 {
-	size_t n = 0, cap = s->nenv + 10;
-	char **env = calloc(cap, sizeof(*env));
+	char **env = calloc(s->nenv + 9, sizeof(*env));
 	if (!env)
-		child_fail("environment: out of memory");
-	char *defaults[9];
-	size_t nd = 0;
-	if (asprintf(&defaults[nd++], "PATH=%s", SPAWN_DEFAULT_PATH) < 0 ||
-	    asprintf(&defaults[nd++], "HOME=%s", id->home ? id->home : "/") < 0 ||
-	    asprintf(&defaults[nd++], "USER=%s", id->user ? id->user : "") < 0 ||
-	    asprintf(&defaults[nd++], "LOGNAME=%s", id->user ? id->user : "") < 0 ||
-	    asprintf(&defaults[nd++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
-	    asprintf(&defaults[nd++], "TMPDIR=%s", "/tmp") < 0 ||
-	    asprintf(&defaults[nd++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
-	    asprintf(&defaults[nd++], "XPC_FLAGS=0x0") < 0)
-		child_fail("environment: out of memory");
-	for (size_t i = 0; i < nd; i++)
-		env[n++] = defaults[i];
+		abort();
+	size_t n = 0;
+	const char *user = id->user ? id->user : "";
+	if (asprintf(&env[n++], "PATH=%s", SPAWN_DEFAULT_PATH) < 0 ||
+	    asprintf(&env[n++], "HOME=%s", id->home ? id->home : "/") < 0 ||
+	    asprintf(&env[n++], "USER=%s", user) < 0 || asprintf(&env[n++], "LOGNAME=%s", user) < 0 ||
+	    asprintf(&env[n++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
+	    asprintf(&env[n++], "TMPDIR=/tmp") < 0 || asprintf(&env[n++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
+	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0)
+		abort();
 	for (size_t i = 0; i < s->nenv; i++) {
-		size_t klen = strcspn(s->env[i], "=") + 1;
-		size_t j;
-		for (j = 0; j < n; j++)
-			if (strncmp(env[j], s->env[i], klen) == 0)
-				break;
-		env[j] = s->env[i];
+		size_t klen = strcspn(s->env[i], "=") + 1, j;
+		for (j = 0; j < n && strncmp(env[j], s->env[i], klen) != 0; j++)
+			;
+		if (j < n)
+			free(env[j]);
+		env[j] = strdup(s->env[i]);
 		if (j == n)
 			n++;
 	}
@@ -156,116 +232,70 @@ static char **build_env(const struct job_spec *s, const struct spawn_identity *i
 	return env;
 }
 
-static char **build_argv(const struct job_spec *s)
+static void free_list(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		free(*p);
+	free(list);
+}
+
+/* The argument vector; with EnableGlobbing, expanded like launchd (no sort, no-match kept). */
+static char **build_argv(const struct job_spec *s, glob_t *g, char **only_program)
 {
 	if (!s->argc) {
-		char **argv = calloc(2, sizeof(*argv));
-		if (!argv)
-			child_fail("ProgramArguments: out of memory");
-		argv[0] = s->program;
-		return argv;
+		only_program[0] = (char *)spec_program(s);
+		only_program[1] = NULL;
+		return only_program;
 	}
 	if (!s->globbing)
 		return s->argv;
+	for (size_t i = 0; i < s->argc; i++)
+		if (glob(s->argv[i], GLOB_NOSORT | GLOB_NOCHECK | GLOB_TILDE | (i ? GLOB_APPEND : 0), NULL, g) != 0)
+			return NULL;
+	return g->gl_pathv;
+}
+
+static const char *env_path(char **env)
+{
+	for (char **e = env; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return SPAWN_DEFAULT_PATH;
+}
+
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *pid, int *pidfd,
+	char cause[SPAWN_CAUSE_MAX])
+{
 	glob_t g = {0};
-	for (size_t i = 0; i < s->argc; i++) {
-		int r = glob(s->argv[i], GLOB_NOSORT | GLOB_NOCHECK | GLOB_TILDE | (i ? GLOB_APPEND : 0), NULL, &g);
-		if (r != 0)
-			child_fail("EnableGlobbing: glob(\"%s\") failed (%d)", s->argv[i], r);
+	char *only_program[2];
+	char **argv = build_argv(s, &g, only_program);
+	if (!argv) {
+		snprintf(cause, SPAWN_CAUSE_MAX, "EnableGlobbing: cannot expand the arguments");
+		globfree(&g);
+		return EINVAL;
 	}
-	return g.gl_pathv;
-}
-
-static void __attribute__((noreturn)) exec_program(const struct job_spec *s, char **argv, char **env)
-{
-	const char *prog = spec_program(s);
-	environ = env;
-	if (strchr(prog, '/'))
-		execv(prog, argv);
-	else
-		execvp(prog, argv);
-	int e = errno;
-	const char *hint = e == ENOEXEC ? " (a script needs a #! line)" : "";
-	if (!strchr(prog, '/')) {
-		const char *path = getenv("PATH");
-		child_fail("ProgramArguments[0] %s: %s in PATH=%s%s", prog, e == ENOENT ? "not found" : strerror(e),
-			path ? path : "", hint);
-	}
-	child_fail("%s %s: %s%s", s->program ? "Program" : "ProgramArguments[0]", prog, strerror(e), hint);
-}
-
-static void __attribute__((noreturn)) child(const struct job_spec *s, const struct spawn_identity *id)
-{
-	reset_signals();
-	if (setsid() < 0)
-		setpgid(0, 0);
-	apply_priority(s);
-	apply_limits(s);
-	if (s->root_dir) {
-		if (chroot(s->root_dir) < 0)
-			child_fail("RootDirectory %s: %s", s->root_dir, strerror(errno));
-		if (chdir("/") < 0)
-			child_fail("RootDirectory %s: chdir: %s", s->root_dir, strerror(errno));
-	}
-	become_user(s, id);
-	const char *wd = s->working_dir ? s->working_dir : "/";
-	if (chdir(wd) < 0)
-		child_fail("WorkingDirectory %s: %s", wd, strerror(errno));
-	if (s->umask >= 0)
-		umask((mode_t)s->umask);
-	setup_stdio(s);
 	char **env = build_env(s, id);
-	char **argv = build_argv(s);
-	exec_program(s, argv, env);
-}
-
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id,
-	struct spawn_result *out, char cause[SPAWN_CAUSE_MAX])
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		int e = errno;
-		snprintf(cause, SPAWN_CAUSE_MAX, "pipe: %s", strerror(e));
-		return e;
+	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env)};
+	int fd = -1;
+	RESET_CHILD_STACK();
+	pid_t p = clone(child_main, child_stack + sizeof(child_stack),
+		CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &c, &fd);
+	int err = errno;
+	free_list(env);
+	globfree(&g);
+	if (p < 0) {
+		snprintf(cause, SPAWN_CAUSE_MAX, "clone: %s", strerror(err));
+		return err;
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		snprintf(cause, SPAWN_CAUSE_MAX, "fork: %s", strerror(e));
-		close(p[0]);
-		close(p[1]);
-		return e;
+	if (c.failed) {
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)fd, &si, WEXITED);
+		close(fd);
+		snprintf(cause, SPAWN_CAUSE_MAX, "%s", c.cause);
+		return ECANCELED;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		status_pipe = p[1];
-		child(s, id);
-	}
-	close(p[1]);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
-		int e = errno;
-		snprintf(cause, SPAWN_CAUSE_MAX, "pidfd_open: %s (Gantry needs Linux 5.3 or later)", strerror(e));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(p[0]);
-		return e;
-	}
-	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-	out->pid = pid;
-	out->pidfd = pidfd;
-	out->status_fd = p[0];
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	*pid = p;
+	*pidfd = fd;
 	return 0;
-}
-
-bool spawn_read_cause(int status_fd, char cause[SPAWN_CAUSE_MAX])
-{
-	ssize_t n;
-	do
-		n = read(status_fd, cause, SPAWN_CAUSE_MAX - 1);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return false;
-	cause[n] = '\0';
-	return true;
 }

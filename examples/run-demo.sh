@@ -1,0 +1,32 @@
+#!/bin/sh
+# `make run`: a launchd --user in the foreground with the example jobs loaded,
+# everything kept under build/demo-root so nothing touches the real system.
+set -eu
+BUILD=$1
+ROOT=$BUILD/demo-root
+UID_=$(id -u)
+AGENTS=$ROOT/home/$UID_/.config/launchd/LaunchAgents
+LOGS=$ROOT/logs
+rm -rf "$ROOT"
+mkdir -p "$AGENTS" "$LOGS"
+for f in "$(dirname "$0")"/jobs/*.plist; do
+	sed "s|@LOGDIR@|$LOGS|g" "$f" > "$AGENTS/$(basename "$f")"
+done
+cat <<MSG
+Gantry launchd is starting in the foreground for uid $UID_ with the jobs of examples/jobs.
+Ctrl-C stops it (and every job). In another terminal:
+
+  export LAUNCHD_ROOT=$ROOT
+  alias launchctl=$BUILD/src/launchctl/launchctl
+  launchctl list                                   # PID, last exit status, label
+  launchctl print gui/$UID_/com.example.clock       # everything about one service
+  launchctl print gui/$UID_/com.example.broken      # a spawn failure and its cause
+  launchctl print gui/$UID_/com.example.flaky       # a crash loop, throttled, with its next start
+  launchctl kickstart -p gui/$UID_/com.example.ondemand
+  launchctl disable gui/$UID_/com.example.clock && launchctl print-disabled gui/$UID_
+  launchctl print gui/$UID_ --json
+
+Job output goes to $LOGS; launchd's log is $ROOT/home/$UID_/.local/state/launchd/launchd.log.
+
+MSG
+LAUNCHD_ROOT=$ROOT exec "$BUILD/src/launchd/launchd" --user
