@@ -26,7 +26,6 @@
 #include "spawn.h"
 
 static void on_throttle(struct timer *t);
-static void identity_free(struct spawn_identity *id);
 static void on_exit_timeout(struct timer *t);
 static void step(struct job *j, const struct fsm_event *ev);
 
@@ -116,48 +115,85 @@ static void finish_waiters(struct job *j, int kind, int code, const char *detail
 	}
 }
 
-/* Resolves who the job runs as (once per job); returns NULL with cause set. */
-static struct spawn_identity *identity(struct job *j, char *cause, size_t len)
+/*
+ * Identities are resolved once and shared by every job that runs as the
+ * same user and group: a thousand agents of one user cost one lookup and
+ * one record. The cache is bounded by the number of distinct users.
+ */
+struct identity_entry {
+	struct identity_entry *next;
+	uid_t uid;
+	char *user_name, *group_name; /* the keys: UserName / GroupName, or NULL */
+	bool init_groups;
+	struct spawn_identity id;
+};
+
+static struct identity_entry *identities;
+
+static bool same_key(const char *a, const char *b)
 {
-	if (j->identity)
-		return j->identity;
-	const struct job_spec *s = j->spec;
-	const struct domain *d = j->domain;
-	uid_t uid = g_launchd.system ? d->uid : g_launchd.uid;
-	struct passwd *pw = d->kind == DOMAIN_SYSTEM && s->user ? getpwnam(s->user) : getpwuid(uid);
-	if (!pw && d->kind == DOMAIN_SYSTEM && s->user) {
-		snprintf(cause, len, "UserName %s: no such user", s->user);
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static struct spawn_identity *lookup_identity(uid_t uid, const char *user, const char *group, bool init_groups,
+	char *cause, size_t len)
+{
+	for (struct identity_entry *e = identities; e; e = e->next)
+		if (e->uid == uid && same_key(e->user_name, user) && same_key(e->group_name, group) &&
+		    e->init_groups == init_groups)
+			return &e->id;
+	struct passwd *pw = user ? getpwnam(user) : getpwuid(uid);
+	if (!pw && user) {
+		snprintf(cause, len, "UserName %s: no such user", user);
 		return NULL;
 	}
-	struct spawn_identity *id = calloc(1, sizeof(*id));
-	if (!id)
+	struct group *gr = group ? getgrnam(group) : NULL;
+	if (group && !gr) {
+		snprintf(cause, len, "GroupName %s: no such group", group);
+		return NULL;
+	}
+	struct identity_entry *e = calloc(1, sizeof(*e));
+	if (!e)
 		abort();
+	e->uid = uid;
+	e->user_name = user ? strdup(user) : NULL;
+	e->group_name = group ? strdup(group) : NULL;
+	e->init_groups = init_groups;
+	struct spawn_identity *id = &e->id;
 	id->uid = pw ? pw->pw_uid : uid;
-	id->gid = pw ? pw->pw_gid : (gid_t)uid;
+	id->gid = gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)uid;
 	if (pw) {
 		id->user = strdup(pw->pw_name);
 		id->home = strdup(pw->pw_dir);
 		id->shell = strdup(pw->pw_shell);
 	}
-	if (d->kind == DOMAIN_SYSTEM && s->group) {
-		struct group *gr = getgrnam(s->group);
-		if (!gr) {
-			snprintf(cause, len, "GroupName %s: no such group", s->group);
-			identity_free(id);
-			return NULL;
-		}
-		id->gid = gr->gr_gid;
-	}
 	id->change = g_launchd.system && geteuid() == 0 && (id->uid != 0 || id->gid != 0);
-	id->ngroups = 1;
-	id->groups[0] = id->gid;
-	if (id->change && s->init_groups && id->user) {
-		id->ngroups = SPAWN_MAX_GROUPS;
-		if (getgrouplist(id->user, id->gid, id->groups, &id->ngroups) < 0)
-			id->ngroups = SPAWN_MAX_GROUPS; /* truncated to the first SPAWN_MAX_GROUPS */
+	int n = 1;
+	gid_t groups[SPAWN_MAX_GROUPS] = {id->gid};
+	if (id->change && init_groups && id->user) {
+		n = SPAWN_MAX_GROUPS;
+		if (getgrouplist(id->user, id->gid, groups, &n) < 0)
+			n = SPAWN_MAX_GROUPS; /* truncated to the first SPAWN_MAX_GROUPS */
 	}
-	j->identity = id;
+	id->groups = malloc((size_t)n * sizeof(gid_t));
+	if (!id->groups)
+		abort();
+	memcpy(id->groups, groups, (size_t)n * sizeof(gid_t));
+	id->ngroups = n;
+	e->next = identities;
+	identities = e;
 	return id;
+}
+
+/* Who the job runs as; NULL with cause set if its user or group does not exist. */
+static struct spawn_identity *identity(struct job *j, char *cause, size_t len)
+{
+	const struct job_spec *s = j->spec;
+	const struct domain *d = j->domain;
+	bool system_job = d->kind == DOMAIN_SYSTEM;
+	uid_t uid = g_launchd.system ? d->uid : g_launchd.uid;
+	return lookup_identity(uid, system_job ? s->user : NULL, system_job ? s->group : NULL, s->init_groups,
+		cause, len);
 }
 
 static void set_spawn_failure(struct job *j, const char *cause)
@@ -301,16 +337,6 @@ int job_signal(struct job *j, int sig)
 	return kill(j->pid, sig) < 0 ? errno : 0;
 }
 
-static void identity_free(struct spawn_identity *id)
-{
-	if (!id)
-		return;
-	free((char *)id->user);
-	free((char *)id->home);
-	free((char *)id->shell);
-	free(id);
-}
-
 void job_free(void *p)
 {
 	struct job *j = p;
@@ -319,7 +345,6 @@ void job_free(void *p)
 		loop_unwatch(&j->proc);
 		close(fd);
 	}
-	identity_free(j->identity);
 	finish_waiters(j, -1, ESRCH, "the job was freed");
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name);

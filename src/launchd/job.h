@@ -41,7 +41,6 @@ struct job {
 	struct job_rt rt;
 	pid_t pid;            /* 0 when not running */
 	struct watch proc;    /* the pidfd */
-	struct spawn_identity *identity; /* resolved at the first spawn */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
 	int64_t last_exit_wall; /* CLOCK_REALTIME seconds of the last exit */

@@ -21,7 +21,7 @@ struct spawn_identity {
 	bool change;   /* set groups, gid and uid (launchd runs as root) */
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[SPAWN_MAX_GROUPS]; /* supplementary groups (InitGroups) */
+	gid_t *groups; /* supplementary groups (InitGroups) */
 	int ngroups;
 	const char *user;  /* USER and LOGNAME */
 	const char *home;
