@@ -381,6 +381,16 @@ static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, con
 	c->out_tail = p;
 }
 
+static void send_failed(xpc_connection_t c, int err)
+{
+	char cause[128];
+	if (err == EPIPE || err == ECONNRESET)
+		snprintf(cause, sizeof(cause), "the peer closed the connection");
+	else
+		snprintf(cause, sizeof(cause), "sending to the peer failed: %s", strerror(err));
+	invalidate(c, cause);
+}
+
 /* Sends queued packets until the socket would block; false if the peer is gone. */
 static bool flush(xpc_connection_t c)
 {
@@ -390,9 +400,7 @@ static bool flush(xpc_connection_t c)
 		if (err == EAGAIN)
 			return true;
 		if (err) {
-			char cause[128];
-			snprintf(cause, sizeof(cause), "sending to the peer failed: %s", strerror(err));
-			invalidate(c, cause);
+			send_failed(c, err);
 			return false;
 		}
 		c->out_head = p->next;
@@ -439,9 +447,7 @@ static uint64_t send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply
 			queue_packet(c, pkt, plen, first ? fds : NULL, first ? nfds : 0);
 		else if (err) {
 			free(body);
-			char cause[128];
-			snprintf(cause, sizeof(cause), "sending to the peer failed: %s", strerror(err));
-			invalidate(c, cause);
+			send_failed(c, err);
 			return 0;
 		}
 		off += chunk;

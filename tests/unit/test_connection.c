@@ -1,0 +1,269 @@
+/*
+ * Unit tests of libxpc connections over a real SOCK_SEQPACKET socketpair:
+ * request/reply (asynchronous through the dispatch interface, and
+ * synchronous against a server in a child process), kernel-attested sender
+ * credentials, descriptor passing, fragmentation of large messages, hostile
+ * bytes on the wire, timeouts and cancel.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xpc/xpc.h>
+
+struct server {
+	xpc_connection_t conn;
+	int messages;
+	int invalid;
+	pid_t pid;
+	uid_t uid;
+	char cause[256];
+};
+
+/* Echoes "value", reports the sender's credentials, and writes into a passed descriptor. */
+static void server_event(void *ctx, xpc_object_t ev)
+{
+	struct server *s = ctx;
+	if (xpc_get_type(ev) == XPC_TYPE_ERROR) {
+		s->invalid++;
+		const char *cause = xpc_error_get_cause(ev);
+		snprintf(s->cause, sizeof(s->cause), "%s", cause ? cause : "");
+		return;
+	}
+	s->messages++;
+	xpc_dictionary_get_sender(ev, &s->pid, &s->uid, NULL);
+	int fd = xpc_dictionary_dup_fd(ev, "pipe");
+	if (fd >= 0) {
+		if (write(fd, "via fd", 6) != 6)
+			fail_msg("write to passed descriptor failed");
+		close(fd);
+	}
+	xpc_object_t reply = xpc_dictionary_create_reply(ev);
+	if (!reply)
+		return;
+	xpc_dictionary_set_value(reply, "value", xpc_dictionary_get_value(ev, "value"));
+	xpc_dictionary_set_int64(reply, "sender_pid", s->pid);
+	xpc_connection_send_message(xpc_dictionary_get_remote_connection(ev), reply);
+	xpc_release(reply);
+}
+
+struct reply_slot {
+	xpc_object_t reply;
+};
+
+static void on_reply(void *ctx, xpc_object_t reply)
+{
+	struct reply_slot *slot = ctx;
+	slot->reply = xpc_retain(reply);
+}
+
+static void pair(xpc_connection_t *client, struct server *srv)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	*client = xpc_connection_create_from_fd(sv[0]);
+	memset(srv, 0, sizeof(*srv));
+	srv->conn = xpc_connection_create_from_fd(sv[1]);
+	xpc_connection_set_context(srv->conn, srv);
+	xpc_connection_set_event_handler_f(srv->conn, server_event);
+	xpc_connection_activate(srv->conn);
+	xpc_connection_activate(*client);
+}
+
+/* Drives both ends through the foreign-loop interface until the reply arrived. */
+static void pump(xpc_connection_t client, struct server *srv, struct reply_slot *slot)
+{
+	for (int i = 0; i < 10000 && !slot->reply; i++) {
+		struct pollfd p[2] = {
+			{.fd = xpc_connection_get_fd(client), .events = POLLIN | (xpc_connection_wants_write(client) ? POLLOUT : 0)},
+			{.fd = xpc_connection_get_fd(srv->conn), .events = POLLIN | (xpc_connection_wants_write(srv->conn) ? POLLOUT : 0)},
+		};
+		assert_true(poll(p, 2, 5000) > 0);
+		xpc_connection_dispatch(client);
+		xpc_connection_dispatch(srv->conn);
+	}
+	assert_non_null(slot->reply);
+}
+
+static void test_async_reply_credentials_and_fd(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(msg, "value", "ping");
+	xpc_dictionary_set_fd(msg, "pipe", p[1]);
+	close(p[1]);
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	assert_string_equal(xpc_dictionary_get_string(slot.reply, "value"), "ping");
+	assert_int_equal(srv.pid, getpid());
+	assert_int_equal(srv.uid, getuid());
+	assert_int_equal(xpc_connection_get_pid(srv.conn), getpid());
+	char buf[16] = "";
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "via fd", 6);
+	close(p[0]);
+	xpc_release(slot.reply);
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv.conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_large_message_is_fragmented(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	size_t n = 3 * 1024 * 1024 + 17; /* far beyond one packet and the socket buffer */
+	unsigned char *big = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (unsigned char)(i * 31);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_data(msg, "value", big, n);
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	size_t got;
+	const void *data = xpc_dictionary_get_data(slot.reply, "value", &got);
+	assert_int_equal(got, n);
+	assert_memory_equal(data, big, n);
+	free(big);
+	xpc_release(slot.reply);
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv.conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_sync_reply_from_another_process(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(sv[0]);
+		struct server srv = {0};
+		srv.conn = xpc_connection_create_from_fd(sv[1]);
+		xpc_connection_set_context(srv.conn, &srv);
+		xpc_connection_set_event_handler_f(srv.conn, server_event);
+		xpc_connection_activate(srv.conn);
+		while (!srv.invalid) {
+			struct pollfd p = {.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN};
+			if (poll(&p, 1, 10000) <= 0)
+				_exit(2);
+			xpc_connection_dispatch(srv.conn);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
+	xpc_connection_activate(c);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_int64(msg, "value", 42);
+	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, msg, 10000);
+	assert_ptr_equal(xpc_get_type(reply), XPC_TYPE_DICTIONARY);
+	assert_int_equal(xpc_dictionary_get_int64(reply, "value"), 42);
+	assert_int_equal(xpc_dictionary_get_int64(reply, "sender_pid"), getpid()); /* attested by the kernel */
+	pid_t replier = 0;
+	assert_true(xpc_dictionary_get_sender(reply, &replier, NULL, NULL));
+	assert_int_equal(replier, child); /* per message, not the socket's creator */
+	xpc_release(reply);
+	xpc_release(msg);
+	xpc_connection_cancel(c);
+	xpc_release((xpc_object_t)c);
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_garbage_closes_with_cause(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	struct server srv = {0};
+	srv.conn = xpc_connection_create_from_fd(sv[1]);
+	xpc_connection_set_context(srv.conn, &srv);
+	xpc_connection_set_event_handler_f(srv.conn, server_event);
+	xpc_connection_activate(srv.conn);
+	assert_int_equal(write(sv[0], "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	xpc_connection_dispatch(srv.conn);
+	assert_int_equal(srv.messages, 0);
+	assert_int_equal(srv.invalid, 1);
+	assert_non_null(strstr(srv.cause, "bad frame header"));
+	xpc_connection_dispatch(srv.conn); /* nothing more is delivered */
+	assert_int_equal(srv.invalid, 1);
+	close(sv[0]);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_timeout_and_cancel(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv); /* the server is never dispatched: no reply comes */
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(client, msg, 50);
+	assert_ptr_equal(xpc_get_type(r), XPC_TYPE_ERROR);
+	assert_int_equal(xpc_error_get_code(r), ETIMEDOUT);
+	xpc_release(r);
+	xpc_connection_cancel(srv.conn);
+	assert_int_equal(srv.invalid, 1);
+	xpc_connection_cancel(srv.conn);
+	assert_int_equal(srv.invalid, 1); /* exactly one final INVALID */
+	r = xpc_connection_send_message_with_reply_sync_timeout(client, msg, 5000);
+	assert_ptr_equal(xpc_get_type(r), XPC_TYPE_ERROR);
+	assert_non_null(strstr(xpc_error_get_cause(r), "closed"));
+	xpc_release(r);
+	xpc_release(msg);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_connect_failure_names_path(void **state)
+{
+	(void)state;
+	xpc_connection_t c = xpc_connection_create_socket("/nonexistent/gantry.sock", 0);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_object_t r = xpc_connection_send_message_with_reply_sync(c, msg);
+	assert_ptr_equal(xpc_get_type(r), XPC_TYPE_ERROR);
+	assert_non_null(strstr(xpc_error_get_cause(r), "connect to /nonexistent/gantry.sock: No such file or directory"));
+	xpc_release(r);
+	xpc_release(msg);
+	xpc_release((xpc_object_t)c);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_async_reply_credentials_and_fd),
+		cmocka_unit_test(test_large_message_is_fragmented),
+		cmocka_unit_test(test_sync_reply_from_another_process),
+		cmocka_unit_test(test_garbage_closes_with_cause),
+		cmocka_unit_test(test_timeout_and_cancel),
+		cmocka_unit_test(test_connect_failure_names_path),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
