@@ -207,6 +207,14 @@ static void top_level_key(struct parse *p, const char *parent, const char *key, 
 		parse_warn(p, key, "unknown key, ignored (not a launchd.plist(5) key; check its spelling)");
 		return;
 	}
+	size_t idx = (size_t)(k - spec_keys);
+	if (idx < SPEC_KEYS_MAX && p->seen[idx]) {
+		parse_error(p, LE_INVALID_PLIST, k->name, "given twice (as \"%s\" and \"%s\"; keys match case-insensitively)",
+			p->seen[idx], key);
+		return;
+	}
+	if (idx < SPEC_KEYS_MAX)
+		p->seen[idx] = k->name;
 	if (!k->handle) {
 		parse_warn(p, k->name, "%s", k->ignored_why);
 		return;

@@ -8,10 +8,13 @@
 
 #include "spec.h"
 
+#define SPEC_KEYS_MAX 96
+
 struct parse {
 	const char *file;
 	struct job_spec *s;
 	struct spec_diag *d;
+	const char *seen[SPEC_KEYS_MAX]; /* spelling used for each table key, to refuse duplicates */
 };
 
 typedef void (*key_handler)(struct parse *p, const char *key, plist_t v);

@@ -4,6 +4,7 @@
  * what was expected and what was found; ignored keys warn; file-level
  * errors (XML syntax with its line, binary plists, empty files) are named.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,8 +26,8 @@
 static struct job_spec *parse_body(const char *body, struct spec_diag *d)
 {
 	char xml[8192];
-	const char *label = strstr(body, "<key>Label</key>") ? "" : "<key>Label</key><string>t</string>\n";
-	const char *args = strstr(body, "<key>Program") ? "" :
+	const char *label = strcasestr(body, "<key>Label</key>") ? "" : "<key>Label</key><string>t</string>\n";
+	const char *args = strcasestr(body, "<key>Program") ? "" :
 		"<key>ProgramArguments</key><array><string>/bin/true</string></array>\n";
 	snprintf(xml, sizeof(xml), HEAD "%s%s%s\n" TAIL, label, args, body);
 	plist_t root = NULL;
@@ -136,6 +137,10 @@ static void test_every_key_valid_and_invalid(void **state)
 static void test_key_table_fully_covered(void **state)
 {
 	(void)state;
+	size_t count = 0;
+	for (const struct key_def *k = spec_keys; k->name; k++)
+		count++;
+	assert_true(count <= SPEC_KEYS_MAX); /* the duplicate-key check has a slot for each */
 	for (const struct key_def *k = spec_keys; k->name; k++) {
 		if (!k->handle) {
 			char body[256];
@@ -208,6 +213,15 @@ static void test_warnings_for_unknown_and_noop(void **state)
 	s = parse_body("<key>OnDemand</key><false/>", &d);
 	assert_true(s->ka_always); /* OnDemand false == KeepAlive true */
 	spec_free(s);
+}
+
+static void test_duplicate_keys_refused(void **state)
+{
+	(void)state;
+	struct spec_diag d = {0};
+	assert_null(parse_body("<key>RunAtLoad</key><true/><key>runatload</key><false/>", &d));
+	assert_true(any_contains(d.errors, d.nerrors, "RunAtLoad: given twice"));
+	spec_diag_clear(&d);
 }
 
 static void test_required_keys(void **state)
@@ -310,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_key_table_fully_covered),
 		cmocka_unit_test(test_values_land_in_spec),
 		cmocka_unit_test(test_warnings_for_unknown_and_noop),
+		cmocka_unit_test(test_duplicate_keys_refused),
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_binary_plist),
