@@ -93,6 +93,9 @@ static void on_client_event(void *ctx, xpc_object_t ev)
 		return;
 	}
 	/* The connection is over: stop watching; free after this event batch. */
+	const char *cause = xpc_error_get_cause(ev);
+	if (cause && strncmp(cause, "protocol error", 14) == 0)
+		log_msg(LOG_WARNING, "dropped a control connection: %s", cause);
 	if (c->w.fd >= 0)
 		loop_unwatch(&c->w);
 	loop_defer(client_free, c);

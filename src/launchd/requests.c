@@ -319,17 +319,22 @@ static bool req_remove(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return remove_jobs(&b, reply, caller);
 }
 
+/* print and list of one service: its full description. */
+static bool reply_service(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct job *j = req_job(msg, reply, caller, false);
+	if (j) {
+		xpc_object_t s = describe_service(j);
+		xpc_dictionary_set_value(reply, "service", s);
+		xpc_release(s);
+	}
+	return false;
+}
+
 static bool req_print(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	if (xpc_dictionary_get_string(msg, "label")) {
-		struct job *j = req_job(msg, reply, caller, false);
-		if (j) {
-			xpc_object_t s = describe_service(j);
-			xpc_dictionary_set_value(reply, "service", s);
-			xpc_release(s);
-		}
-		return false;
-	}
+	if (xpc_dictionary_get_string(msg, "label"))
+		return reply_service(msg, reply, caller);
 	struct domain *d = req_domain(msg, reply, caller, false);
 	if (d) {
 		xpc_object_t o = describe_domain(d);
@@ -364,15 +369,8 @@ static bool req_blame(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 
 static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	if (xpc_dictionary_get_string(msg, "label")) {
-		struct job *j = req_job(msg, reply, caller, false);
-		if (j) {
-			xpc_object_t s = describe_service(j);
-			xpc_dictionary_set_value(reply, "service", s);
-			xpc_release(s);
-		}
-		return false;
-	}
+	if (xpc_dictionary_get_string(msg, "label"))
+		return reply_service(msg, reply, caller);
 	struct domain *d = req_domain(msg, reply, caller, false);
 	if (!d)
 		return false;

@@ -30,6 +30,8 @@
 #define FRAGMENT_MAX (PACKET_MAX - FRAME_HDR)
 /* The largest message a peer may send us. */
 #define MESSAGE_MAX (16u * 1024 * 1024)
+/* Bytes queued for a peer that does not read before the connection is dropped. */
+#define OUT_QUEUE_MAX (32u * 1024 * 1024)
 /* Messages handled per dispatch call, so one busy peer cannot starve others. */
 #define DISPATCH_BUDGET 64
 
@@ -68,10 +70,11 @@ struct xpc_connection {
 	char *error_cause;   /* why the connection became invalid */
 	struct pending_reply *pending;
 	struct out_packet *out_head, *out_tail;
+	size_t out_bytes;
 	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
 	/* reassembly of a fragmented message */
-	uint8_t *frag_buf;
-	size_t frag_have, frag_total;
+	uint8_t *frag_buf; /* grows with what arrived, not with what was announced */
+	size_t frag_have, frag_total, frag_cap;
 	uint64_t frag_id;
 	bool frag_wants_reply;
 	int frag_fds[XPC_WIRE_MAX_FDS];
@@ -379,6 +382,7 @@ static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, con
 	else
 		c->out_head = p;
 	c->out_tail = p;
+	c->out_bytes += len;
 }
 
 static void send_failed(xpc_connection_t c, int err)
@@ -406,6 +410,7 @@ static bool flush(xpc_connection_t c)
 		c->out_head = p->next;
 		if (!c->out_head)
 			c->out_tail = NULL;
+		c->out_bytes -= p->len;
 		close_fds(p->fds, p->nfds);
 		free(p->buf);
 		free(p);
@@ -443,6 +448,11 @@ static uint64_t send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply
 		memcpy(pkt + FRAME_HDR, body + off, chunk);
 		size_t plen = FRAME_HDR + chunk;
 		int err = c->out_head ? EAGAIN : send_packet(c->fd, pkt, plen, first ? fds : NULL, first ? nfds : 0);
+		if (err == EAGAIN && c->out_bytes + plen > OUT_QUEUE_MAX) {
+			free(body);
+			invalidate(c, "the peer does not read its messages (32 MiB queued)");
+			return 0;
+		}
 		if (err == EAGAIN)
 			queue_packet(c, pkt, plen, first ? fds : NULL, first ? nfds : 0);
 		else if (err) {
@@ -571,7 +581,8 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 			protocol_error(c, "inconsistent frame lengths or descriptor count");
 			return -1;
 		}
-		c->frag_buf = xpc_xalloc(total ? total : 1);
+		c->frag_cap = chunk ? chunk : 1;
+		c->frag_buf = xpc_xalloc(c->frag_cap);
 		c->frag_total = total;
 		c->frag_have = 0;
 		c->frag_id = id;
@@ -584,6 +595,12 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 		close_fds(fds, nfds);
 		protocol_error(c, "interleaved or oversized fragment");
 		return -1;
+	}
+	if (c->frag_have + chunk > c->frag_cap) {
+		c->frag_cap = c->frag_cap * 2 > c->frag_have + chunk ? c->frag_cap * 2 : c->frag_have + chunk;
+		if (c->frag_cap > c->frag_total)
+			c->frag_cap = c->frag_total;
+		c->frag_buf = xpc_xrealloc(c->frag_buf, c->frag_cap);
 	}
 	memcpy(c->frag_buf + c->frag_have, pkt + FRAME_HDR, chunk);
 	c->frag_have += chunk;

@@ -209,3 +209,41 @@ def test_launchd_not_running(tmp_path):
     r = subprocess.run([str(LAUNCHCTL), "list"], env=env, capture_output=True, text=True)
     assert r.returncode == 3
     assert "cannot reach launchd" in r.stderr and "No such file or directory" in r.stderr
+
+
+def test_help_and_version(gantry):
+    r = gantry.ctl("help", check=True)
+    for verb in ("bootstrap", "bootout", "kickstart", "print-disabled", "blame", "lint", "submit", "load"):
+        assert f"\t{verb} " in r.stdout
+    r = gantry.ctl("help", "kickstart", check=True)
+    assert r.stdout.startswith("Usage: launchctl kickstart [-kp] service-target")
+    r = gantry.ctl("version", check=True)
+    assert r.stdout.startswith("Gantry launchctl ") and f"(user mode, pid {gantry.proc.pid})" in r.stdout
+    r = gantry.ctl("kickstart")
+    assert r.returncode == 64 and "Usage: launchctl kickstart" in r.stderr
+
+
+def test_hostile_clients_do_not_disturb_launchd(gantry):
+    import socket
+    import struct
+    path = gantry.write_plist("t.alive", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    pid = gantry.wait_running("t.alive")["pid"]
+    socks = []
+    for payload in (b"garbage", b"GXP1" * 8, b"",
+                    # a valid header announcing 16 MiB in fragments that never come
+                    struct.pack("<IBBHQQII", 0x31505847, 1, 1, 32, 1, 0, 16 << 20, 0) + b"\x0c"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(str(gantry.socket))
+        if payload:
+            s.send(payload)
+        socks.append(s)
+    for _ in range(50):  # many idle connections that never send
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(str(gantry.socket))
+        socks.append(s)
+    assert gantry.service("t.alive")["pid"] == pid
+    for s in socks:
+        s.close()
+    assert gantry.ctl("list", check=True).stdout.count("t.alive") == 1
+    gantry.wait_log("dropped a control connection: protocol error from pid")
