@@ -199,6 +199,23 @@ class S6(Runit):
         self.proc.wait(timeout=60)
 
 
+class Floor(Supervisor):
+    """Not a supervisor: a bare posix_spawn loop, the floor for starting N services here."""
+    name = "posix_spawn loop (floor)"
+    names = ("spawnfloor",)
+
+    def __init__(self, base, n, tag, stamp, build):
+        super().__init__(base, n, tag, stamp)
+        self.build = build
+
+    def start(self):
+        self.proc = subprocess.Popen([str(self.build / "bench/spawnfloor"), str(self.n), str(self.service)])
+
+    def stop(self):
+        subprocess.run(["pkill", "-TERM", "-f", f"sleep {self.tag}"], check=False)
+        self.proc.wait(timeout=60)
+
+
 def read_stamp(path):
     try:
         pid, ns = path.read_text().split()
@@ -250,7 +267,20 @@ def wait_stamps(sup, n, timeout):
     return None
 
 
+def run_floor(sup, args):
+    t0 = time.monotonic_ns()
+    sup.start()
+    last = wait_stamps(sup, args.jobs, timeout=120)
+    result = {"name": sup.name, "spawn_all_s": (last - t0) / 1e9 if last else None,
+              "running": count_tag(sup.tag), "processes": 1, "pss_kib": 0, "idle_cpu_ticks": None,
+              "idle_switches": None, "list_ms": None, "respawn_ms_median": None, "respawn_ms_all": []}
+    sup.stop()
+    return result
+
+
 def run_one(sup, args):
+    if isinstance(sup, Floor):
+        return run_floor(sup, args)
     result = {"name": sup.name}
     t0 = time.monotonic_ns()
     sup.start()
@@ -285,18 +315,19 @@ def main():
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--idle-seconds", type=float, default=60)
     ap.add_argument("--respawns", type=int, default=15)
-    ap.add_argument("--only", choices=["gantry", "runit", "s6"], action="append")
+    ap.add_argument("--only", choices=["gantry", "runit", "s6", "floor"], action="append")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     stamp = args.build / "bench/stamp"
     tmp = Path(tempfile.mkdtemp(prefix="gantry-bench-"))
-    todo = args.only or ["gantry", "runit", "s6"]
+    todo = args.only or ["floor", "gantry", "runit", "s6"]
     results = []
     try:
         for i, which in enumerate(todo):
             tag = f"86400.{i + 1}"
             base = tmp / which
             sup = (Gantry(base, args.jobs, tag, stamp, args.build) if which == "gantry" else
+                   Floor(base, args.jobs, tag, stamp, args.build) if which == "floor" else
                    Runit(base, args.jobs, tag, stamp) if which == "runit" else S6(base, args.jobs, tag, stamp))
             print(f"== {sup.name}: {args.jobs} services ...", file=sys.stderr, flush=True)
             results.append(run_one(sup, args))
@@ -308,10 +339,10 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['name']} | {fmt(r['spawn_all_s'], '.3f')} s | {r['running']} | {r['processes']} | "
-              f"{r['pss_kib'] / 1024:.2f} MiB | {r['idle_cpu_ticks']} | {r['idle_switches']} | "
+              f"{r['pss_kib'] / 1024:.2f} MiB | {fmt(r['idle_cpu_ticks'], 'd')} | {fmt(r['idle_switches'], 'd')} | "
               f"{fmt(r['list_ms'], '.2f')} ms | {fmt(r['respawn_ms_median'], '.2f')} ms |")
     g = next((r for r in results if r["name"].startswith("gantry")), None)
-    peers = [r for r in results if r is not g and r["spawn_all_s"]]
+    peers = [r for r in results if r is not g and r["spawn_all_s"] and "floor" not in r["name"]]
     if g and peers and g["spawn_all_s"]:
         fastest = min(peers, key=lambda r: r["spawn_all_s"])
         print(f"\nspawn-all: {fastest['spawn_all_s'] / g['spawn_all_s']:.1f}x faster than {fastest['name']}")
@@ -320,6 +351,9 @@ def main():
                 print(f"respawn: {g['respawn_ms_median']:.2f} ms vs {r['name']} {r['respawn_ms_median']:.2f} ms "
                       f"({r['respawn_ms_median'] / g['respawn_ms_median']:.2f}x)")
             print(f"memory: {r['pss_kib'] / max(g['pss_kib'], 1):.0f}x less than {r['name']}")
+    floor = next((r for r in results if "floor" in r["name"]), None)
+    if g and floor and floor["spawn_all_s"] and g["spawn_all_s"]:
+        print(f"spawn-all: {g['spawn_all_s'] / floor['spawn_all_s']:.2f}x the bare posix_spawn floor of this machine")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
