@@ -137,6 +137,8 @@ size_t domain_total_jobs(void)
 
 void domain_conditions_changed(void)
 {
+	if (g_launchd.shutting_down)
+		return; /* nothing starts while launchd stops everything */
 	for (struct domain *d = g_launchd.domains; d; d = d->next)
 		for (struct job *j = d->jobs; j; j = j->next)
 			if (j->spec->nka_jobs || j->spec->nka_paths)
