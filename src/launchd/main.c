@@ -12,13 +12,16 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "domain.h"
 #include "log.h"
 #include "loop.h"
+#include "spawn.h"
 
 #ifndef GANTRY_VERSION
 #define GANTRY_VERSION "0.0.0"
@@ -80,15 +83,37 @@ static void on_signal(struct watch *w, uint32_t events)
 	}
 }
 
+/*
+ * Dispositions set to "ignore" by whoever started launchd would be inherited
+ * by every job: give them their default back. The raw system call also
+ * reaches the signals glibc reserves (32, 33), which sigaction() refuses.
+ */
+static void clear_inherited_ignores(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} act, dfl = {SIG_DFL, 0, NULL, 0};
+	for (int sig = 1; sig <= 64; sig++) {
+		if (syscall(SYS_rt_sigaction, sig, NULL, &act, sizeof(uint64_t)) == 0 && act.handler == SIG_IGN)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
+	}
+}
+
 static int setup_signals(void)
 {
+	clear_inherited_ignores();
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	static const int ignored[] = LAUNCHD_IGNORED_SIGNALS;
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		signal(ignored[i], SIG_IGN);
 	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return errno;

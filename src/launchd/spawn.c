@@ -80,11 +80,12 @@ CHILD_CODE static void __attribute__((noreturn, format(printf, 2, 3))) child_fai
 
 CHILD_CODE static void reset_signals(void)
 {
-	sigset_t none;
+	static const int ignored[] = LAUNCHD_IGNORED_SIGNALS;
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		sigaction(ignored[i], &dfl, NULL);
 	sigemptyset(&none);
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
@@ -294,8 +295,7 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *
 		snprintf(cause, SPAWN_CAUSE_MAX, "%s", c.cause);
 		return ECANCELED;
 	}
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	*pid = p;
+	*pid = p; /* a CLONE_PIDFD descriptor is close-on-exec already */
 	*pidfd = fd;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef GANTRY_SPAWN_H
 #define GANTRY_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -35,6 +36,13 @@ struct spawn_identity {
  */
 int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *pid, int *pidfd,
 	char cause[SPAWN_CAUSE_MAX]);
+
+/*
+ * The signals launchd ignores (main.c); a job gets their default back. launchd
+ * installs no handlers (it reads signals from a signalfd), and exec resets
+ * handled signals anyway, so these are the only dispositions to undo.
+ */
+#define LAUNCHD_IGNORED_SIGNALS {SIGPIPE}
 
 /* launchd's default PATH for jobs (launchd.plist(5)). */
 #define SPAWN_DEFAULT_PATH "/usr/bin:/bin:/usr/sbin:/sbin"

@@ -135,3 +135,8 @@ def test_binary_plist_job(gantry, tmp_path):
                               RunAtLoad=True)
     gantry.ctl("bootstrap", gantry.domain, path, check=True)
     wait_for(marker.exists, "the binary-plist job to run")
+
+
+def test_job_gets_default_signal_state(gantry):
+    out = run_and_capture(gantry, "t.sig", "grep -E '^Sig(Ign|Blk)' /proc/self/status")
+    assert out.split() == ["SigBlk:", "0000000000000000", "SigIgn:", "0000000000000000"]
