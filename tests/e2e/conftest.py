@@ -17,6 +17,8 @@ BUILD = Path(os.environ.get("GANTRY_BUILD", REPO / "build"))
 LAUNCHD = BUILD / "src/launchd/launchd"
 LAUNCHCTL = BUILD / "src/launchctl/launchctl"
 DEADLINE = 20.0  # seconds any single condition may take on a loaded CI machine
+# Tests that run the system daemon or switch users need root (CI runs as root).
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 
 def wait_for(cond, what, timeout=DEADLINE, interval=0.01):

@@ -1,6 +1,7 @@
 """Domains and persistence: overrides across restarts, vendor-job replacement,
 the system daemon (ownership checks, UserName), and launchd --user run by an
 unprivileged user."""
+from conftest import needs_root
 import json
 import os
 import subprocess
@@ -57,6 +58,7 @@ def test_vendor_job_replaced_by_admin_job(make_gantry):
     assert vendor_pid
 
 
+@needs_root
 def test_system_domain_user_name_and_ownership(make_gantry):
     g = make_gantry(mode="system", start=False, public=True)
     out = g.root / "public"
@@ -85,6 +87,7 @@ def test_system_domain_user_name_and_ownership(make_gantry):
     assert r.returncode == 114 and 'UserName "no-such-user-xyz": no such user' in r.stderr
 
 
+@needs_root
 def test_system_daemon_hosts_user_domains(make_gantry):
     g = make_gantry(mode="system", public=True)
     agents = g.root / "home/65534/.config/launchd/LaunchAgents"
@@ -103,6 +106,7 @@ def test_system_daemon_hosts_user_domains(make_gantry):
     assert r.returncode == 1 and "only root may change the system domain (you are uid 65534)" in r.stderr
 
 
+@needs_root
 def test_unprivileged_user_daemon(make_gantry):
     g = make_gantry(run_as=NOBODY, start=False)
     out = g.root / "id.out"
@@ -117,6 +121,7 @@ def test_unprivileged_user_daemon(make_gantry):
     assert r.returncode == 112 and "hosts only gui/65534 and user/65534" in r.stderr
 
 
+@needs_root
 def test_launchd_refuses_system_mode_for_non_root(tmp_path):
     from conftest import LAUNCHD
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHD), "--system"],

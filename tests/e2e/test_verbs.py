@@ -1,4 +1,5 @@
 """launchctl verbs, exit codes and error messages: every failure names its cause."""
+from conftest import needs_root
 import json
 import os
 
@@ -30,6 +31,7 @@ def test_missing_program_key(gantry):
     assert r.returncode == 111 and "Program: must be an absolute path" in r.stderr
 
 
+@needs_root
 def test_bad_ownership(gantry):
     path = gantry.write_plist("t.perm", Program="/bin/true")
     path.chmod(0o666)
@@ -187,6 +189,7 @@ def test_error_verb_names_the_table(gantry):
     assert gantry.ctl("error", "posix", "2", check=True).stdout.startswith("2: No such file or directory [errno ENOENT]")
 
 
+@needs_root
 def test_permission_denied_for_other_users(make_gantry):
     g = make_gantry(public=True)
     path = g.write_plist("t.mine", Program="/bin/true")
