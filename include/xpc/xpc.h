@@ -168,6 +168,29 @@ int xpc_wire_decode(const uint8_t *buf, size_t len, const int *fds, size_t nfds,
 typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
 
 #define XPC_CONNECTION_LISTENER (1u << 0)
+#define XPC_CONNECTION_MACH_SERVICE_LISTENER (1u << 0)
+#define XPC_CONNECTION_MACH_SERVICE_PRIVILEGED (1u << 1)
+
+/*
+ * A connection to the launchd job that advertises name in its MachServices
+ * (its own domain, or the system domain with ..._PRIVILEGED), or with
+ * ..._LISTENER the job's own listener for it. Creation never fails; the
+ * lookup or check-in happens at activation, and a failure arrives as
+ * XPC_ERROR_CONNECTION_INVALID carrying launchd's reason. queue must be NULL
+ * (there are no dispatch queues). A client connection that loses its service
+ * gets XPC_ERROR_CONNECTION_INTERRUPTED and looks the service up again with
+ * its next message (launchd relaunches the job); its descriptor then changes,
+ * so foreign loops poll xpc_connection_get_fd() afresh after an event.
+ */
+xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queue, uint64_t flags);
+/*
+ * How launchd tells a client that the service it waits for failed before
+ * checking in: a message whose only key is this, holding an error object.
+ * libxpc consumes it: pending replies get that error (with the cause), the
+ * event handler gets XPC_ERROR_CONNECTION_INTERRUPTED, and
+ * xpc_connection_copy_invalidation_reason() returns the cause.
+ */
+#define XPC_SERVICE_ERROR_KEY "GantryServiceError"
 
 /*
  * Gantry: a connection to (or, with XPC_CONNECTION_LISTENER, a listener on)

@@ -88,6 +88,18 @@ void print_service(FILE *f, xpc_object_t s)
 		xpc_dictionary_apply_f(ka, f, print_keepalive_entry);
 		fprintf(f, "\t}\n");
 	}
+	xpc_object_t eps = xpc_dictionary_get_array(s, "endpoints");
+	if (xpc_array_get_count(eps)) {
+		fprintf(f, "\tendpoints = {\n");
+		for (size_t i = 0; i < xpc_array_get_count(eps); i++) {
+			xpc_object_t e = xpc_array_get_value(eps, i);
+			fprintf(f, "\t\t\"%s\" = {\n\t\t\tactive = %d\n\t\t\twaiting = %" PRId64
+				"\n\t\t\tconnections = %" PRId64 "\n\t\t}\n", str(e, "name"),
+				xpc_dictionary_get_bool(e, "active") ? 1 : 0, xpc_dictionary_get_int64(e, "waiting"),
+				xpc_dictionary_get_int64(e, "connections"));
+		}
+		fprintf(f, "\t}\n");
+	}
 	fprintf(f, "\tspawn type = %s\n", str(s, "spawn_type"));
 	fprintf(f, "\tjob state = %s\n", str(s, "state"));
 	fprintf(f, "\tdisabled = %s\n", xpc_dictionary_get_bool(s, "disabled") ? "true" : "false");

@@ -45,15 +45,19 @@ static void update_interest(struct client *c)
 		loop_modify(&c->w, EPOLLIN | (xpc_connection_wants_write(c->conn) ? EPOLLOUT : 0));
 }
 
-void control_send(xpc_object_t reply)
+void control_deliver(xpc_connection_t conn, xpc_object_t msg)
 {
-	xpc_connection_t conn = xpc_dictionary_get_remote_connection(reply);
 	if (!conn)
 		return;
-	xpc_connection_send_message(conn, reply);
+	xpc_connection_send_message(conn, msg);
 	struct client *c = xpc_connection_get_context(conn);
 	if (c)
 		update_interest(c);
+}
+
+void control_send(xpc_object_t reply)
+{
+	control_deliver(xpc_dictionary_get_remote_connection(reply), reply);
 }
 
 static void client_free(void *p)

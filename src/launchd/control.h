@@ -16,6 +16,8 @@ int control_start(const char *path, struct gerror *e);
 void control_stop(void);
 /* Sends a reply made with xpc_dictionary_create_reply(). */
 void control_send(xpc_object_t reply);
+/* Sends a message to a connected client (a checked-in listener). */
+void control_deliver(xpc_connection_t conn, xpc_object_t msg);
 /* Sets "error", "error_message" and "error_detail" on a reply. */
 void control_set_error(xpc_object_t reply, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

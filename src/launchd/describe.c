@@ -9,6 +9,7 @@
 
 #include "describe.h"
 #include "domain.h"
+#include "endpoint.h"
 #include "errors.h"
 #include "loop.h"
 #include "spawn.h"
@@ -167,6 +168,18 @@ xpc_object_t describe_service(const struct job *j)
 	keepalive_fields(d, s);
 	properties(j, buf, sizeof(buf));
 	xpc_dictionary_set_string(d, "properties", buf);
+	xpc_object_t eps = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < s->nservices; i++) {
+		const struct endpoint *ep = &j->endpoints[i];
+		xpc_object_t e = xpc_dictionary_create_empty();
+		xpc_dictionary_set_string(e, "name", ep->name);
+		xpc_dictionary_set_bool(e, "active", ep->listener != NULL);
+		xpc_dictionary_set_int64(e, "waiting", (int64_t)ep->npending);
+		xpc_dictionary_set_int64(e, "connections", (int64_t)ep->connections);
+		xpc_array_append_value(eps, e);
+		xpc_release(e);
+	}
+	set_owned(d, "endpoints", eps);
 	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
 	return d;
 }

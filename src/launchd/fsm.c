@@ -158,6 +158,10 @@ static void on_waiting(const struct job_spec *s, struct job_rt *rt, struct fsm_r
 		if (fsm_keepalive(s, rt, ev->external_condition))
 			start_throttled(s, rt, r, ev->now_ms, SR_CONDITION);
 		break;
+	case EV_IPC:
+		rt->demanded = true;
+		start_throttled(s, rt, r, ev->now_ms, SR_IPC);
+		break;
 	default:
 		break;
 	}
@@ -261,6 +265,7 @@ const char *fsm_state_name(const struct job_rt *rt)
 
 const char *fsm_reason_name(enum start_reason r)
 {
-	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition"};
+	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition",
+		"ipc (mach)"};
 	return names[r];
 }

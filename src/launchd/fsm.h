@@ -31,11 +31,12 @@ enum fsm_event_type {
 	EV_THROTTLE_DONE,
 	EV_EXIT_TIMEOUT,
 	EV_CONDITION,   /* a KeepAlive condition (PathState, OtherJobEnabled) may have changed */
+	EV_IPC,         /* a client connected to one of its MachServices: start, throttled */
 	EV_COUNT
 };
 
 /* Why the job was last started, as `print` shows in "immediate reason". */
-enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION };
+enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC };
 
 struct fsm_event {
 	enum fsm_event_type type;

@@ -19,6 +19,7 @@
 
 #include "control.h"
 #include "domain.h"
+#include "endpoint.h"
 #include "errors.h"
 #include "job.h"
 #include "log.h"
@@ -43,6 +44,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	timer_init(&j->exit_timer, on_exit_timeout);
 	for (size_t i = 0; i < spec->nka_paths; i++)
 		pathwatch_add(spec->ka_paths[i].name);
+	endpoints_create(j);
 	return j;
 }
 
@@ -216,11 +218,14 @@ static void do_spawn(struct job *j)
 	pid_t pid;
 	int pidfd;
 	struct spawn_identity *id = identity(j, cause, sizeof(cause));
-	if (!id || spawn_job(j->spec, id, &pid, &pidfd, cause)) {
+	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, &pid, &pidfd, cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		set_spawn_failure(j, cause);
 		log_spawn_failure(j, cause);
 		finish_waiters(j, WAIT_SPAWNED, LE_CANNOT_EXECUTE, cause);
+		char why[SPAWN_CAUSE_MAX + 32];
+		snprintf(why, sizeof(why), "failed to spawn (%s)", cause);
+		endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 		struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = SPAWN_FAILED_STATUS,
 			.spawn_failed = true, .external_condition = job_external_condition(j)};
 		step(j, &ev);
@@ -261,6 +266,13 @@ static void on_proc(struct watch *w, uint32_t events)
 	j->last_exit_wall = time(NULL);
 	set_spawn_failure(j, NULL);
 	log_exit(j, j->pid, status);
+	endpoints_job_exited(j);
+	char why[96];
+	if (status >= 0)
+		snprintf(why, sizeof(why), "exited with status %d", status);
+	else
+		snprintf(why, sizeof(why), "was killed by signal %d (%s)", -status, signal_description(-status));
+	endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
 		.external_condition = job_external_condition(j)};
 	step(j, &ev);
@@ -348,6 +360,7 @@ void job_free(void *p)
 	finish_waiters(j, -1, ESRCH, "the job was freed");
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name);
+	endpoints_free(j);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

@@ -45,6 +45,7 @@ struct job {
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
 	int64_t last_exit_wall; /* CLOCK_REALTIME seconds of the last exit */
 	struct waiter *waiters;
+	struct endpoint *endpoints; /* one per MachServices entry */
 };
 
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);

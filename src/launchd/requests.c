@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "describe.h"
 #include "domain.h"
+#include "endpoint.h"
 #include "errors.h"
 #include "log.h"
 
@@ -424,6 +426,82 @@ static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
+/* The domain a client's lookups go to: the job's own, else the caller's user domain (root: system). */
+static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, pid_t pid)
+{
+	struct gerror e = {0};
+	const char *name = xpc_dictionary_get_bool(msg, "privileged") ? "system" : NULL;
+	char own[32];
+	if (!name) {
+		for (struct domain *d = g_launchd.domains; d && !name; d = d->next)
+			for (struct job *j = d->jobs; j && !name; j = j->next)
+				if (j->pid == pid)
+					name = d->name;
+	}
+	if (!name) {
+		snprintf(own, sizeof(own), "gui/%u", (unsigned)caller);
+		name = caller == 0 && g_launchd.system ? "system" : own;
+	}
+	struct domain *d = domain_resolve(name, caller, &e);
+	if (!d)
+		control_set_error(reply, e.code, "%s", e.detail);
+	return d;
+}
+
+/* A client opens a connection to a named service (xpc_connection_create_mach_service). */
+static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	struct domain *d = lookup_domain(msg, reply, caller, pid);
+	if (!d)
+		return false;
+	struct endpoint *ep = NULL;
+	struct job *j = name ? endpoint_find(d, name, &ep) : NULL;
+	if (!j && d->kind == DOMAIN_GUI) { /* gui and user domains share one namespace, as on macOS */
+		struct gerror ignored = {0};
+		char user[32];
+		snprintf(user, sizeof(user), "user/%u", (unsigned)d->uid);
+		struct domain *u = domain_resolve(user, caller, &ignored);
+		j = u && name ? endpoint_find(u, name, &ep) : NULL;
+	}
+	if (!j) {
+		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s: no loaded job advertises it in "
+			"MachServices%s", name ? name : "", d->name,
+			xpc_dictionary_get_bool(msg, "privileged") ? "" : " (system daemons need the PRIVILEGED flag)");
+		return false;
+	}
+	int fd;
+	struct gerror e = {0};
+	if (endpoint_connect(j, ep, &fd, &e)) {
+		control_set_error(reply, e.code, "%s", e.detail);
+		return false;
+	}
+	xpc_dictionary_set_fd(reply, "fd", fd);
+	xpc_dictionary_set_string(reply, "label", j->spec->label);
+	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	close(fd);
+	return false;
+}
+
+/* A job's process checks in as the listener of one of its MachServices. */
+static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	struct gerror e = {0};
+	if (!name || endpoint_checkin(pid, name, xpc_dictionary_get_remote_connection(msg), &e)) {
+		control_set_error(reply, name ? e.code : LE_USAGE, "%s", name ? e.detail : "checkin needs a name");
+		return false;
+	}
+	control_send(reply);
+	endpoint_flush(name, pid);
+	return true;
+}
+
 static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -453,6 +531,8 @@ static const struct {
 	{"list", req_list},
 	{"submit", req_submit},
 	{"version", req_version},
+	{"lookup", req_lookup},
+	{"checkin", req_checkin},
 };
 
 request_handler requests_find(const char *routine)

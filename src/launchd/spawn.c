@@ -205,9 +205,9 @@ CHILD_CODE static int child_main(void *arg)
 }
 
 /* launchd's default environment, then the plist's EnvironmentVariables on top. */
-static char **build_env(const struct job_spec *s, const struct spawn_identity *id)
+static char **build_env(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket)
 {
-	char **env = calloc(s->nenv + 9, sizeof(*env));
+	char **env = calloc(s->nenv + 10, sizeof(*env));
 	if (!env)
 		abort();
 	size_t n = 0;
@@ -217,7 +217,7 @@ static char **build_env(const struct job_spec *s, const struct spawn_identity *i
 	    asprintf(&env[n++], "USER=%s", user) < 0 || asprintf(&env[n++], "LOGNAME=%s", user) < 0 ||
 	    asprintf(&env[n++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
 	    asprintf(&env[n++], "TMPDIR=/tmp") < 0 || asprintf(&env[n++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
-	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0)
+	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0 || asprintf(&env[n++], "LAUNCHD_SOCKET=%s", launchd_socket) < 0)
 		abort();
 	for (size_t i = 0; i < s->nenv; i++) {
 		size_t klen = strcspn(s->env[i], "=") + 1, j;
@@ -264,8 +264,8 @@ static const char *env_path(char **env)
 	return SPAWN_DEFAULT_PATH;
 }
 
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *pid, int *pidfd,
-	char cause[SPAWN_CAUSE_MAX])
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket, pid_t *pid,
+	int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
 	glob_t g = {0};
 	char *only_program[2];
@@ -275,7 +275,7 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *
 		globfree(&g);
 		return EINVAL;
 	}
-	char **env = build_env(s, id);
+	char **env = build_env(s, id, launchd_socket);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env)};
 	int fd = -1;
 	RESET_CHILD_STACK();

@@ -30,12 +30,13 @@ struct spawn_identity {
 };
 
 /*
- * Starts the job. Returns 0 with *pid and *pidfd set once the program was
+ * Starts the job; its environment names launchd_socket in LAUNCHD_SOCKET, so
+ * the job's libxpc and launchctl reach the launchd that started it. Returns 0 with *pid and *pidfd set once the program was
  * exec'd; otherwise an errno, with the exact cause in cause ("Program
  * /usr/bin/nope: No such file or directory") and no process left behind.
  */
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, pid_t *pid, int *pidfd,
-	char cause[SPAWN_CAUSE_MAX]);
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket, pid_t *pid,
+	int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 
 /*
  * The signals launchd ignores (main.c); a job gets their default back. launchd

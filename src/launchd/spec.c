@@ -404,6 +404,9 @@ void spec_free(struct job_spec *s)
 	free(s->stderr_path);
 	free_conds(s->ka_paths, s->nka_paths);
 	free_conds(s->ka_jobs, s->nka_jobs);
+	for (size_t i = 0; i < s->nservices; i++)
+		free(s->services[i].name);
+	free(s->services);
 	free_list(s->warnings);
 	free(s);
 }

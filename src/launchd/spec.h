@@ -30,6 +30,13 @@ struct spec_cond {
 	bool want;
 };
 
+/* One MachServices entry: a name the job advertises in its domain. */
+struct spec_service {
+	char *name;
+	bool reset_at_close;
+	bool hide_until_checkin;
+};
+
 struct spec_limit {
 	bool set;
 	uint64_t value;
@@ -70,7 +77,9 @@ struct job_spec {
 	enum session_type session;
 	/* Triggers parsed and validated here, armed by launchd's trigger code. */
 	int start_interval;
-	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets, has_mach_services;
+	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets;
+	struct spec_service *services; /* MachServices */
+	size_t nservices;
 	bool start_on_mount, inetd;
 	char **warnings;
 	size_t nwarnings;

@@ -371,12 +371,47 @@ static void key_sockets(struct parse *p, const char *k, plist_t v)
 	parse_warn(p, k, NOT_ARMED_YET);
 }
 
+static void service_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[512];
+	struct spec_service sv = {0};
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	if (!*key || strlen(key) > 255 || strchr(key, '/')) {
+		parse_error(p, LE_INVALID_PLIST, path, "a service name must be 1-255 characters without '/'");
+		return;
+	}
+	if (plist_get_node_type(v) == PLIST_BOOLEAN) {
+		bool on;
+		want_bool(p, path, v, &on);
+		if (!on) {
+			parse_warn(p, path, "false advertises nothing; the entry is ignored");
+			return;
+		}
+	} else if (plist_get_node_type(v) == PLIST_DICT) {
+		plist_t r = plist_dict_get_item(v, "ResetAtClose"), h = plist_dict_get_item(v, "HideUntilCheckIn");
+		char sub[600];
+		snprintf(sub, sizeof(sub), "%s.ResetAtClose", path);
+		if (r && !want_bool(p, sub, r, &sv.reset_at_close))
+			return;
+		snprintf(sub, sizeof(sub), "%s.HideUntilCheckIn", path);
+		if (h && !want_bool(p, sub, h, &sv.hide_until_checkin))
+			return;
+	} else {
+		parse_error(p, LE_INVALID_PLIST, path, "expected true or a dictionary, found %s", plist_type_name(v));
+		return;
+	}
+	struct job_spec *s = p->s;
+	s->services = realloc(s->services, (s->nservices + 1) * sizeof(*s->services));
+	if (!s->services)
+		abort();
+	sv.name = strdup(key);
+	s->services[s->nservices++] = sv;
+}
+
 static void key_mach_services(struct parse *p, const char *k, plist_t v)
 {
-	if (!want_dict(p, k, v))
-		return;
-	p->s->has_mach_services = true;
-	parse_warn(p, k, NOT_ARMED_YET);
+	if (want_dict(p, k, v))
+		each_entry(p, v, k, service_entry);
 }
 
 static void key_inetd(struct parse *p, const char *k, plist_t v)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_internal.h"
 #include "internal.h"
 
 /* Frame header, little-endian; see docs/wire-format.md. */
@@ -34,53 +35,6 @@
 #define OUT_QUEUE_MAX (32u * 1024 * 1024)
 /* Messages handled per dispatch call, so one busy peer cannot starve others. */
 #define DISPATCH_BUDGET 64
-
-struct pending_reply {
-	struct pending_reply *next;
-	uint64_t id;
-	xpc_handler_f handler;
-	void *context;
-};
-
-struct out_packet {
-	struct out_packet *next;
-	uint8_t *buf;
-	size_t len;
-	int fds[XPC_WIRE_MAX_FDS];
-	size_t nfds;
-};
-
-struct inbox_item {
-	struct inbox_item *next;
-	xpc_object_t msg;
-};
-
-struct xpc_connection {
-	struct xpc_object base;
-	int fd;
-	bool listener, activated, cancelled, invalid_delivered;
-	int suspend_count;
-	xpc_handler_f handler;
-	void *context;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	uint64_t next_id;
-	char *connect_error; /* why the socket could not be opened */
-	char *error_cause;   /* why the connection became invalid */
-	struct pending_reply *pending;
-	struct out_packet *out_head, *out_tail;
-	size_t out_bytes;
-	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
-	/* reassembly of a fragmented message */
-	uint8_t *frag_buf; /* grows with what arrived, not with what was announced */
-	size_t frag_have, frag_total, frag_cap;
-	uint64_t frag_id;
-	bool frag_wants_reply;
-	int frag_fds[XPC_WIRE_MAX_FDS];
-	size_t frag_nfds;
-	struct ucred frag_cred;
-};
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -109,7 +63,7 @@ static void close_fds(int *fds, size_t n)
 		close(fds[i]);
 }
 
-static xpc_connection_t conn_alloc(int fd)
+xpc_connection_t conn_alloc(int fd)
 {
 	xpc_connection_t c = xpc_xalloc(sizeof(*c));
 	c->base.type = XPC_TYPE_CONNECTION;
@@ -122,7 +76,7 @@ static xpc_connection_t conn_alloc(int fd)
 	return c;
 }
 
-static void read_peer_cred(xpc_connection_t c)
+void read_peer_cred(xpc_connection_t c)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
@@ -178,7 +132,7 @@ static int listen_on(const char *path, char **cause)
 	return fd;
 }
 
-static int connect_to(const char *path, char **cause)
+int connect_to(const char *path, char **cause)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -224,11 +178,19 @@ xpc_connection_t xpc_connection_create_from_fd(int fd)
 void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f h) { c->handler = h; }
 void xpc_connection_set_context(xpc_connection_t c, void *ctx) { c->context = ctx; }
 void *xpc_connection_get_context(xpc_connection_t c) { return c->context; }
-void xpc_connection_activate(xpc_connection_t c) { c->activated = true; }
+void xpc_connection_activate(xpc_connection_t c)
+{
+	if (c->activated)
+		return;
+	c->activated = true;
+	if (c->service_name)
+		service_attach(c);
+}
+
 void xpc_connection_resume(xpc_connection_t c)
 {
 	if (!c->activated)
-		c->activated = true;
+		xpc_connection_activate(c);
 	else if (c->suspend_count > 0)
 		c->suspend_count--;
 }
@@ -245,7 +207,7 @@ gid_t xpc_connection_get_egid(xpc_connection_t c) { return c->gid; }
 int xpc_connection_get_fd(xpc_connection_t c) { return c->fd; }
 bool xpc_connection_wants_write(xpc_connection_t c) { return c->out_head != NULL; }
 
-static void deliver(xpc_connection_t c, xpc_object_t event)
+void deliver(xpc_connection_t c, xpc_object_t event)
 {
 	if (c->handler)
 		c->handler(c->context, event);
@@ -254,19 +216,24 @@ static void deliver(xpc_connection_t c, xpc_object_t event)
 static xpc_object_t invalid_error(xpc_connection_t c)
 {
 	const char *cause = c->error_cause ? c->error_cause : c->connect_error;
-	return xpc_error_create(EPIPE, "Connection invalid", cause);
+	return xpc_error_create(c->error_code ? c->error_code : EPIPE, "Connection invalid", cause);
 }
 
-static void drop_pending(xpc_connection_t c)
+void fail_pending(xpc_connection_t c, xpc_object_t err)
 {
 	while (c->pending) {
 		struct pending_reply *p = c->pending;
 		c->pending = p->next;
-		xpc_object_t e = invalid_error(c);
-		p->handler(p->context, e);
-		xpc_release(e);
+		p->handler(p->context, err);
 		free(p);
 	}
+}
+
+static void drop_pending(xpc_connection_t c)
+{
+	xpc_object_t e = invalid_error(c);
+	fail_pending(c, e);
+	xpc_release(e);
 }
 
 static void free_out(xpc_connection_t c)
@@ -287,7 +254,7 @@ static void free_out(xpc_connection_t c)
  * polls it can unregister it first (epoll keeps a registration alive while
  * a forked child still shares the descriptor).
  */
-static void invalidate(xpc_connection_t c, const char *cause)
+void invalidate(xpc_connection_t c, const char *cause)
 {
 	if (cause && !c->error_cause)
 		c->error_cause = xpc_xstrdup(cause);
@@ -299,6 +266,12 @@ static void invalidate(xpc_connection_t c, const char *cause)
 		deliver(c, e);
 		xpc_release(e);
 	}
+	conn_close_fd(c);
+	xpc_release(&c->base);
+}
+
+void conn_close_fd(xpc_connection_t c)
+{
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -306,7 +279,8 @@ static void invalidate(xpc_connection_t c, const char *cause)
 	free_out(c);
 	close_fds(c->frag_fds, c->frag_nfds);
 	c->frag_nfds = 0;
-	xpc_release(&c->base);
+	free(c->frag_buf);
+	c->frag_buf = NULL;
 }
 
 void xpc_connection_cancel(xpc_connection_t c)
@@ -337,6 +311,8 @@ void xpc_connection_free(xpc_connection_t c)
 	free(c->frag_buf);
 	free(c->connect_error);
 	free(c->error_cause);
+	free(c->service_name);
+	xpc_release(c->interrupt_error);
 	free(c);
 }
 
@@ -385,8 +361,33 @@ static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, con
 	c->out_bytes += len;
 }
 
+static int read_packet(xpc_connection_t c, xpc_object_t *out);
+static bool consume(xpc_connection_t c, xpc_object_t msg);
+
+/* The service end is gone: what it (or launchd) said last explains why. */
+static void drain_service(xpc_connection_t c)
+{
+	xpc_object_t msg;
+	while (c->fd >= 0) {
+		int r = read_packet(c, &msg);
+		if (r < 0 || (r == 0 && !c->frag_buf))
+			break;
+		if (r == 1) {
+			if (!consume(c, msg))
+				deliver(c, msg);
+			xpc_release(msg);
+		}
+	}
+	if (c->fd >= 0)
+		service_lost(c);
+}
+
 static void send_failed(xpc_connection_t c, int err)
 {
+	if ((err == EPIPE || err == ECONNRESET) && c->service_name && !c->service_listener) {
+		drain_service(c);
+		return;
+	}
 	char cause[128];
 	if (err == EPIPE || err == ECONNRESET)
 		snprintf(cause, sizeof(cause), "the peer closed the connection");
@@ -421,6 +422,8 @@ static bool flush(xpc_connection_t c)
 /* Encodes and sends (or queues) one message; returns its id, 0 on failure. */
 static uint64_t send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply_to, bool wants_reply)
 {
+	if (c->fd < 0 && c->service_name && c->activated && !c->cancelled && !c->invalid_delivered)
+		service_attach(c); /* the service went away: look it up again (launchd relaunches it) */
 	if (c->fd < 0 || c->listener)
 		return 0;
 	uint8_t *body;
@@ -477,7 +480,9 @@ void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t m
 {
 	uint64_t id = send_frames(c, msg, 0, true);
 	if (!id) {
-		xpc_object_t e = invalid_error(c);
+		/* an interrupted service connection answers with the interruption's reason */
+		xpc_object_t e = c->interrupt_error && !c->invalid_delivered ? xpc_retain(c->interrupt_error)
+									       : invalid_error(c);
 		handler(context, e);
 		xpc_release(e);
 		return;
@@ -537,7 +542,8 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 	if (n < 0 && errno == EAGAIN)
 		return 0;
 	if (n <= 0) {
-		invalidate(c, n == 0 ? "the peer closed the connection" : strerror(errno));
+		if (!service_lost(c))
+			invalidate(c, n == 0 ? "the peer closed the connection" : strerror(errno));
 		return -1;
 	}
 	int fds[XPC_WIRE_MAX_FDS];
@@ -633,6 +639,9 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 	m->gid = c->frag_cred.gid;
 	m->wants_reply = c->frag_wants_reply;
 	msg->dict.meta = m;
+	c->pid = m->pid; /* the peer as of its latest message */
+	c->uid = m->uid;
+	c->gid = m->gid;
 	msg->dict.reply_to = reply_to; /* remembered for matching below */
 	*out = msg;
 	return 1;
@@ -655,6 +664,13 @@ static bool route_reply(xpc_connection_t c, xpc_object_t msg)
 		}
 	}
 	return true; /* a reply nobody waits for any more is dropped */
+}
+
+/* Replies and launchd's own messages are handled here; the rest goes to the handler. */
+static bool consume(xpc_connection_t c, xpc_object_t msg)
+{
+	return route_reply(c, msg) || (c->service_listener && service_listener_event(c, msg)) ||
+	       (c->service_name && service_error_event(c, msg));
 }
 
 static void accept_clients(xpc_connection_t c)
@@ -703,7 +719,7 @@ void xpc_connection_dispatch(xpc_connection_t c)
 				continue; /* a fragment arrived; try for the next */
 			break;
 		}
-		if (!route_reply(c, msg))
+		if (!consume(c, msg))
 			deliver(c, msg);
 		xpc_release(msg);
 	}
@@ -757,7 +773,7 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 					break;
 				continue;
 			}
-			if (!route_reply(c, in)) {
+			if (!consume(c, in)) {
 				struct inbox_item *i = xpc_xalloc(sizeof(*i));
 				i->msg = in;
 				if (c->inbox_tail)

@@ -85,6 +85,7 @@ static void test_every_pair_keepalive(void **state)
 		{JS_WAITING, EV_THROTTLE_DONE, JS_WAITING, 0},
 		{JS_WAITING, EV_EXIT_TIMEOUT, JS_WAITING, 0},
 		{JS_WAITING, EV_CONDITION, JS_RUNNING, ACT_SPAWN},
+		{JS_WAITING, EV_IPC, JS_RUNNING, ACT_SPAWN},
 		{JS_SCHEDULED, EV_LOAD, JS_SCHEDULED, 0},
 		{JS_SCHEDULED, EV_DEMAND, JS_RUNNING, ACT_CANCEL_THROTTLE | ACT_SPAWN},
 		{JS_SCHEDULED, EV_RESTART, JS_RUNNING, ACT_CANCEL_THROTTLE | ACT_SPAWN},
@@ -94,6 +95,7 @@ static void test_every_pair_keepalive(void **state)
 		{JS_SCHEDULED, EV_THROTTLE_DONE, JS_RUNNING, ACT_SPAWN},
 		{JS_SCHEDULED, EV_EXIT_TIMEOUT, JS_SCHEDULED, 0},
 		{JS_SCHEDULED, EV_CONDITION, JS_SCHEDULED, 0},
+		{JS_SCHEDULED, EV_IPC, JS_SCHEDULED, 0},
 		{JS_RUNNING, EV_LOAD, JS_RUNNING, 0},
 		{JS_RUNNING, EV_DEMAND, JS_RUNNING, 0},
 		{JS_RUNNING, EV_RESTART, JS_STOPPING, STOP_ACTS},
@@ -103,6 +105,7 @@ static void test_every_pair_keepalive(void **state)
 		{JS_RUNNING, EV_THROTTLE_DONE, JS_RUNNING, 0},
 		{JS_RUNNING, EV_EXIT_TIMEOUT, JS_RUNNING, 0},
 		{JS_RUNNING, EV_CONDITION, JS_RUNNING, 0},
+		{JS_RUNNING, EV_IPC, JS_RUNNING, 0},
 		{JS_STOPPING, EV_LOAD, JS_STOPPING, 0},
 		{JS_STOPPING, EV_DEMAND, JS_STOPPING, 0},
 		{JS_STOPPING, EV_RESTART, JS_STOPPING, 0},
@@ -112,6 +115,7 @@ static void test_every_pair_keepalive(void **state)
 		{JS_STOPPING, EV_THROTTLE_DONE, JS_STOPPING, 0},
 		{JS_STOPPING, EV_EXIT_TIMEOUT, JS_STOPPING, ACT_SIGKILL},
 		{JS_STOPPING, EV_CONDITION, JS_STOPPING, 0},
+		{JS_STOPPING, EV_IPC, JS_STOPPING, 0},
 		{JS_REMOVED, EV_LOAD, JS_REMOVED, 0},
 		{JS_REMOVED, EV_DEMAND, JS_REMOVED, 0},
 		{JS_REMOVED, EV_RESTART, JS_REMOVED, 0},
@@ -121,6 +125,7 @@ static void test_every_pair_keepalive(void **state)
 		{JS_REMOVED, EV_THROTTLE_DONE, JS_REMOVED, 0},
 		{JS_REMOVED, EV_EXIT_TIMEOUT, JS_REMOVED, 0},
 		{JS_REMOVED, EV_CONDITION, JS_REMOVED, 0},
+		{JS_REMOVED, EV_IPC, JS_REMOVED, 0},
 	};
 	check_table(&s, t, sizeof(t) / sizeof(t[0]));
 }
@@ -139,6 +144,7 @@ static void test_every_pair_on_demand(void **state)
 		{JS_WAITING, EV_THROTTLE_DONE, JS_WAITING, 0},
 		{JS_WAITING, EV_EXIT_TIMEOUT, JS_WAITING, 0},
 		{JS_WAITING, EV_CONDITION, JS_WAITING, 0},
+		{JS_WAITING, EV_IPC, JS_RUNNING, ACT_SPAWN},
 		{JS_SCHEDULED, EV_LOAD, JS_SCHEDULED, 0},
 		{JS_SCHEDULED, EV_DEMAND, JS_RUNNING, ACT_CANCEL_THROTTLE | ACT_SPAWN},
 		{JS_SCHEDULED, EV_RESTART, JS_RUNNING, ACT_CANCEL_THROTTLE | ACT_SPAWN},
@@ -148,6 +154,7 @@ static void test_every_pair_on_demand(void **state)
 		{JS_SCHEDULED, EV_THROTTLE_DONE, JS_RUNNING, ACT_SPAWN},
 		{JS_SCHEDULED, EV_EXIT_TIMEOUT, JS_SCHEDULED, 0},
 		{JS_SCHEDULED, EV_CONDITION, JS_SCHEDULED, 0},
+		{JS_SCHEDULED, EV_IPC, JS_SCHEDULED, 0},
 		{JS_RUNNING, EV_LOAD, JS_RUNNING, 0},
 		{JS_RUNNING, EV_DEMAND, JS_RUNNING, 0},
 		{JS_RUNNING, EV_RESTART, JS_STOPPING, STOP_ACTS},
@@ -157,6 +164,7 @@ static void test_every_pair_on_demand(void **state)
 		{JS_RUNNING, EV_THROTTLE_DONE, JS_RUNNING, 0},
 		{JS_RUNNING, EV_EXIT_TIMEOUT, JS_RUNNING, 0},
 		{JS_RUNNING, EV_CONDITION, JS_RUNNING, 0},
+		{JS_RUNNING, EV_IPC, JS_RUNNING, 0},
 		{JS_STOPPING, EV_LOAD, JS_STOPPING, 0},
 		{JS_STOPPING, EV_DEMAND, JS_STOPPING, 0},
 		{JS_STOPPING, EV_RESTART, JS_STOPPING, 0},
@@ -166,6 +174,7 @@ static void test_every_pair_on_demand(void **state)
 		{JS_STOPPING, EV_THROTTLE_DONE, JS_STOPPING, 0},
 		{JS_STOPPING, EV_EXIT_TIMEOUT, JS_STOPPING, ACT_SIGKILL},
 		{JS_STOPPING, EV_CONDITION, JS_STOPPING, 0},
+		{JS_STOPPING, EV_IPC, JS_STOPPING, 0},
 		{JS_REMOVED, EV_LOAD, JS_REMOVED, 0},
 		{JS_REMOVED, EV_DEMAND, JS_REMOVED, 0},
 		{JS_REMOVED, EV_RESTART, JS_REMOVED, 0},
@@ -175,6 +184,7 @@ static void test_every_pair_on_demand(void **state)
 		{JS_REMOVED, EV_THROTTLE_DONE, JS_REMOVED, 0},
 		{JS_REMOVED, EV_EXIT_TIMEOUT, JS_REMOVED, 0},
 		{JS_REMOVED, EV_CONDITION, JS_REMOVED, 0},
+		{JS_REMOVED, EV_IPC, JS_REMOVED, 0},
 	};
 	check_table(&s, t, sizeof(t) / sizeof(t[0]));
 }
@@ -346,6 +356,20 @@ static void test_spawn_failure_and_timeouts(void **state)
 	assert_false(r.actions & ACT_KILL_PGROUP);
 }
 
+static void test_ipc_demand_is_throttled(void **state)
+{
+	(void)state;
+	struct job_spec s = base_spec();
+	struct job_rt rt;
+	in_state(&rt, JS_WAITING);
+	rt.last_start_ms = 99000; /* started 1 s ago */
+	struct fsm_result r = run(&s, &rt, EV_IPC, 0);
+	assert_int_equal(rt.state, JS_SCHEDULED);
+	assert_int_equal(r.actions, ACT_ARM_THROTTLE);
+	assert_int_equal(rt.reason, SR_IPC);
+	assert_string_equal(fsm_reason_name(rt.reason), "ipc (mach)");
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -374,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_launch_only_once_and_remove),
 		cmocka_unit_test(test_restart_bypasses_throttle),
 		cmocka_unit_test(test_spawn_failure_and_timeouts),
+		cmocka_unit_test(test_ipc_demand_is_throttled),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

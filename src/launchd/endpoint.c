@@ -1,0 +1,189 @@
+/*
+ * Named services (see endpoint.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "domain.h"
+#include "endpoint.h"
+#include "errors.h"
+#include "log.h"
+
+void endpoints_create(struct job *j)
+{
+	if (!j->spec->nservices)
+		return;
+	j->endpoints = calloc(j->spec->nservices, sizeof(*j->endpoints));
+	if (!j->endpoints)
+		abort();
+	for (size_t i = 0; i < j->spec->nservices; i++)
+		j->endpoints[i].name = j->spec->services[i].name;
+}
+
+static void drop_listener(struct endpoint *ep)
+{
+	if (ep->listener) {
+		xpc_release((xpc_object_t)ep->listener);
+		ep->listener = NULL;
+	}
+}
+
+void endpoints_free(struct job *j)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++) {
+		struct endpoint *ep = &j->endpoints[i];
+		drop_listener(ep);
+		for (size_t k = 0; k < ep->npending; k++)
+			close(ep->pending[k]); /* the clients see the connection end */
+		free(ep->pending);
+	}
+	free(j->endpoints);
+	j->endpoints = NULL;
+}
+
+struct job *endpoint_find(struct domain *d, const char *name, struct endpoint **ep)
+{
+	for (struct job *j = d->jobs; j; j = j->next)
+		for (size_t i = 0; i < j->spec->nservices; i++)
+			if (strcmp(j->endpoints[i].name, name) == 0) {
+				*ep = &j->endpoints[i];
+				return j;
+			}
+	return NULL;
+}
+
+/* Hands one service end to the checked-in listener. */
+static void deliver_peer(struct endpoint *ep, int fd)
+{
+	xpc_object_t ev = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(ev, "event", "peer");
+	xpc_dictionary_set_string(ev, "name", ep->name);
+	xpc_dictionary_set_fd(ev, "fd", fd);
+	control_deliver(ep->listener, ev);
+	xpc_release(ev);
+	close(fd);
+}
+
+int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct gerror *e)
+{
+	if (!ep->listener && ep->npending >= ENDPOINT_MAX_PENDING)
+		return gerror_set(e, darwin_errno(EAGAIN), "%s: %zu connections already wait for %s/%s to check in",
+			ep->name, ep->npending, j->domain->name, j->spec->label);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return gerror_set(e, darwin_errno(errno), "socketpair for %s: %s", ep->name, strerror(errno));
+	*client_fd = sv[0];
+	ep->connections++;
+	if (ep->listener) {
+		deliver_peer(ep, sv[1]);
+		return 0;
+	}
+	int *grown = realloc(ep->pending, (ep->npending + 1) * sizeof(*ep->pending));
+	if (!grown)
+		abort();
+	ep->pending = grown;
+	ep->pending[ep->npending++] = sv[1];
+	job_event(j, EV_IPC); /* not running: start it (throttled); its check-in takes the queue */
+	return 0;
+}
+
+static struct job *job_by_pid(pid_t pid)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		for (struct job *j = d->jobs; j; j = j->next)
+			if (j->pid == pid)
+				return j;
+	return NULL;
+}
+
+int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct gerror *e)
+{
+	struct job *j = job_by_pid(pid);
+	if (!j)
+		return gerror_set(e, LE_NOT_MANAGED, "pid %d is not a launchd job: only the process launchd started for "
+			"a job whose MachServices advertises \"%s\" may listen on it", (int)pid, name);
+	struct endpoint *ep = NULL;
+	for (size_t i = 0; i < j->spec->nservices; i++)
+		if (strcmp(j->endpoints[i].name, name) == 0)
+			ep = &j->endpoints[i];
+	if (!ep)
+		return gerror_set(e, LE_NO_SERVICE, "%s/%s does not advertise \"%s\" in its MachServices; services cannot "
+			"be registered dynamically", j->domain->name, j->spec->label, name);
+	drop_listener(ep);
+	ep->listener = (xpc_connection_t)xpc_retain((xpc_object_t)conn);
+	log_msg(LOG_DEBUG, "(%s/%s) checked in for %s; %zu waiting connections", j->domain->name, j->spec->label,
+		name, ep->npending);
+	return 0;
+}
+
+/* After the check-in reply went out: the connections that waited, in order. */
+void endpoint_flush(const char *name, pid_t pid)
+{
+	struct job *j = job_by_pid(pid);
+	for (size_t i = 0; j && i < j->spec->nservices; i++) {
+		struct endpoint *ep = &j->endpoints[i];
+		if (strcmp(ep->name, name) != 0 || !ep->listener)
+			continue;
+		for (size_t k = 0; k < ep->npending; k++)
+			deliver_peer(ep, ep->pending[k]);
+		ep->npending = 0;
+	}
+}
+
+/* Tells a client that waited for the service why it will not answer, and lets it go. */
+static void fail_waiting(int fd, int code, const char *cause)
+{
+	/*
+	 * Discard what the client already sent (descriptors in it are dropped by
+	 * the kernel): closing a socket with unread data makes the client's next
+	 * read fail with ECONNRESET before it sees the explanation.
+	 */
+	char sink[1];
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		;
+	xpc_connection_t c = xpc_connection_create_from_fd(fd);
+	xpc_object_t msg = xpc_error_create(code, "Connection interrupted", cause);
+	xpc_object_t wrapper = xpc_dictionary_create_empty();
+	xpc_dictionary_set_value(wrapper, XPC_SERVICE_ERROR_KEY, msg);
+	xpc_connection_activate(c);
+	xpc_connection_send_message(c, wrapper);
+	xpc_release(wrapper);
+	xpc_release(msg);
+	xpc_connection_cancel(c);
+	xpc_release((xpc_object_t)c);
+}
+
+void endpoints_failed(struct job *j, int code, const char *why)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++) {
+		struct endpoint *ep = &j->endpoints[i];
+		if (ep->listener || !ep->npending)
+			continue;
+		char cause[1024];
+		snprintf(cause, sizeof(cause), "%s/%s, which provides %s, %s before checking in", j->domain->name,
+			j->spec->label, ep->name, why);
+		for (size_t k = 0; k < ep->npending; k++)
+			fail_waiting(ep->pending[k], code, cause);
+		ep->npending = 0;
+	}
+}
+
+void endpoints_job_exited(struct job *j)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
+		drop_listener(&j->endpoints[i]);
+}
+
+bool endpoints_pending(const struct job *j)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
+		if (j->endpoints[i].npending)
+			return true;
+	return false;
+}

@@ -1,0 +1,89 @@
+/*
+ * libxpc internals shared by the transport (connection.c) and named-service
+ * connections (service.c): the connection record and the transport helpers.
+ */
+#ifndef GANTRY_XPC_CONN_INTERNAL_H
+#define GANTRY_XPC_CONN_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+struct pending_reply {
+	struct pending_reply *next;
+	uint64_t id;
+	xpc_handler_f handler;
+	void *context;
+};
+
+struct out_packet {
+	struct out_packet *next;
+	uint8_t *buf;
+	size_t len;
+	int fds[XPC_WIRE_MAX_FDS];
+	size_t nfds;
+};
+
+struct inbox_item {
+	struct inbox_item *next;
+	xpc_object_t msg;
+};
+
+struct xpc_connection {
+	struct xpc_object base;
+	int fd;
+	bool listener, activated, cancelled, invalid_delivered;
+	int suspend_count;
+	xpc_handler_f handler;
+	void *context;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t next_id;
+	char *connect_error; /* why the socket could not be opened */
+	char *error_cause;   /* why the connection became invalid */
+	struct pending_reply *pending;
+	struct out_packet *out_head, *out_tail;
+	size_t out_bytes;
+	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
+	/* reassembly of a fragmented message */
+	uint8_t *frag_buf; /* grows with what arrived, not with what was announced */
+	size_t frag_have, frag_total, frag_cap;
+	uint64_t frag_id;
+	bool frag_wants_reply;
+	int frag_fds[XPC_WIRE_MAX_FDS];
+	size_t frag_nfds;
+	struct ucred frag_cred;
+	/* named services */
+	char *service_name;
+	uint64_t service_flags;
+	bool service_listener; /* c is a listener's connection to launchd */
+	int error_code;        /* launchd's code when a lookup or check-in failed */
+	xpc_object_t interrupt_error; /* why the service last went away */
+};
+
+
+xpc_connection_t conn_alloc(int fd);
+/* Records SO_PEERCRED and turns on per-message credentials. */
+void read_peer_cred(xpc_connection_t c);
+/* A connected SOCK_SEQPACKET socket to path, or -1 with cause (malloc'd). */
+int connect_to(const char *path, char **cause);
+void deliver(xpc_connection_t c, xpc_object_t event);
+/* Ends the connection: pending replies and the handler get INVALID with cause. */
+void invalidate(xpc_connection_t c, const char *cause);
+/* Closes the descriptor and drops queued output and partial input. */
+void conn_close_fd(xpc_connection_t c);
+/* Every pending reply handler gets err (the connection stays). */
+void fail_pending(xpc_connection_t c, xpc_object_t err);
+
+/* service.c */
+void service_attach(xpc_connection_t c);
+/* A listener's message from launchd: a new peer. Returns true if it was one. */
+bool service_listener_event(xpc_connection_t c, xpc_object_t msg);
+/* launchd's word that the service failed before checking in; true if msg was that. */
+bool service_error_event(xpc_connection_t c, xpc_object_t msg);
+/* The service of a client connection went away; true if handled (INTERRUPTED). */
+bool service_lost(xpc_connection_t c);
+
+#endif

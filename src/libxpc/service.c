@@ -1,0 +1,156 @@
+/*
+ * Named services: xpc_connection_create_mach_service(). At activation a
+ * client asks launchd to look the name up and gets one end of a socketpair
+ * whose other end launchd hands to the service's listener (starting the job
+ * if needed); from then on the two talk directly. A listener checks in with
+ * launchd and keeps that connection, on which launchd sends it new peers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn_internal.h"
+#include "paths.h"
+
+/* How long a lookup or check-in may wait for launchd's answer. */
+#define LAUNCHD_REPLY_TIMEOUT_MS 30000
+
+/*
+ * The launchd to ask: the one that started this process (LAUNCHD_SOCKET),
+ * else the user's own launchd if it runs, else the system one; the system
+ * one for privileged lookups.
+ */
+static void launchd_socket(bool privileged, char *out, size_t len)
+{
+	const char *env = getenv("LAUNCHD_SOCKET");
+	struct gantry_paths sys, usr;
+	char err[256];
+	if (env && *env && !privileged) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
+	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
+	if (!privileged && have_usr && access(usr.socket, F_OK) == 0)
+		snprintf(out, len, "%s", usr.socket);
+	else if (have_sys)
+		snprintf(out, len, "%s", sys.socket);
+	else
+		snprintf(out, len, "%s", env ? env : "");
+}
+
+xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queue, uint64_t flags)
+{
+	(void)queue; /* no dispatch queues: handlers run from xpc_connection_dispatch() */
+	xpc_connection_t c = conn_alloc(-1);
+	c->service_name = xpc_xstrdup(name);
+	c->service_flags = flags;
+	return c;
+}
+
+static void fail(xpc_connection_t c, int code, const char *fmt, const char *a, const char *b)
+{
+	char cause[1200];
+	snprintf(cause, sizeof(cause), fmt, a, b);
+	c->error_code = code;
+	invalidate(c, cause);
+}
+
+void service_attach(xpc_connection_t c)
+{
+	bool listener = c->service_flags & XPC_CONNECTION_MACH_SERVICE_LISTENER;
+	bool privileged = c->service_flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
+	char path[PATH_MAX];
+	char *cause = NULL;
+	launchd_socket(privileged, path, sizeof(path));
+	int fd = connect_to(path, &cause);
+	if (fd < 0) {
+		fail(c, ESRCH, "cannot reach launchd to %s: %s", listener ? "check in" : "look up the service", cause);
+		free(cause);
+		return;
+	}
+	c->fd = fd;
+	read_peer_cred(c);
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "routine", listener ? "checkin" : "lookup");
+	xpc_dictionary_set_string(req, "name", c->service_name);
+	xpc_dictionary_set_bool(req, "privileged", privileged);
+	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
+	xpc_release(req);
+	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
+		const char *why = xpc_error_get_cause(reply);
+		fail(c, ESRCH, "launchd did not answer the %s: %s", listener ? "check-in" : "lookup", why ? why : "");
+	} else if (xpc_dictionary_get_int64(reply, "error")) {
+		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
+		fail(c, (int)xpc_dictionary_get_int64(reply, "error"), "%s%s", detail ? detail : "launchd refused",
+			"");
+	} else if (listener) {
+		c->service_listener = true; /* peers arrive on this connection */
+	} else {
+		int sfd = xpc_dictionary_dup_fd(reply, "fd");
+		conn_close_fd(c);
+		if (sfd < 0) {
+			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->service_name, "");
+		} else {
+			c->fd = sfd;
+			fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK);
+			read_peer_cred(c);
+			free(c->error_cause); /* a previous interruption's cause no longer applies */
+			c->error_cause = NULL;
+			xpc_release(c->interrupt_error);
+			c->interrupt_error = NULL;
+		}
+	}
+	xpc_release(reply);
+}
+
+bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
+{
+	const char *event = xpc_dictionary_get_string(msg, "event");
+	if (!event || strcmp(event, "peer") != 0)
+		return false;
+	int fd = xpc_dictionary_dup_fd(msg, "fd");
+	if (fd < 0)
+		return true;
+	xpc_connection_t peer = xpc_connection_create_from_fd(fd);
+	deliver(c, &peer->base);
+	xpc_release(&peer->base);
+	return true;
+}
+
+/* Pending replies get err, the handler INTERRUPTED; the next message looks the service up again. */
+static void interrupt(xpc_connection_t c, xpc_object_t err)
+{
+	xpc_retain(&c->base);
+	xpc_release(c->interrupt_error);
+	c->interrupt_error = xpc_retain(err);
+	fail_pending(c, err);
+	deliver(c, XPC_ERROR_CONNECTION_INTERRUPTED);
+	conn_close_fd(c);
+	xpc_release(&c->base);
+}
+
+bool service_lost(xpc_connection_t c)
+{
+	if (!c->service_name || c->service_listener || c->cancelled)
+		return false;
+	interrupt(c, XPC_ERROR_CONNECTION_INTERRUPTED);
+	return true;
+}
+
+bool service_error_event(xpc_connection_t c, xpc_object_t msg)
+{
+	xpc_object_t err = xpc_dictionary_get_value(msg, XPC_SERVICE_ERROR_KEY);
+	if (c->service_listener || xpc_get_type(err) != XPC_TYPE_ERROR || xpc_dictionary_get_count(msg) != 1)
+		return false;
+	const char *cause = xpc_error_get_cause(err);
+	free(c->error_cause);
+	c->error_cause = cause ? xpc_xstrdup(cause) : NULL;
+	interrupt(c, err);
+	return true;
+}

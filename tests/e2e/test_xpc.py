@@ -1,0 +1,109 @@
+"""Named services (MachServices) with real processes: launched on demand by the
+first message, messages sent before check-in delivered in order, lookup and
+check-in failures with their reasons, interruption and relaunch."""
+import os
+import subprocess
+
+from conftest import BUILD, needs_root, wait_for
+
+SERVICE = BUILD / "tests/helpers/xpc-echo-service"
+CLIENT = BUILD / "tests/helpers/xpc-client"
+
+
+def client(g, *args, as_user=None):
+    cmd = [str(CLIENT), *map(str, args)]
+    if as_user:
+        cmd = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", *cmd]
+    return subprocess.run(cmd, env=g.env, capture_output=True, text=True, timeout=60)
+
+
+def echo_job(g, label="t.echo", name="com.test.echo", checkin=None, **keys):
+    return g.write_plist(label, ProgramArguments=[str(SERVICE), checkin or name], MachServices={name: True},
+                         StandardErrorPath=str(g.root / f"{label}.err"), **keys)
+
+
+def test_first_message_launches_the_service(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry), check=True)
+    assert gantry.service("t.echo")["runs"] == 0  # on demand: nothing runs at load
+    r = client(gantry, "com.test.echo", 0)
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = gantry.service("t.echo")
+    assert r.stdout.startswith(f"pid={s['pid']} ")
+    assert s["immediate_reason"] == "ipc (mach)" and s["runs"] == 1
+    assert s["endpoints"] == [{"name": "com.test.echo", "active": True, "waiting": 0, "connections": 1}]
+    text = gantry.ctl("print", f"{gantry.domain}/t.echo").stdout
+    assert '"com.test.echo" = {' in text and "active = 1" in text
+
+
+def test_messages_sent_before_checkin_arrive_in_order(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry), check=True)
+    r = client(gantry, "com.test.echo", 300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split("seqs=")[1].strip() == ",".join(str(i) for i in range(300))
+
+
+def test_unknown_service_names_the_reason(gantry):
+    r = client(gantry, "com.test.nothing", 1)
+    assert r.returncode == 1
+    assert r.stdout.startswith('error: 113: Connection invalid: no service named "com.test.nothing" in '
+                               f"{gantry.domain}: no loaded job advertises it in MachServices")
+
+
+def test_checkin_for_a_name_not_advertised_is_refused(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry, checkin="com.test.other"), check=True)
+    r = client(gantry, "com.test.echo", 0)  # launches the job, which checks in under the wrong name
+    err = gantry.root / "t.echo.err"
+    wait_for(lambda: err.exists() and "does not advertise" in err.read_text(), "the refused check-in")
+    assert 'gui/%d/t.echo does not advertise "com.test.other" in its MachServices' % gantry.uid in err.read_text()
+    gantry.wait_state("t.echo", lambda s: s["last_exit_status"] == 3, "the service exits on the refusal")
+    assert r.returncode == 1  # the waiting client is told why, at once
+    assert (f"error: 139: Connection interrupted: {gantry.domain}/t.echo, which provides com.test.echo, "
+            "exited with status 3 before checking in") in r.stdout
+
+
+def test_spawn_failure_reaches_the_waiting_client(gantry):
+    path = gantry.write_plist("t.broken", Program="/nonexistent/helper", MachServices={"com.test.broken": True})
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    r = client(gantry, "com.test.broken", 0)  # one request: a second would wait for the throttled retry
+    assert r.returncode == 1
+    assert ("failed to spawn (Program /nonexistent/helper: No such file or directory) before checking in"
+            in r.stdout)
+
+
+def test_non_job_cannot_listen(gantry):
+    r = subprocess.run([str(SERVICE), "com.test.echo"], env=gantry.env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 3
+    assert "is not a launchd job" in r.stderr
+
+
+def test_interrupted_then_relaunched_on_next_message(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry, ThrottleInterval=1), check=True)
+    r = client(gantry, "-r", "com.test.echo", 2)
+    assert r.returncode == 0, r.stdout + r.stderr
+    first, interrupted, second = r.stdout.splitlines()
+    assert interrupted == "interrupted=1"
+    assert first.split()[0] != second.split()[0]  # a new process answered
+    s = gantry.service("t.echo")
+    assert s["runs"] == 2 and second.startswith(f"pid={s['pid']} ")
+
+
+def test_unloaded_service_refuses_lookups(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry), check=True)
+    assert client(gantry, "com.test.echo", 0).returncode == 0
+    gantry.ctl("bootout", f"{gantry.domain}/t.echo", check=True)
+    r = client(gantry, "com.test.echo", 0)
+    assert r.returncode == 1 and "no service named" in r.stdout
+
+
+@needs_root
+def test_privileged_lookup_reaches_a_system_daemon(make_gantry):
+    g = make_gantry(mode="system", start=False, public=True)
+    echo_job(g, label="t.helper", name="com.test.helper")
+    g.start()
+    r = client(g, "-p", "com.test.helper", 3, as_user=65534)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split("seqs=")[1].strip() == "0,1,2"
+    r = client(g, "com.test.helper", 0, as_user=65534)  # without PRIVILEGED: the user's own domain
+    assert r.returncode == 1 and "in gui/65534" in r.stdout and "need the PRIVILEGED flag" in r.stdout
+    assert os.path.exists(g.socket)
