@@ -72,6 +72,10 @@ static void deliver_peer(struct endpoint *ep, int fd)
 
 int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct gerror *e)
 {
+	size_t idx = (size_t)(ep - j->endpoints);
+	if (!ep->listener && j->spec->services[idx].hide_until_checkin)
+		return gerror_set(e, LE_ENDPOINT_HIDDEN, "%s is hidden until %s/%s checks in (HideUntilCheckIn); it is not "
+			"started on demand", ep->name, j->domain->name, j->spec->label);
 	if (!ep->listener && ep->npending >= ENDPOINT_MAX_PENDING)
 		return gerror_set(e, darwin_errno(EAGAIN), "%s: %zu connections already wait for %s/%s to check in",
 			ep->name, ep->npending, j->domain->name, j->spec->label);
@@ -178,6 +182,19 @@ void endpoints_job_exited(struct job *j)
 {
 	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
 		drop_listener(&j->endpoints[i]);
+}
+
+void endpoints_termination_imminent(struct job *j)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++) {
+		struct endpoint *ep = &j->endpoints[i];
+		if (!ep->listener)
+			continue;
+		xpc_object_t ev = xpc_dictionary_create_empty();
+		xpc_dictionary_set_string(ev, "event", "termination-imminent");
+		control_deliver(ep->listener, ev);
+		xpc_release(ev);
+	}
 }
 
 bool endpoints_pending(const struct job *j)

@@ -294,8 +294,10 @@ static void apply(struct job *j, const struct fsm_result *r)
 			j->spec->exit_timeout);
 		kill(j->pid, SIGKILL);
 	}
-	if (r->actions & ACT_SIGTERM && j->pid)
+	if (r->actions & ACT_SIGTERM && j->pid) {
+		endpoints_termination_imminent(j);
 		kill(j->pid, SIGTERM);
+	}
 	if (r->actions & ACT_ARM_EXIT_TIMER)
 		timer_arm_in(&j->exit_timer, r->exit_timeout_ms);
 	if (r->actions & ACT_LOG_THROTTLE)

@@ -112,6 +112,10 @@ void service_attach(xpc_connection_t c)
 bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
 {
 	const char *event = xpc_dictionary_get_string(msg, "event");
+	if (event && strcmp(event, "termination-imminent") == 0) {
+		deliver(c, XPC_ERROR_TERMINATION_IMMINENT);
+		return true;
+	}
 	if (!event || strcmp(event, "peer") != 0)
 		return false;
 	int fd = xpc_dictionary_dup_fd(msg, "fd");

@@ -107,3 +107,25 @@ def test_privileged_lookup_reaches_a_system_daemon(make_gantry):
     r = client(g, "com.test.helper", 0, as_user=65534)  # without PRIVILEGED: the user's own domain
     assert r.returncode == 1 and "in gui/65534" in r.stdout and "need the PRIVILEGED flag" in r.stdout
     assert os.path.exists(g.socket)
+
+
+def test_termination_imminent_before_stop(gantry):
+    path = gantry.write_plist("t.term", ProgramArguments=[str(SERVICE), "com.test.term", "--ignore-term"],
+                              MachServices={"com.test.term": True}, ExitTimeOut=1,
+                              StandardErrorPath=str(gantry.root / "term.err"))
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    assert client(gantry, "com.test.term", 0).returncode == 0
+    gantry.ctl("bootout", f"{gantry.domain}/t.term", check=True)  # SIGTERM ignored: SIGKILL after 1 s
+    assert "termination imminent" in (gantry.root / "term.err").read_text()
+
+
+def test_hidden_until_checkin(gantry):
+    path = gantry.write_plist("t.hidden", ProgramArguments=[str(SERVICE), "com.test.hidden"],
+                              MachServices={"com.test.hidden": {"HideUntilCheckIn": True}})
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    r = client(gantry, "com.test.hidden", 0)
+    assert r.returncode == 1 and r.stdout.startswith("error: 145: Connection invalid: com.test.hidden is hidden until")
+    assert gantry.service("t.hidden")["runs"] == 0  # not started on demand
+    gantry.ctl("kickstart", f"{gantry.domain}/t.hidden", check=True)
+    wait_for(lambda: gantry.service("t.hidden")["endpoints"][0]["active"], "the service to check in")
+    assert client(gantry, "com.test.hidden", 1).returncode == 0

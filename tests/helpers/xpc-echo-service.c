@@ -3,9 +3,11 @@
  * on it. Messages: {"seq": n} is recorded; {"report": true} is answered with
  * the recorded sequence numbers and this process's pid; {"echo": v} with v;
  * {"exit": code} exits. It drives its connections with poll() and
- * xpc_connection_dispatch().
+ * xpc_connection_dispatch(). With --ignore-term it ignores SIGTERM, and it
+ * reports XPC_ERROR_TERMINATION_IMMINENT on stderr.
  */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ static void on_listener(void *ctx, xpc_object_t ev)
 		xpc_connection_set_event_handler_f(peer, on_message);
 		xpc_connection_activate(peer);
 		peers[npeers++] = peer;
+	} else if (ev == XPC_ERROR_TERMINATION_IMMINENT) {
+		fprintf(stderr, "termination imminent\n");
 	} else if (xpc_get_type(ev) == XPC_TYPE_ERROR) {
 		fprintf(stderr, "listener: %d: %s: %s\n", xpc_error_get_code(ev), xpc_error_get_description(ev),
 			xpc_error_get_cause(ev) ? xpc_error_get_cause(ev) : "");
@@ -56,8 +60,10 @@ static void on_listener(void *ctx, xpc_object_t ev)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: xpc-echo-service NAME\n");
+	if (argc == 3 && strcmp(argv[2], "--ignore-term") == 0)
+		signal(SIGTERM, SIG_IGN);
+	else if (argc != 2) {
+		fprintf(stderr, "usage: xpc-echo-service NAME [--ignore-term]\n");
 		return 64;
 	}
 	seqs = xpc_array_create(NULL, 0);
