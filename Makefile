@@ -63,7 +63,10 @@ install: build
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD)
 
 bench: bench-deps build
+	@# a build tree configured before libsystemd-dev was installed lacks bench/xpc_bench
+	[ -x $(BUILD)/bench/xpc_bench ] || (meson setup --reconfigure $(BUILD) && ninja -C $(BUILD))
 	/usr/bin/python3 bench/run.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
