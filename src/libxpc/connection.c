@@ -525,6 +525,37 @@ static void protocol_error(xpc_connection_t c, const char *what)
 }
 
 /* Reads one packet. Returns 1 with a complete message in *out, 0 if more is needed, -1 on EOF/error. */
+/* Decodes a complete message body and attaches what the transport knows about it. */
+static int finish_message(xpc_connection_t c, const uint8_t *body, size_t len, int *fds, size_t nfds, uint64_t id,
+	bool wants_reply, uint64_t reply_to, const struct ucred *cred, xpc_object_t *out)
+{
+	xpc_object_t msg;
+	char why[160];
+	if (xpc_wire_decode(body, len, fds, nfds, &msg, why, sizeof(why))) {
+		protocol_error(c, why);
+		return -1;
+	}
+	if (msg->type != XPC_TYPE_DICTIONARY) {
+		xpc_release(msg);
+		protocol_error(c, "message root is not a dictionary");
+		return -1;
+	}
+	struct xpc_msg_meta *m = xpc_xalloc(sizeof(*m));
+	m->conn = (xpc_connection_t)xpc_retain(&c->base);
+	m->id = id;
+	m->pid = cred->pid;
+	m->uid = cred->uid;
+	m->gid = cred->gid;
+	m->wants_reply = wants_reply;
+	msg->dict.meta = m;
+	msg->dict.reply_to = reply_to; /* remembered for matching in route_reply() */
+	c->pid = m->pid; /* the peer as of its latest message */
+	c->uid = m->uid;
+	c->gid = m->gid;
+	*out = msg;
+	return 1;
+}
+
 static int read_packet(xpc_connection_t c, xpc_object_t *out)
 {
 	uint8_t pkt[PACKET_MAX];
@@ -587,6 +618,9 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 			protocol_error(c, "inconsistent frame lengths or descriptor count");
 			return -1;
 		}
+		if (!(flags & FRAME_MORE)) /* the common case: the whole message in one packet */
+			return finish_message(c, pkt + FRAME_HDR, chunk, fds, nfds, id, flags & FRAME_WANTS_REPLY, reply_to,
+				&cred, out);
 		c->frag_cap = chunk ? chunk : 1;
 		c->frag_buf = xpc_xalloc(c->frag_cap);
 		c->frag_total = total;
@@ -616,35 +650,13 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 		protocol_error(c, "message shorter than announced");
 		return -1;
 	}
-	xpc_object_t msg;
-	char why[160];
-	int err = xpc_wire_decode(c->frag_buf, c->frag_total, c->frag_fds, c->frag_nfds, &msg, why, sizeof(why));
-	free(c->frag_buf);
+	size_t nfds_all = c->frag_nfds;
+	c->frag_nfds = 0; /* the decoder owns the descriptors now */
+	int r = finish_message(c, c->frag_buf, c->frag_total, c->frag_fds, nfds_all, c->frag_id,
+		c->frag_wants_reply, reply_to, &c->frag_cred, out);
+	free(c->frag_buf); /* NULL if a protocol error already dropped it */
 	c->frag_buf = NULL;
-	c->frag_nfds = 0;
-	if (err) {
-		protocol_error(c, why);
-		return -1;
-	}
-	if (msg->type != XPC_TYPE_DICTIONARY) {
-		xpc_release(msg);
-		protocol_error(c, "message root is not a dictionary");
-		return -1;
-	}
-	struct xpc_msg_meta *m = xpc_xalloc(sizeof(*m));
-	m->conn = (xpc_connection_t)xpc_retain(&c->base);
-	m->id = c->frag_id;
-	m->pid = c->frag_cred.pid;
-	m->uid = c->frag_cred.uid;
-	m->gid = c->frag_cred.gid;
-	m->wants_reply = c->frag_wants_reply;
-	msg->dict.meta = m;
-	c->pid = m->pid; /* the peer as of its latest message */
-	c->uid = m->uid;
-	c->gid = m->gid;
-	msg->dict.reply_to = reply_to; /* remembered for matching below */
-	*out = msg;
-	return 1;
+	return r;
 }
 
 /* Routes a complete message to its pending reply handler, or returns false. */
