@@ -129,3 +129,47 @@ def test_hidden_until_checkin(gantry):
     gantry.ctl("kickstart", f"{gantry.domain}/t.hidden", check=True)
     wait_for(lambda: gantry.service("t.hidden")["endpoints"][0]["active"], "the service to check in")
     assert client(gantry, "com.test.hidden", 1).returncode == 0
+
+
+def test_a_thousand_concurrent_clients(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry), check=True)
+    r = client(gantry, "-c", 1000, "com.test.echo")  # one process, 1000 connections in flight
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == "replies=1000 other_pids=0"  # one service process answered all
+    s = gantry.service("t.echo")
+    assert s["runs"] == 1 and s["endpoints"][0]["connections"] == 1000
+
+
+def lookup_raw(g, name):
+    """Looks a service up with hand-made wire bytes (docs/wire-format.md); returns the service socket."""
+    import socket
+    import struct
+
+    def string(text):
+        data = text.encode()
+        return b"\x08" + struct.pack("<I", len(data)) + data
+
+    entries = {"routine": string("lookup"), "name": string(name)}
+    body = b"\x0c" + struct.pack("<I", len(entries)) + b"".join(
+        struct.pack("<I", len(k)) + k.encode() + v for k, v in entries.items())
+    header = struct.pack("<IBBHQQII", 0x31505847, 1, 0x02, 32, 1, 0, len(body), 0)
+    ctl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ctl.connect(str(g.socket))
+    ctl.send(header + body)
+    _, fds, _, _ = socket.recv_fds(ctl, 65536, 4)
+    ctl.close()
+    assert len(fds) == 1, "the lookup reply carries the service socket"
+    return socket.socket(fileno=fds[0])
+
+
+def test_garbage_from_a_client_does_not_hurt_the_service(gantry):
+    gantry.ctl("bootstrap", gantry.domain, echo_job(gantry), check=True)
+    assert client(gantry, "com.test.echo", 0).returncode == 0
+    pid = gantry.service("t.echo")["pid"]
+    for junk in (b"garbage", b"GXP1" + b"\xff" * 60, b"\x00" * 4096):
+        s = lookup_raw(gantry, "com.test.echo")
+        s.send(junk)
+        s.close()
+    r = client(gantry, "com.test.echo", 3)  # the same process still serves everyone else
+    assert r.returncode == 0 and r.stdout.startswith(f"pid={pid} ")
+    assert gantry.service("t.echo")["runs"] == 1

@@ -4,11 +4,14 @@
  * "pid=<service pid> seqs=<n,n,...>". With -r it then tells the service to
  * exit, waits for XPC_ERROR_CONNECTION_INTERRUPTED, asks again on the same
  * connection (launchd relaunches the service) and prints a second line.
+ * With -c N it opens N connections at once, asks each for a report
+ * concurrently and prints "replies=<n> pids=<distinct service pids>".
  * Errors print "error: <code>: <description>: <cause>" and exit 1.
  */
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xpc/xpc.h>
@@ -25,6 +28,61 @@ static void on_event(void *ctx, xpc_object_t ev)
 }
 
 static int report(xpc_connection_t c);
+static int print_error(xpc_object_t e);
+
+static int replies;
+static long first_pid, other_pids;
+
+static void on_reply(void *ctx, xpc_object_t r)
+{
+	(void)ctx;
+	if (xpc_get_type(r) != XPC_TYPE_DICTIONARY) {
+		print_error(r);
+		exit(1);
+	}
+	long pid = (long)xpc_dictionary_get_int64(r, "pid");
+	if (!first_pid)
+		first_pid = pid;
+	else if (pid != first_pid)
+		other_pids++;
+	replies++;
+}
+
+/* N connections at once, each with one request in flight. */
+static int concurrent(const char *name, uint64_t flags, int n)
+{
+	if (n <= 0)
+		return 64;
+	xpc_connection_t *c = calloc((size_t)n, sizeof(*c));
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	for (int i = 0; i < n; i++) {
+		c[i] = xpc_connection_create_mach_service(name, NULL, flags);
+		xpc_connection_set_event_handler_f(c[i], on_event);
+		xpc_connection_activate(c[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		xpc_object_t m = xpc_dictionary_create_empty();
+		xpc_dictionary_set_bool(m, "report", true);
+		xpc_connection_send_message_with_reply_f(c[i], m, NULL, on_reply);
+		xpc_release(m);
+	}
+	for (int rounds = 0; replies < n && rounds < 20000; rounds++) {
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){.fd = xpc_connection_get_fd(c[i]), .events = POLLIN};
+		poll(p, (nfds_t)n, 10);
+		for (int i = 0; i < n; i++)
+			if (p[i].revents)
+				xpc_connection_dispatch(c[i]);
+	}
+	printf("replies=%d other_pids=%ld\n", replies, other_pids);
+	for (int i = 0; i < n; i++) {
+		xpc_connection_cancel(c[i]);
+		xpc_release((xpc_object_t)c[i]);
+	}
+	free(c);
+	free(p);
+	return replies == n ? 0 : 1;
+}
 
 static int print_error(xpc_object_t e)
 {
@@ -37,13 +95,17 @@ int main(int argc, char **argv)
 {
 	uint64_t flags = 0;
 	bool restart = false;
-	int i = 1;
+	int i = 1, conns = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-p") == 0)
 			flags |= XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
 		else if (strcmp(argv[i], "-r") == 0)
 			restart = true;
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			conns = atoi(argv[++i]);
 	}
+	if (conns && i < argc)
+		return concurrent(argv[i], flags, conns);
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: xpc-client [-p] NAME COUNT\n");
 		return 64;

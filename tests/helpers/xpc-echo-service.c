@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <xpc/xpc.h>
 
-#define MAX_PEERS 256
+#define MAX_PEERS 4096
 
 static xpc_connection_t peers[MAX_PEERS];
 static int npeers;
@@ -70,9 +70,9 @@ int main(int argc, char **argv)
 	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
 	xpc_connection_set_event_handler_f(listener, on_listener);
 	xpc_connection_activate(listener);
+	static struct pollfd p[MAX_PEERS + 1];
+	static xpc_connection_t who[MAX_PEERS + 1];
 	for (;;) {
-		struct pollfd p[MAX_PEERS + 1];
-		xpc_connection_t who[MAX_PEERS + 1];
 		int n = 0;
 		p[n] = (struct pollfd){.fd = xpc_connection_get_fd(listener), .events = POLLIN};
 		who[n++] = listener;
