@@ -9,13 +9,13 @@ PYTEST = /usr/bin/python3 -m pytest
 
 # Debian packages the build and the tests need.
 DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev libcmocka-dev \
-       python3 python3-pytest procps
+       python3 python3-pytest procps clang libclang-rt-14-dev
 # Extra packages for `make bench` (the peers we measure against).
 BENCH_DEPS = runit s6 libsystemd-dev
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps build build-asan test unit e2e run install bench clean
+.PHONY: all deps bench-deps build build-asan test unit e2e fuzz run install bench clean
 
 all: build
 
@@ -53,7 +53,11 @@ e2e: build build-asan
 	GANTRY_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q tests/e2e
 	GANTRY_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTEST) -q tests/e2e
 
-test: unit e2e
+# libFuzzer targets (fuzz/), a bounded run in `make test`; `make fuzz FUZZ_SECONDS=600` for longer.
+fuzz: deps
+	sh fuzz/run.sh
+
+test: unit fuzz e2e
 
 run: build
 	@sh examples/run-demo.sh $(CURDIR)/$(BUILD)
@@ -69,4 +73,4 @@ bench: bench-deps build
 	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -94,6 +94,8 @@ struct spec_diag {
 
 /* Reads and validates path. Returns NULL with diag filled on any error. */
 struct job_spec *spec_load_file(const char *path, struct spec_diag *diag);
+/* Parses XML or binary plist bytes safely (file names them in errors); NULL with d filled on failure. */
+plist_t spec_parse_bytes(const char *buf, size_t len, const char *file, struct spec_diag *d);
 /* Validates an already parsed plist; file names the source in messages. */
 struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_diag *diag);
 void spec_free(struct job_spec *s);

@@ -417,8 +417,8 @@ bool xpc_equal(xpc_object_t a, xpc_object_t b)
 		return a->i == b->i;
 	if (t == XPC_TYPE_UINT64)
 		return a->u == b->u;
-	if (t == XPC_TYPE_DOUBLE)
-		return a->d == b->d;
+	if (t == XPC_TYPE_DOUBLE) /* bitwise too, so that a NaN equals its own copy */
+		return a->d == b->d || memcmp(&a->d, &b->d, sizeof(a->d)) == 0;
 	if (t == XPC_TYPE_UUID)
 		return memcmp(a->uuid, b->uuid, 16) == 0;
 	if (t == XPC_TYPE_STRING || t == XPC_TYPE_DATA)

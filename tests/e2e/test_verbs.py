@@ -250,3 +250,16 @@ def test_hostile_clients_do_not_disturb_launchd(gantry):
         s.close()
     assert gantry.ctl("list", check=True).stdout.count("t.alive") == 1
     gantry.wait_log("dropped a control connection: protocol error from pid")
+
+
+def test_binary_plist_with_nul_in_a_key_is_refused_not_fatal(gantry):
+    """libplist 2.2 aborts on such keys; launchd must refuse the file and keep running (found by fuzz_spec)."""
+    import plistlib
+    path = gantry.jobs_dir / "t.nul.plist"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        plistlib.dump({"Label": "t.nul", "Program": "/bin/true", "Env\x00ironmentVariables": {}}, f,
+                      fmt=plistlib.FMT_BINARY)
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 109 and "contains a NUL character" in r.stderr
+    assert gantry.ctl("list").returncode == 0

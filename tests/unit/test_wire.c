@@ -216,6 +216,20 @@ static void test_unused_descriptors_closed(void **state)
 	close(p[1]);
 }
 
+static void test_nan_equals_its_copy(void **state)
+{
+	(void)state;
+	/* found by fuzz/fuzz_wire.c: a decoded NaN must survive the round-trip property */
+	xpc_object_t out = NULL;
+	char err[64];
+	assert_int_equal(xpc_wire_decode((const uint8_t *)"\x05\xff\x03\xfb\xff\xff\xff\xff\xff", 9, NULL, 0, &out, err,
+		sizeof(err)), 0);
+	xpc_object_t c = xpc_copy(out);
+	assert_true(xpc_equal(out, c));
+	xpc_release(c);
+	xpc_release(out);
+}
+
 static void test_copy_and_description(void **state)
 {
 	(void)state;
@@ -242,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_mutated_input_is_safe),
 		cmocka_unit_test(test_hostile_inputs),
 		cmocka_unit_test(test_unused_descriptors_closed),
+		cmocka_unit_test(test_nan_equals_its_copy),
 		cmocka_unit_test(test_copy_and_description),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
+# bounded time from its seed corpus: `make test` runs this; `make fuzz
+# FUZZ_SECONDS=600` runs longer. Exits non-zero on the first crash.
+set -eu
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${FUZZ_SECONDS:-15}
+OUT=${FUZZ_BUILD:-build-fuzz}
+mkdir -p "$OUT"
+CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc/common -Isrc/launchd"
+XPC="src/libxpc/object.c src/libxpc/dictionary.c src/libxpc/wire.c src/libxpc/connection.c src/libxpc/service.c src/common/paths.c"
+SPEC="src/launchd/spec.c src/launchd/spec_keys.c src/common/errors.c"
+clang $CFLAGS -o "$OUT/fuzz_wire" fuzz/fuzz_wire.c $XPC
+clang $CFLAGS $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_spec" fuzz/fuzz_spec.c $SPEC \
+	$(pkg-config --libs libplist-2.0 expat)
+for target in wire spec; do
+	mkdir -p "$OUT/corpus-$target"
+	echo "fuzz_$target: ${SECONDS_EACH}s"
+	"$OUT/fuzz_$target" -max_total_time="$SECONDS_EACH" -print_final_stats=0 "$OUT/corpus-$target" \
+		"fuzz/corpus/$target" 2>"$OUT/fuzz_$target.log" || { tail -40 "$OUT/fuzz_$target.log"; exit 1; }
+	grep -E "^#[0-9]+ +DONE" "$OUT/fuzz_$target.log" || tail -1 "$OUT/fuzz_$target.log"
+done
