@@ -149,11 +149,12 @@ static xpc_object_t message(void)
 	return m;
 }
 
-static int rtt_xpc(int n)
+/* Forks an echo service that answers its expect-th one-way message; returns the client side. */
+static xpc_connection_t start_xpc_server(long expect)
 {
 	int sv[2];
 	pair(sv);
-	expected = 1L << 62;
+	expected = expect;
 	if (fork() == 0) {
 		close(sv[0]);
 		serve_xpc(sv[1]);
@@ -161,6 +162,12 @@ static int rtt_xpc(int n)
 	close(sv[1]);
 	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
 	xpc_connection_activate(c);
+	return c;
+}
+
+static int rtt_xpc(int n)
+{
+	xpc_connection_t c = start_xpc_server(1L << 62);
 	xpc_object_t m = message();
 	double *s = malloc(sizeof(double) * (size_t)n);
 	for (int i = 0; i < n; i++) {
@@ -181,16 +188,7 @@ static int rtt_xpc(int n)
 
 static int tput_xpc(int n)
 {
-	int sv[2];
-	pair(sv);
-	expected = n;
-	if (fork() == 0) {
-		close(sv[0]);
-		serve_xpc(sv[1]);
-	}
-	close(sv[1]);
-	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
-	xpc_connection_activate(c);
+	xpc_connection_t c = start_xpc_server(n);
 	xpc_object_t m = message();
 	double t = now_us();
 	for (int i = 0; i < n; i++) {
