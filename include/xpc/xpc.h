@@ -142,9 +142,11 @@ xpc_object_t xpc_dictionary_get_array(xpc_object_t xdict, const char *key);
 extern struct xpc_object _xpc_error_connection_interrupted;
 extern struct xpc_object _xpc_error_connection_invalid;
 extern struct xpc_object _xpc_error_termination_imminent;
+extern struct xpc_object _xpc_error_peer_code_signing_requirement;
 #define XPC_ERROR_CONNECTION_INTERRUPTED (&_xpc_error_connection_interrupted)
 #define XPC_ERROR_CONNECTION_INVALID (&_xpc_error_connection_invalid)
 #define XPC_ERROR_TERMINATION_IMMINENT (&_xpc_error_termination_imminent)
+#define XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT (&_xpc_error_peer_code_signing_requirement)
 /* A fresh error object with a description, code and cause (cause may be NULL). */
 xpc_object_t xpc_error_create(int code, const char *description, const char *cause);
 const char *xpc_error_get_description(xpc_object_t xerror);
@@ -225,6 +227,22 @@ char *xpc_connection_copy_invalidation_reason(xpc_connection_t c);
 pid_t xpc_connection_get_pid(xpc_connection_t c);
 uid_t xpc_connection_get_euid(xpc_connection_t c);
 gid_t xpc_connection_get_egid(xpc_connection_t c);
+
+/*
+ * Gantry: peer requirements (Apple's model, with Linux identities). The
+ * requirement is a dictionary; every key present must hold for the peer that
+ * sent a message, checked on every message: "uid" and "gid" (int64, the
+ * kernel-attested credentials) and "executable" (string, the absolute path
+ * of the sender's program, read through /proc and confirmed with the
+ * message's pidfd so that a recycled PID cannot pass). A message from a peer
+ * that fails is dropped before the handler; a reply that fails reaches the
+ * caller as XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT. On a listener, every
+ * new peer inherits the requirement. Returns 0, EINVAL for an unknown key or
+ * a wrong type, or EALREADY if one was set before.
+ */
+int xpc_connection_set_peer_requirement(xpc_connection_t c, xpc_object_t requirement);
+/* Gantry: why the last message refused by the requirement was refused (malloc'd), or NULL. */
+char *xpc_connection_copy_peer_requirement_failure(xpc_connection_t c);
 
 /* Gantry: the credentials the kernel attested for the message that carried xdict. */
 bool xpc_dictionary_get_sender(xpc_object_t xdict, pid_t *pid, uid_t *uid, gid_t *gid);

@@ -61,6 +61,9 @@ struct xpc_connection {
 	bool service_listener; /* c is a listener's connection to launchd */
 	int error_code;        /* launchd's code when a lookup or check-in failed */
 	xpc_object_t interrupt_error; /* why the service last went away */
+	xpc_object_t requirement;     /* peer requirement checked on every message, or NULL */
+	char *requirement_failure;    /* why the last message was refused */
+	int frag_pidfd;
 };
 
 
@@ -76,6 +79,14 @@ void invalidate(xpc_connection_t c, const char *cause);
 void conn_close_fd(xpc_connection_t c);
 /* Every pending reply handler gets err (the connection stays). */
 void fail_pending(xpc_connection_t c, xpc_object_t err);
+
+/* Linux 6.5 socket options, missing from older headers. */
+#define GANTRY_SO_PASSPIDFD 76
+#define GANTRY_SCM_PIDFD 0x04
+
+/* peer.c */
+void conn_enable_pidfd(xpc_connection_t c);
+bool peer_satisfies(xpc_object_t requirement, const struct xpc_msg_meta *m, char *why, size_t len);
 
 /* service.c */
 void service_attach(xpc_connection_t c);

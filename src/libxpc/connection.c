@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include "conn_internal.h"
 #include "internal.h"
@@ -73,6 +74,7 @@ xpc_connection_t conn_alloc(int fd)
 	c->pid = -1;
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
+	c->frag_pidfd = -1;
 	return c;
 }
 
@@ -87,6 +89,7 @@ void read_peer_cred(xpc_connection_t c)
 		c->gid = cr.gid;
 	}
 	setsockopt(c->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	conn_enable_pidfd(c);
 }
 
 static char *format_cause(const char *what, const char *path, int err)
@@ -279,6 +282,10 @@ void conn_close_fd(xpc_connection_t c)
 	free_out(c);
 	close_fds(c->frag_fds, c->frag_nfds);
 	c->frag_nfds = 0;
+	if (c->frag_pidfd >= 0) {
+		close(c->frag_pidfd);
+		c->frag_pidfd = -1;
+	}
 	free(c->frag_buf);
 	c->frag_buf = NULL;
 }
@@ -313,6 +320,10 @@ void xpc_connection_free(xpc_connection_t c)
 	free(c->error_cause);
 	free(c->service_name);
 	xpc_release(c->interrupt_error);
+	xpc_release(c->requirement);
+	free(c->requirement_failure);
+	if (c->frag_pidfd >= 0)
+		close(c->frag_pidfd);
 	free(c);
 }
 
@@ -527,16 +538,20 @@ static void protocol_error(xpc_connection_t c, const char *what)
 /* Reads one packet. Returns 1 with a complete message in *out, 0 if more is needed, -1 on EOF/error. */
 /* Decodes a complete message body and attaches what the transport knows about it. */
 static int finish_message(xpc_connection_t c, const uint8_t *body, size_t len, int *fds, size_t nfds, uint64_t id,
-	bool wants_reply, uint64_t reply_to, const struct ucred *cred, xpc_object_t *out)
+	bool wants_reply, uint64_t reply_to, const struct ucred *cred, int pidfd, xpc_object_t *out)
 {
 	xpc_object_t msg;
 	char why[160];
 	if (xpc_wire_decode(body, len, fds, nfds, &msg, why, sizeof(why))) {
+		if (pidfd >= 0)
+			close(pidfd);
 		protocol_error(c, why);
 		return -1;
 	}
 	if (msg->type != XPC_TYPE_DICTIONARY) {
 		xpc_release(msg);
+		if (pidfd >= 0)
+			close(pidfd);
 		protocol_error(c, "message root is not a dictionary");
 		return -1;
 	}
@@ -547,6 +562,7 @@ static int finish_message(xpc_connection_t c, const uint8_t *body, size_t len, i
 	m->uid = cred->uid;
 	m->gid = cred->gid;
 	m->wants_reply = wants_reply;
+	m->pidfd = pidfd;
 	msg->dict.meta = m;
 	msg->dict.reply_to = reply_to; /* remembered for matching in route_reply() */
 	c->pid = m->pid; /* the peer as of its latest message */
@@ -560,7 +576,8 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 {
 	uint8_t pkt[PACKET_MAX];
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * XPC_WIRE_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
+		char buf[CMSG_SPACE(sizeof(int) * XPC_WIRE_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred)) +
+			CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = pkt, .iov_len = sizeof(pkt)};
@@ -579,6 +596,7 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 	}
 	int fds[XPC_WIRE_MAX_FDS];
 	size_t nfds = 0;
+	int pidfd = -1;
 	struct ucred cred = {.pid = c->pid, .uid = c->uid, .gid = c->gid};
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
@@ -595,15 +613,21 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 			}
 		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
 			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+		} else if (cm->cmsg_type == GANTRY_SCM_PIDFD && pidfd < 0) {
+			memcpy(&pidfd, CMSG_DATA(cm), sizeof(int));
 		}
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_fds(fds, nfds);
+		if (pidfd >= 0)
+			close(pidfd);
 		protocol_error(c, "packet or descriptor list too large");
 		return -1;
 	}
 	if (n < FRAME_HDR || get32(pkt) != FRAME_MAGIC || pkt[4] != FRAME_VERSION || pkt[6] != FRAME_HDR) {
 		close_fds(fds, nfds);
+		if (pidfd >= 0)
+			close(pidfd);
 		protocol_error(c, "bad frame header (not a Gantry XPC peer, or another version)");
 		return -1;
 	}
@@ -615,12 +639,14 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 		if (total > MESSAGE_MAX || want_fds != nfds || chunk > total ||
 		    (!(flags & FRAME_MORE) && chunk != total)) {
 			close_fds(fds, nfds);
+			if (pidfd >= 0)
+				close(pidfd);
 			protocol_error(c, "inconsistent frame lengths or descriptor count");
 			return -1;
 		}
 		if (!(flags & FRAME_MORE)) /* the common case: the whole message in one packet */
 			return finish_message(c, pkt + FRAME_HDR, chunk, fds, nfds, id, flags & FRAME_WANTS_REPLY, reply_to,
-				&cred, out);
+				&cred, pidfd, out);
 		c->frag_cap = chunk ? chunk : 1;
 		c->frag_buf = xpc_xalloc(c->frag_cap);
 		c->frag_total = total;
@@ -630,9 +656,13 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 		memcpy(c->frag_fds, fds, nfds * sizeof(int));
 		c->frag_nfds = nfds;
 		c->frag_cred = cred;
+		c->frag_pidfd = pidfd;
+		pidfd = -1;
 	} else if (id != c->frag_id || nfds || c->frag_have + chunk > c->frag_total ||
 		   cred.pid != c->frag_cred.pid || cred.uid != c->frag_cred.uid) {
 		close_fds(fds, nfds);
+		if (pidfd >= 0)
+			close(pidfd);
 		protocol_error(c, "interleaved or oversized fragment");
 		return -1;
 	}
@@ -642,6 +672,8 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 			c->frag_cap = c->frag_total;
 		c->frag_buf = xpc_xrealloc(c->frag_buf, c->frag_cap);
 	}
+	if (pidfd >= 0)
+		close(pidfd); /* continuation: the first fragment's pidfd speaks for the message */
 	memcpy(c->frag_buf + c->frag_have, pkt + FRAME_HDR, chunk);
 	c->frag_have += chunk;
 	if (flags & FRAME_MORE)
@@ -652,8 +684,10 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 	}
 	size_t nfds_all = c->frag_nfds;
 	c->frag_nfds = 0; /* the decoder owns the descriptors now */
+	int frag_pidfd = c->frag_pidfd;
+	c->frag_pidfd = -1;
 	int r = finish_message(c, c->frag_buf, c->frag_total, c->frag_fds, nfds_all, c->frag_id,
-		c->frag_wants_reply, reply_to, &c->frag_cred, out);
+		c->frag_wants_reply, reply_to, &c->frag_cred, frag_pidfd, out);
 	free(c->frag_buf); /* NULL if a protocol error already dropped it */
 	c->frag_buf = NULL;
 	return r;
@@ -678,10 +712,33 @@ static bool route_reply(xpc_connection_t c, xpc_object_t msg)
 	return true; /* a reply nobody waits for any more is dropped */
 }
 
+/*
+ * A message from a peer that fails the requirement never reaches the
+ * handler; if it is a reply, its caller gets XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT.
+ */
+static bool refused(xpc_connection_t c, xpc_object_t msg)
+{
+	char why[PATH_MAX + 128];
+	if (!c->requirement || c->service_listener || peer_satisfies(c->requirement, msg->dict.meta, why, sizeof(why)))
+		return false;
+	free(c->requirement_failure);
+	c->requirement_failure = xpc_xstrdup(why);
+	for (struct pending_reply **pp = &c->pending; *pp && msg->dict.reply_to; pp = &(*pp)->next) {
+		if ((*pp)->id == msg->dict.reply_to) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			p->handler(p->context, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
+			free(p);
+			break;
+		}
+	}
+	return true;
+}
+
 /* Replies and launchd's own messages are handled here; the rest goes to the handler. */
 static bool consume(xpc_connection_t c, xpc_object_t msg)
 {
-	return route_reply(c, msg) || (c->service_listener && service_listener_event(c, msg)) ||
+	return refused(c, msg) || route_reply(c, msg) || (c->service_listener && service_listener_event(c, msg)) ||
 	       (c->service_name && service_error_event(c, msg));
 }
 
@@ -692,6 +749,8 @@ static void accept_clients(xpc_connection_t c)
 		if (fd < 0)
 			return;
 		xpc_connection_t peer = conn_alloc(fd);
+		if (c->requirement)
+			peer->requirement = xpc_retain(c->requirement);
 		read_peer_cred(peer);
 		deliver(c, &peer->base);
 		xpc_release(&peer->base);

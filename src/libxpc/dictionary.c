@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -169,6 +170,8 @@ void xpc_msg_meta_free(struct xpc_msg_meta *m)
 		return;
 	if (m->conn)
 		xpc_release((xpc_object_t)m->conn);
+	if (m->pidfd >= 0)
+		close(m->pidfd);
 	free(m);
 }
 
@@ -212,9 +215,12 @@ int xpc_error_get_code(xpc_object_t e)
 STATIC_STRING(interrupted_text, "Connection interrupted");
 STATIC_STRING(invalid_text, "Connection invalid");
 STATIC_STRING(imminent_text, "Termination imminent");
+STATIC_STRING(requirement_text, "Peer forbidden by code signing requirement");
 static struct xpc_dict_entry interrupted_ent[] = {{(char *)XPC_ERROR_KEY_DESCRIPTION, &interrupted_text}};
 static struct xpc_dict_entry invalid_ent[] = {{(char *)XPC_ERROR_KEY_DESCRIPTION, &invalid_text}};
 static struct xpc_dict_entry imminent_ent[] = {{(char *)XPC_ERROR_KEY_DESCRIPTION, &imminent_text}};
+static struct xpc_dict_entry requirement_ent[] = {{(char *)XPC_ERROR_KEY_DESCRIPTION, &requirement_text}};
 STATIC_ERROR(_xpc_error_connection_interrupted, interrupted_ent);
 STATIC_ERROR(_xpc_error_connection_invalid, invalid_ent);
 STATIC_ERROR(_xpc_error_termination_imminent, imminent_ent);
+STATIC_ERROR(_xpc_error_peer_code_signing_requirement, requirement_ent);

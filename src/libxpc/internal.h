@@ -26,6 +26,7 @@ struct xpc_msg_meta {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int pidfd;             /* the sender, when the connection asked for pidfds; else -1 */
 	bool wants_reply;
 };
 

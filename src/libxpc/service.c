@@ -121,7 +121,11 @@ bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
 	int fd = xpc_dictionary_dup_fd(msg, "fd");
 	if (fd < 0)
 		return true;
-	xpc_connection_t peer = xpc_connection_create_from_fd(fd);
+	xpc_connection_t peer = conn_alloc(fd);
+	if (c->requirement)
+		peer->requirement = xpc_retain(c->requirement);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	read_peer_cred(peer);
 	deliver(c, &peer->base);
 	xpc_release(&peer->base);
 	return true;

@@ -241,6 +241,142 @@ static void test_timeout_and_cancel(void **state)
 	xpc_release((xpc_object_t)srv.conn);
 }
 
+static xpc_object_t requirement(int64_t uid, const char *exe)
+{
+	xpc_object_t r = xpc_dictionary_create_empty();
+	xpc_dictionary_set_int64(r, "uid", uid);
+	if (exe)
+		xpc_dictionary_set_string(r, "executable", exe);
+	return r;
+}
+
+static char *self_exe(void)
+{
+	static char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	return exe;
+}
+
+static void test_requirement_met_delivers(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_object_t req = requirement(getuid(), self_exe());
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), EALREADY);
+	xpc_release(req);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(msg, "value", "ok");
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	assert_int_equal(srv.messages, 1);
+	assert_string_equal(xpc_dictionary_get_string(slot.reply, "value"), "ok");
+	xpc_release(slot.reply);
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv.conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_failing_client_is_dropped(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_object_t req = requirement(getuid(), "/usr/bin/not-this-program");
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
+	xpc_release(req);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_connection_send_message(client, msg);
+	xpc_release(msg);
+	struct pollfd p = {.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	xpc_connection_dispatch(srv.conn);
+	assert_int_equal(srv.messages, 0); /* dropped before the handler */
+	char *why = xpc_connection_copy_peer_requirement_failure(srv.conn);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "not /usr/bin/not-this-program"));
+	free(why);
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv.conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+static void test_failing_server_reply_becomes_error(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_object_t req = requirement((int64_t)getuid() + 4242, NULL); /* the server runs as us: fails */
+	assert_int_equal(xpc_connection_set_peer_requirement(client, req), 0);
+	xpc_release(req);
+	xpc_object_t bad = xpc_dictionary_create_empty();
+	xpc_dictionary_set_bool(bad, "uid", true);
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, bad), EINVAL);
+	xpc_release(bad);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	assert_ptr_equal(slot.reply, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
+	assert_int_equal(srv.messages, 1);
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv.conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
+/*
+ * The PID-reuse attack: a sender sends, exits, and its pid could then be
+ * taken by a program that meets the requirement before the message is
+ * checked. The check must refuse a message whose sender is gone, even when
+ * the executable requirement names the very program that sent it.
+ */
+static void test_message_from_exited_sender_is_refused(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	struct server srv = {0};
+	srv.conn = xpc_connection_create_from_fd(sv[1]);
+	xpc_connection_set_context(srv.conn, &srv);
+	xpc_connection_set_event_handler_f(srv.conn, server_event);
+	xpc_object_t req = requirement(getuid(), self_exe());
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
+	xpc_release(req);
+	xpc_connection_activate(srv.conn);
+	pid_t child = fork();
+	if (child == 0) {
+		xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
+		xpc_connection_activate(c);
+		xpc_object_t m = xpc_dictionary_create_empty();
+		xpc_connection_send_message(c, m);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, NULL, 0), child); /* gone and reaped: its pid is free for reuse */
+	close(sv[0]);
+	xpc_connection_dispatch(srv.conn);
+	assert_int_equal(srv.messages, 0);
+	char *why = xpc_connection_copy_peer_requirement_failure(srv.conn);
+	assert_non_null(why);
+	/* The kernel reports a dead sender as pid 0 (or the pidfd shows it gone): refused either way. */
+	char pid[32];
+	snprintf(pid, sizeof(pid), "pid %d", (int)child);
+	if (!strstr(why, pid) && !strstr(why, "pid 0"))
+		fail_msg("unexpected reason: %s", why);
+	free(why);
+	xpc_release((xpc_object_t)srv.conn);
+}
+
 static void test_connect_failure_names_path(void **state)
 {
 	(void)state;
@@ -264,6 +400,10 @@ int main(void)
 		cmocka_unit_test(test_garbage_closes_with_cause),
 		cmocka_unit_test(test_timeout_and_cancel),
 		cmocka_unit_test(test_connect_failure_names_path),
+		cmocka_unit_test(test_requirement_met_delivers),
+		cmocka_unit_test(test_failing_client_is_dropped),
+		cmocka_unit_test(test_failing_server_reply_becomes_error),
+		cmocka_unit_test(test_message_from_exited_sender_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
