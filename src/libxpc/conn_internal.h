@@ -59,6 +59,7 @@ struct xpc_connection {
 	char *service_name;
 	uint64_t service_flags;
 	bool service_listener; /* c is a listener's connection to launchd */
+	bool attaching;        /* talking to launchd: the peer requirement is for the service */
 	int error_code;        /* launchd's code when a lookup or check-in failed */
 	xpc_object_t interrupt_error; /* why the service last went away */
 	xpc_object_t requirement;     /* peer requirement checked on every message, or NULL */

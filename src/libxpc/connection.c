@@ -719,7 +719,8 @@ static bool route_reply(xpc_connection_t c, xpc_object_t msg)
 static bool refused(xpc_connection_t c, xpc_object_t msg)
 {
 	char why[PATH_MAX + 128];
-	if (!c->requirement || c->service_listener || peer_satisfies(c->requirement, msg->dict.meta, why, sizeof(why)))
+	if (!c->requirement || c->service_listener || c->attaching ||
+	    peer_satisfies(c->requirement, msg->dict.meta, why, sizeof(why)))
 		return false;
 	free(c->requirement_failure);
 	c->requirement_failure = xpc_xstrdup(why);

@@ -80,7 +80,9 @@ void service_attach(xpc_connection_t c)
 	xpc_dictionary_set_string(req, "routine", listener ? "checkin" : "lookup");
 	xpc_dictionary_set_string(req, "name", c->service_name);
 	xpc_dictionary_set_bool(req, "privileged", privileged);
+	c->attaching = true;
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
+	c->attaching = false;
 	xpc_release(req);
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		const char *why = xpc_error_get_cause(reply);

@@ -4,6 +4,7 @@
  * "pid=<service pid> seqs=<n,n,...>". With -r it then tells the service to
  * exit, waits for XPC_ERROR_CONNECTION_INTERRUPTED, asks again on the same
  * connection (launchd relaunches the service) and prints a second line.
+ * -t MS sets how long to wait for a reply (default 20 s).
  * With -c N it opens N connections at once, asks each for a report
  * concurrently and prints "replies=<n> pids=<distinct service pids>".
  * Errors print "error: <code>: <description>: <cause>" and exit 1.
@@ -30,6 +31,7 @@ static void on_event(void *ctx, xpc_object_t ev)
 static int report(xpc_connection_t c);
 static int print_error(xpc_object_t e);
 
+static int timeout_ms = 20000;
 static int replies;
 static long first_pid, other_pids;
 
@@ -103,6 +105,8 @@ int main(int argc, char **argv)
 			restart = true;
 		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conns = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+			timeout_ms = atoi(argv[++i]);
 	}
 	if (conns && i < argc)
 		return concurrent(argv[i], flags, conns);
@@ -143,7 +147,7 @@ static int report(xpc_connection_t c)
 {
 	xpc_object_t m = xpc_dictionary_create_empty();
 	xpc_dictionary_set_bool(m, "report", true);
-	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(c, m, 20000);
+	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(c, m, timeout_ms);
 	xpc_release(m);
 	if (xpc_get_type(r) == XPC_TYPE_ERROR) {
 		int rc = print_error(r);
