@@ -120,6 +120,25 @@ int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, s
 	return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
 }
 
+void gantry_launchd_socket(bool user_ok, bool honour_env, char *out, size_t len)
+{
+	const char *env = getenv("LAUNCHD_SOCKET");
+	struct gantry_paths sys, usr;
+	char err[256];
+	if (honour_env && env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
+	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
+	if (user_ok && have_usr && access(usr.socket, F_OK) == 0)
+		snprintf(out, len, "%s", usr.socket);
+	else if (have_sys)
+		snprintf(out, len, "%s", sys.socket);
+	else
+		snprintf(out, len, "%s", have_usr ? usr.socket : "");
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

@@ -27,6 +27,12 @@ struct gantry_paths {
 int gantry_paths_init(struct gantry_paths *p, bool system, uid_t uid, char *err, size_t errlen);
 /* The user-agent directory of uid for the system daemon (from its passwd home). */
 int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len);
+/*
+ * The control socket of the launchd to ask: $LAUNCHD_SOCKET when honour_env
+ * (launchd puts it in every job's environment), else the caller's own
+ * launchd --user when user_ok and it runs, else the system launchd.
+ */
+void gantry_launchd_socket(bool user_ok, bool honour_env, char *out, size_t len);
 /* mkdir -p with the given mode for created components. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -32,22 +32,11 @@ static bool is_own_user_domain(const char *domain)
 /* The socket of the daemon for domain: the user's own launchd for its domains, else the system one. */
 static void socket_for(const char *domain, char *out, size_t len)
 {
-	const char *forced = getenv("LAUNCHD_SOCKET");
-	if (forced && *forced) {
-		snprintf(out, len, "%s", forced);
-		return;
-	}
-	struct gantry_paths sys, usr;
+	struct gantry_paths sys;
 	char err[256];
-	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
-	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
-	bool prefer_user = is_own_user_domain(domain) || (strcmp(domain, "default") == 0 && access(sys.socket, F_OK));
-	if (have_usr && prefer_user && access(usr.socket, F_OK) == 0)
-		snprintf(out, len, "%s", usr.socket);
-	else if (have_sys)
-		snprintf(out, len, "%s", sys.socket);
-	else
-		snprintf(out, len, "%s", usr.socket);
+	bool no_system = gantry_paths_init(&sys, true, 0, err, sizeof(err)) || access(sys.socket, F_OK);
+	bool user_ok = is_own_user_domain(domain) || (strcmp(domain, "default") == 0 && no_system);
+	gantry_launchd_socket(user_ok, true, out, len);
 }
 
 xpc_object_t request_new(const char *routine, const struct target *t)

@@ -197,10 +197,3 @@ void endpoints_termination_imminent(struct job *j)
 	}
 }
 
-bool endpoints_pending(const struct job *j)
-{
-	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
-		if (j->endpoints[i].npending)
-			return true;
-	return false;
-}

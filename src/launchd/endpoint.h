@@ -46,7 +46,6 @@ void endpoint_flush(const char *name, pid_t pid);
 void endpoints_failed(struct job *j, int code, const char *why);
 /* The job's process is gone: its listeners are too. */
 void endpoints_job_exited(struct job *j);
-bool endpoints_pending(const struct job *j);
 /* launchd is about to stop the job: its listeners get XPC_ERROR_TERMINATION_IMMINENT. */
 void endpoints_termination_imminent(struct job *j);
 

@@ -263,7 +263,6 @@ static void on_proc(struct watch *w, uint32_t events)
 	loop_unwatch(w);
 	close(pidfd);
 	int status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
-	j->last_exit_wall = time(NULL);
 	set_spawn_failure(j, NULL);
 	log_exit(j, j->pid, status);
 	endpoints_job_exited(j);

@@ -43,7 +43,6 @@ struct job {
 	struct watch proc;    /* the pidfd */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
-	int64_t last_exit_wall; /* CLOCK_REALTIME seconds of the last exit */
 	struct waiter *waiters;
 	struct endpoint *endpoints; /* one per MachServices entry */
 };

@@ -87,11 +87,6 @@ void timer_init(struct timer *t, timer_cb cb)
 	t->due_ms = 0;
 }
 
-bool timer_armed(const struct timer *t)
-{
-	return t->heap_index != 0;
-}
-
 void timer_cancel(struct timer *t)
 {
 	size_t i = t->heap_index;

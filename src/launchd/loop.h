@@ -40,7 +40,6 @@ void timer_init(struct timer *t, timer_cb cb);
 void timer_arm_at(struct timer *t, int64_t due_ms);
 void timer_arm_in(struct timer *t, int64_t delay_ms);
 void timer_cancel(struct timer *t);
-bool timer_armed(const struct timer *t);
 
 int64_t loop_now_ms(void); /* CLOCK_MONOTONIC */
 /*

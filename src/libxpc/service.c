@@ -20,30 +20,6 @@
 /* How long a lookup or check-in may wait for launchd's answer. */
 #define LAUNCHD_REPLY_TIMEOUT_MS 30000
 
-/*
- * The launchd to ask: the one that started this process (LAUNCHD_SOCKET),
- * else the user's own launchd if it runs, else the system one; the system
- * one for privileged lookups.
- */
-static void launchd_socket(bool privileged, char *out, size_t len)
-{
-	const char *env = getenv("LAUNCHD_SOCKET");
-	struct gantry_paths sys, usr;
-	char err[256];
-	if (env && *env && !privileged) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
-	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
-	if (!privileged && have_usr && access(usr.socket, F_OK) == 0)
-		snprintf(out, len, "%s", usr.socket);
-	else if (have_sys)
-		snprintf(out, len, "%s", sys.socket);
-	else
-		snprintf(out, len, "%s", env ? env : "");
-}
-
 xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queue, uint64_t flags)
 {
 	(void)queue; /* no dispatch queues: handlers run from xpc_connection_dispatch() */
@@ -67,7 +43,8 @@ void service_attach(xpc_connection_t c)
 	bool privileged = c->service_flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
 	char path[PATH_MAX];
 	char *cause = NULL;
-	launchd_socket(privileged, path, sizeof(path));
+	/* the launchd that started this process, else the user's, else the system one; privileged: system */
+	gantry_launchd_socket(!privileged, !privileged, path, sizeof(path));
 	int fd = connect_to(path, &cause);
 	if (fd < 0) {
 		fail(c, ESRCH, "cannot reach launchd to %s: %s", listener ? "check in" : "look up the service", cause);

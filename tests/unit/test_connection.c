@@ -79,6 +79,14 @@ static void pair(xpc_connection_t *client, struct server *srv)
 	xpc_connection_activate(*client);
 }
 
+static void unpair(xpc_connection_t client, struct server *srv)
+{
+	xpc_connection_cancel(client);
+	xpc_connection_cancel(srv->conn);
+	xpc_release((xpc_object_t)client);
+	xpc_release((xpc_object_t)srv->conn);
+}
+
 /* Drives both ends through the foreign-loop interface until the reply arrived. */
 static void pump(xpc_connection_t client, struct server *srv, struct reply_slot *slot)
 {
@@ -119,10 +127,7 @@ static void test_async_reply_credentials_and_fd(void **state)
 	assert_memory_equal(buf, "via fd", 6);
 	close(p[0]);
 	xpc_release(slot.reply);
-	xpc_connection_cancel(client);
-	xpc_connection_cancel(srv.conn);
-	xpc_release((xpc_object_t)client);
-	xpc_release((xpc_object_t)srv.conn);
+	unpair(client, &srv);
 }
 
 static void test_large_message_is_fragmented(void **state)
@@ -147,10 +152,7 @@ static void test_large_message_is_fragmented(void **state)
 	assert_memory_equal(data, big, n);
 	free(big);
 	xpc_release(slot.reply);
-	xpc_connection_cancel(client);
-	xpc_connection_cancel(srv.conn);
-	xpc_release((xpc_object_t)client);
-	xpc_release((xpc_object_t)srv.conn);
+	unpair(client, &srv);
 }
 
 static void test_sync_reply_from_another_process(void **state)
@@ -277,10 +279,7 @@ static void test_requirement_met_delivers(void **state)
 	assert_int_equal(srv.messages, 1);
 	assert_string_equal(xpc_dictionary_get_string(slot.reply, "value"), "ok");
 	xpc_release(slot.reply);
-	xpc_connection_cancel(client);
-	xpc_connection_cancel(srv.conn);
-	xpc_release((xpc_object_t)client);
-	xpc_release((xpc_object_t)srv.conn);
+	unpair(client, &srv);
 }
 
 static void test_failing_client_is_dropped(void **state)
@@ -303,10 +302,7 @@ static void test_failing_client_is_dropped(void **state)
 	assert_non_null(why);
 	assert_non_null(strstr(why, "not /usr/bin/not-this-program"));
 	free(why);
-	xpc_connection_cancel(client);
-	xpc_connection_cancel(srv.conn);
-	xpc_release((xpc_object_t)client);
-	xpc_release((xpc_object_t)srv.conn);
+	unpair(client, &srv);
 }
 
 static void test_failing_server_reply_becomes_error(void **state)
@@ -329,10 +325,7 @@ static void test_failing_server_reply_becomes_error(void **state)
 	pump(client, &srv, &slot);
 	assert_ptr_equal(slot.reply, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
 	assert_int_equal(srv.messages, 1);
-	xpc_connection_cancel(client);
-	xpc_connection_cancel(srv.conn);
-	xpc_release((xpc_object_t)client);
-	xpc_release((xpc_object_t)srv.conn);
+	unpair(client, &srv);
 }
 
 /*
