@@ -1,28 +1,24 @@
 /*
  * The privileged-helper pattern: a root launchd daemon that advertises a
  * named service, is started on demand by its first client's message, and
- * accepts messages only from one client program (a peer requirement on its
- * listener). It does one narrow privileged thing: write a note into a
- * root-only directory fixed on its command line — never a path a client
- * chooses.
+ * accepts messages only from one client program inside one app bundle (a
+ * peer requirement on each peer). It does one narrow privileged thing: write
+ * a note into a root-only directory fixed on its command line — never a path
+ * a client chooses. xpc_main() checks in for the job's MachServices.
  *
- *   usage: example-helper SERVICE-NAME ALLOWED-CLIENT-PATH NOTES-DIR
+ *   usage: example-helper ALLOWED-CLIENT-PATH BUNDLE-ID NOTES-DIR
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xpc/xpc.h>
 
-#define MAX_PEERS 64
-
 static const char *notes_dir;
-static xpc_connection_t peers[MAX_PEERS];
-static int npeers;
+static xpc_object_t requirement;
 
 static void reply_error(xpc_object_t msg, xpc_object_t reply, const char *fmt, const char *arg)
 {
@@ -69,50 +65,26 @@ static void on_message(void *ctx, xpc_object_t msg)
 	xpc_release(reply);
 }
 
-static void on_listener(void *ctx, xpc_object_t ev)
+/* Each client: the requirement first, so that no message of a wrong client reaches on_message. */
+static void on_peer(xpc_connection_t peer)
 {
-	(void)ctx;
-	if (xpc_get_type(ev) == XPC_TYPE_CONNECTION && npeers < MAX_PEERS) {
-		xpc_connection_t peer = (xpc_connection_t)xpc_retain(ev);
-		xpc_connection_set_event_handler_f(peer, on_message);
-		xpc_connection_activate(peer);
-		peers[npeers++] = peer;
-	} else if (xpc_get_type(ev) == XPC_TYPE_ERROR && ev != XPC_ERROR_TERMINATION_IMMINENT) {
-		fprintf(stderr, "example-helper: %s\n", xpc_error_get_cause(ev) ? xpc_error_get_cause(ev) : "listener invalid");
-		exit(1);
+	if (xpc_connection_set_peer_requirement(peer, requirement) != 0) {
+		xpc_connection_cancel(peer);
+		return;
 	}
+	xpc_connection_set_event_handler_f(peer, on_message);
+	xpc_connection_activate(peer);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: example-helper SERVICE-NAME ALLOWED-CLIENT-PATH NOTES-DIR\n");
+		fprintf(stderr, "usage: example-helper ALLOWED-CLIENT-PATH BUNDLE-ID NOTES-DIR\n");
 		return 64;
 	}
 	notes_dir = argv[3];
-	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
-	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "executable", argv[2]); /* only this program may talk to us */
-	if (xpc_connection_set_peer_requirement(listener, req) != 0)
-		return 1;
-	xpc_release(req);
-	xpc_connection_set_event_handler_f(listener, on_listener);
-	xpc_connection_activate(listener);
-	for (;;) {
-		struct pollfd p[MAX_PEERS + 1];
-		xpc_connection_t who[MAX_PEERS + 1];
-		int n = 0;
-		p[n] = (struct pollfd){.fd = xpc_connection_get_fd(listener), .events = POLLIN};
-		who[n++] = listener;
-		for (int i = 0; i < npeers; i++)
-			if (xpc_connection_get_fd(peers[i]) >= 0) {
-				p[n] = (struct pollfd){.fd = xpc_connection_get_fd(peers[i]), .events = POLLIN};
-				who[n++] = peers[i];
-			}
-		if (poll(p, (nfds_t)n, -1) < 0)
-			return 1;
-		for (int i = 0; i < n; i++)
-			if (p[i].revents)
-				xpc_connection_dispatch(who[i]);
-	}
+	requirement = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(requirement, "executable", argv[1]);        /* only this program ... */
+	xpc_dictionary_set_string(requirement, "bundle-identifier", argv[2]); /* ... of this app bundle */
+	xpc_main(on_peer);
 }

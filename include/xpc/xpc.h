@@ -25,11 +25,12 @@ extern "C" {
 typedef struct xpc_object *xpc_object_t;
 typedef struct xpc_connection *xpc_connection_t;
 typedef const struct xpc_type_s *xpc_type_t;
+typedef struct xpc_object *xpc_endpoint_t;
 
 extern const struct xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
 	_xpc_type_uint64, _xpc_type_double, _xpc_type_date, _xpc_type_data,
 	_xpc_type_string, _xpc_type_uuid, _xpc_type_fd, _xpc_type_array,
-	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection;
+	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection, _xpc_type_endpoint;
 
 #define XPC_TYPE_NULL (&_xpc_type_null)
 #define XPC_TYPE_BOOL (&_xpc_type_bool)
@@ -45,6 +46,7 @@ extern const struct xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
 #define XPC_TYPE_DICTIONARY (&_xpc_type_dictionary)
 #define XPC_TYPE_ERROR (&_xpc_type_error)
 #define XPC_TYPE_CONNECTION (&_xpc_type_connection)
+#define XPC_TYPE_ENDPOINT (&_xpc_type_endpoint)
 
 #define XPC_ARRAY_APPEND ((size_t)-1)
 
@@ -202,12 +204,33 @@ xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queu
 xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags);
 /* Gantry: wrap an already connected SOCK_SEQPACKET descriptor (ownership passes). */
 xpc_connection_t xpc_connection_create_from_fd(int fd);
+/*
+ * With name NULL, an anonymous listener: nobody can find it by name; it is
+ * reached through endpoints made from it and sent in messages. A name (an
+ * XPC service bundle) is not supported and gives a connection that fails on
+ * activation saying so. queue must be NULL.
+ */
+xpc_connection_t xpc_connection_create(const char *name, void *queue);
+/*
+ * An endpoint of an anonymous listener, to send in a message (NULL for any
+ * other connection). Whoever receives it can connect to the listener:
+ * holding an endpoint is the capability to connect.
+ */
+xpc_endpoint_t xpc_endpoint_create(xpc_connection_t connection);
+/* A new connection to the listener behind endpoint; activate it as usual. */
+xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint);
 void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f handler);
 void xpc_connection_set_context(xpc_connection_t c, void *context);
 void *xpc_connection_get_context(xpc_connection_t c);
 void xpc_connection_activate(xpc_connection_t c);
 void xpc_connection_resume(xpc_connection_t c);
 void xpc_connection_suspend(xpc_connection_t c);
+/*
+ * Not pre-emptive: a handler that is running finishes first. Pending reply
+ * handlers get XPC_ERROR_CONNECTION_INVALID, then the event handler gets it
+ * once, as its last event. An activated connection stays alive (the run loop
+ * holds a reference) until that final event, even if its creator releases it.
+ */
 void xpc_connection_cancel(xpc_connection_t c);
 void xpc_connection_send_message(xpc_connection_t c, xpc_object_t message);
 void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t message,
@@ -220,6 +243,12 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 	xpc_object_t message, int timeout_ms);
 xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c,
 	xpc_object_t message);
+/*
+ * Runs barrier once every message sent before it has been handed to the
+ * kernel (at once, from this call, if nothing is queued), or when the
+ * connection ends first.
+ */
+void xpc_connection_send_barrier_f(xpc_connection_t c, void *context, void (*barrier)(void *context));
 xpc_object_t xpc_dictionary_create_reply(xpc_object_t original);
 xpc_connection_t xpc_dictionary_get_remote_connection(xpc_object_t xdict);
 /* Why the connection could not be opened or became invalid (malloc'd), or NULL. */
@@ -255,6 +284,24 @@ bool xpc_dictionary_get_sender(xpc_object_t xdict, pid_t *pid, uid_t *uid, gid_t
 int xpc_connection_get_fd(xpc_connection_t c);
 bool xpc_connection_wants_write(xpc_connection_t c);
 void xpc_connection_dispatch(xpc_connection_t c);
+
+/*
+ * Gantry's run loop, for programs without an event loop of their own (there
+ * are no dispatch queues): waits up to timeout_ms (negative: no limit) for
+ * any activated connection of the process to be ready, and runs its
+ * handlers. Returns how many connections were dispatched, or -1 on error.
+ */
+int xpc_run_once(int timeout_ms);
+
+typedef void (*xpc_connection_handler_t)(xpc_connection_t peer);
+/*
+ * For a launchd job: checks in as the listener of every name in its
+ * MachServices, calls handler with each new peer connection (which the
+ * handler sets up and activates), and runs the run loop forever. A process
+ * that is not a launchd job advertising a name exits 78 (EX_CONFIG) with
+ * the reason on stderr.
+ */
+void xpc_main(xpc_connection_handler_t handler) __attribute__((noreturn));
 
 #ifdef __cplusplus
 }

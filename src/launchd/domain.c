@@ -111,6 +111,15 @@ int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e)
 		(unsigned)caller);
 }
 
+struct job *domain_job_by_pid(pid_t pid)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		for (struct job *j = d->jobs; j; j = j->next)
+			if (j->pid == pid && pid > 0)
+				return j;
+	return NULL;
+}
+
 struct job *domain_find_job(const struct domain *d, const char *label)
 {
 	for (struct job *j = d->jobs; j; j = j->next)

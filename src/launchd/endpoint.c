@@ -97,18 +97,9 @@ int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct 
 	return 0;
 }
 
-static struct job *job_by_pid(pid_t pid)
-{
-	for (struct domain *d = g_launchd.domains; d; d = d->next)
-		for (struct job *j = d->jobs; j; j = j->next)
-			if (j->pid == pid)
-				return j;
-	return NULL;
-}
-
 int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct gerror *e)
 {
-	struct job *j = job_by_pid(pid);
+	struct job *j = domain_job_by_pid(pid);
 	if (!j)
 		return gerror_set(e, LE_NOT_MANAGED, "pid %d is not a launchd job: only the process launchd started for "
 			"a job whose MachServices advertises \"%s\" may listen on it", (int)pid, name);
@@ -129,7 +120,7 @@ int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct 
 /* After the check-in reply went out: the connections that waited, in order. */
 void endpoint_flush(const char *name, pid_t pid)
 {
-	struct job *j = job_by_pid(pid);
+	struct job *j = domain_job_by_pid(pid);
 	for (size_t i = 0; j && i < j->spec->nservices; i++) {
 		struct endpoint *ep = &j->endpoints[i];
 		if (strcmp(ep->name, name) != 0 || !ep->listener)
@@ -149,7 +140,7 @@ static void fail_waiting(int fd, int code, const char *cause)
 	 * read fail with ECONNRESET before it sees the explanation.
 	 */
 	char sink[1];
-	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC) > 0) /* 0: the client is gone (EOF) */
 		;
 	xpc_connection_t c = xpc_connection_create_from_fd(fd);
 	xpc_object_t msg = xpc_error_create(code, "Connection interrupted", cause);

@@ -432,12 +432,9 @@ static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t 
 	struct gerror e = {0};
 	const char *name = xpc_dictionary_get_bool(msg, "privileged") ? "system" : NULL;
 	char own[32];
-	if (!name) {
-		for (struct domain *d = g_launchd.domains; d && !name; d = d->next)
-			for (struct job *j = d->jobs; j && !name; j = j->next)
-				if (j->pid == pid)
-					name = d->name;
-	}
+	struct job *own_job = name ? NULL : domain_job_by_pid(pid);
+	if (own_job)
+		name = own_job->domain->name;
 	if (!name) {
 		snprintf(own, sizeof(own), "gui/%u", (unsigned)caller);
 		name = caller == 0 && g_launchd.system ? "system" : own;
@@ -502,6 +499,26 @@ static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return true;
 }
 
+/* Which job pid is the main process of (libxpc's "launchd-job" peer requirement). */
+static bool req_identify(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = (pid_t)xpc_dictionary_get_int64(msg, "pid");
+	struct job *j = domain_job_by_pid(pid);
+	if (!j) {
+		control_set_error(reply, LE_NOT_MANAGED, "pid %d is not the process of any job of this launchd", (int)pid);
+		return false;
+	}
+	xpc_dictionary_set_string(reply, "label", j->spec->label);
+	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	xpc_object_t names = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < j->spec->nservices; i++)
+		xpc_array_set_string(names, XPC_ARRAY_APPEND, j->spec->services[i].name);
+	xpc_dictionary_set_value(reply, "services", names);
+	xpc_release(names);
+	return false;
+}
+
 static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -533,6 +550,7 @@ static const struct {
 	{"version", req_version},
 	{"lookup", req_lookup},
 	{"checkin", req_checkin},
+	{"identify", req_identify},
 };
 
 request_handler requests_find(const char *routine)

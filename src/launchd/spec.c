@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "plistio.h"
 #include "spec_parse.h"
 
 static char *vformat(const char *fmt, va_list ap)
@@ -354,83 +355,17 @@ static char *read_file(const char *path, size_t *len, struct spec_diag *d)
 	return buf;
 }
 
-/* Big-endian unsigned integer of n bytes at p. */
-static uint64_t be(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
-/*
- * libplist 2.2 asserts — aborts the process — when a string or dictionary
- * key of a binary plist holds a NUL character, and launchd must survive any
- * file. This walks the object table and finds such strings first. Returns
- * the offending object's offset, 0 if there is none, or -1 if the file is
- * too malformed to walk (libplist then refuses it).
- */
-static long bplist_nul_string(const unsigned char *b, size_t len)
-{
-	if (len < 8 + 32)
-		return -1;
-	const unsigned char *t = b + len - 32;
-	size_t osize = t[6];
-	uint64_t nobj = be(t + 8, 8), table = be(t + 24, 8);
-	if (osize < 1 || osize > 8 || table >= len || nobj > (len - table) / osize)
-		return -1;
-	for (uint64_t i = 0; i < nobj; i++) {
-		uint64_t off = be(b + table + i * osize, osize);
-		if (off >= len)
-			return -1;
-		unsigned marker = b[off], kind = marker >> 4;
-		if (kind != 5 && kind != 6)
-			continue;
-		uint64_t count = marker & 0xf, start = off + 1;
-		if (count == 0xf) { /* the length follows as an integer object */
-			if (start >= len || (b[start] >> 4) != 1 || (b[start] & 0xf) > 3)
-				return -1;
-			size_t n = (size_t)1 << (b[start] & 0xf);
-			if (start + 1 + n > len)
-				return -1;
-			count = be(b + start + 1, n);
-			start += 1 + n;
-		}
-		uint64_t bytes = kind == 6 ? count * 2 : count;
-		if (count > len || start + bytes > len)
-			return -1;
-		for (uint64_t k = 0; k < bytes; k += kind == 6 ? 2 : 1)
-			if (b[start + k] == 0 && (kind == 5 || b[start + k + 1] == 0))
-				return (long)off;
-	}
-	return 0;
-}
-
 plist_t spec_parse_bytes(const char *buf, size_t len, const char *file, struct spec_diag *d)
 {
-	plist_t root = NULL;
-	bool binary = len >= 8 && memcmp(buf, "bplist00", 8) == 0;
-	if (len == 0) {
-		spec_diag_add(d, LE_INVALID_PLIST, "%s: empty file", file);
-		return NULL;
-	}
-	if (binary) {
-		long nul = bplist_nul_string((const unsigned char *)buf, len);
-		if (nul > 0) {
-			spec_diag_add(d, LE_INVALID_PLIST, "%s: binary property list: the string or key at byte %ld "
-				"contains a NUL character", file, nul);
-			return NULL;
-		}
-		if (nul == 0)
-			plist_from_bin(buf, (uint32_t)len, &root);
-		if (!root)
-			spec_diag_add(d, LE_INVALID_PLIST, "%s: corrupt binary property list", file);
+	char why[160];
+	plist_t root = gantry_plist_parse(buf, len, why, sizeof(why));
+	if (root)
 		return root;
-	}
-	plist_from_xml(buf, (uint32_t)len, &root);
-	if (!root)
-		explain_xml(file, buf, len, d);
-	return root;
+	if (len == 0 || (len >= 8 && memcmp(buf, "bplist00", 8) == 0))
+		spec_diag_add(d, LE_INVALID_PLIST, "%s: %s", file, why);
+	else
+		explain_xml(file, buf, len, d); /* line and column from expat */
+	return NULL;
 }
 
 struct job_spec *spec_load_file(const char *path, struct spec_diag *d)

@@ -19,6 +19,8 @@ struct pending_reply {
 
 struct out_packet {
 	struct out_packet *next;
+	void (*barrier)(void *context); /* not a packet: a barrier to run when reached */
+	void *barrier_context;
 	uint8_t *buf;
 	size_t len;
 	int fds[XPC_WIRE_MAX_FDS];
@@ -65,6 +67,12 @@ struct xpc_connection {
 	xpc_object_t requirement;     /* peer requirement checked on every message, or NULL */
 	char *requirement_failure;    /* why the last message was refused */
 	int frag_pidfd;
+	pid_t job_pid;  /* a sender launchd confirmed as the required job ... */
+	int job_pidfd;  /* ... and our pidfd of it, or -1 */
+	int door;       /* an anonymous listener's door (its endpoints' descriptor), or -1 */
+	/* the run loop's list of activated connections (runloop.c), which holds a reference */
+	struct xpc_connection *run_prev, *run_next;
+	bool run_listed;
 };
 
 
@@ -76,6 +84,8 @@ int connect_to(const char *path, char **cause);
 void deliver(xpc_connection_t c, xpc_object_t event);
 /* Ends the connection: pending replies and the handler get INVALID with cause. */
 void invalidate(xpc_connection_t c, const char *cause);
+/* Wraps a new peer's descriptor, hands it to the listener's handler. */
+void conn_deliver_peer(xpc_connection_t listener, int fd);
 /* Closes the descriptor and drops queued output and partial input. */
 void conn_close_fd(xpc_connection_t c);
 /* Every pending reply handler gets err (the connection stays). */
@@ -85,9 +95,16 @@ void fail_pending(xpc_connection_t c, xpc_object_t err);
 #define GANTRY_SO_PASSPIDFD 76
 #define GANTRY_SCM_PIDFD 0x04
 
+/* anonymous.c: reads knocks on an anonymous listener's door. */
+void anonymous_accept(xpc_connection_t c, int budget);
+
+/* runloop.c */
+void runloop_add(xpc_connection_t c);
+void runloop_remove(xpc_connection_t c);
+
 /* peer.c */
 void conn_enable_pidfd(xpc_connection_t c);
-bool peer_satisfies(xpc_object_t requirement, const struct xpc_msg_meta *m, char *why, size_t len);
+bool peer_satisfies(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len);
 
 /* service.c */
 void service_attach(xpc_connection_t c);
@@ -97,5 +114,11 @@ bool service_listener_event(xpc_connection_t c, xpc_object_t msg);
 bool service_error_event(xpc_connection_t c, xpc_object_t msg);
 /* The service of a client connection went away; true if handled (INTERRUPTED). */
 bool service_lost(xpc_connection_t c);
+/*
+ * Asks launchd which job pid is the main process of, and (if services is not
+ * NULL) the names its MachServices advertise. Returns 0, or an errno with cause.
+ */
+int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, size_t domain_len,
+	xpc_object_t *services, char *cause, size_t cause_len);
 
 #endif

@@ -75,6 +75,8 @@ xpc_connection_t conn_alloc(int fd)
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
 	c->frag_pidfd = -1;
+	c->job_pidfd = -1;
+	c->door = -1;
 	return c;
 }
 
@@ -186,6 +188,8 @@ void xpc_connection_activate(xpc_connection_t c)
 	if (c->activated)
 		return;
 	c->activated = true;
+	if (!c->invalid_delivered)
+		runloop_add(c);
 	if (c->service_name)
 		service_attach(c);
 }
@@ -251,6 +255,17 @@ static void free_out(xpc_connection_t c)
 	c->out_tail = NULL;
 }
 
+/* The connection ends with output still queued: its barriers run all the same. */
+static void run_barriers(xpc_connection_t c)
+{
+	for (struct out_packet *p = c->out_head; p; p = p->next) {
+		void (*barrier)(void *) = p->barrier;
+		p->barrier = NULL;
+		if (barrier)
+			barrier(p->barrier_context);
+	}
+}
+
 /*
  * The connection is finished: tell the handler exactly once, then close.
  * The handler runs while the descriptor is still open, so an owner that
@@ -269,7 +284,9 @@ void invalidate(xpc_connection_t c, const char *cause)
 		deliver(c, e);
 		xpc_release(e);
 	}
+	run_barriers(c);
 	conn_close_fd(c);
+	runloop_remove(c);
 	xpc_release(&c->base);
 }
 
@@ -278,6 +295,10 @@ void conn_close_fd(xpc_connection_t c)
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
+	}
+	if (c->door >= 0) {
+		close(c->door);
+		c->door = -1;
 	}
 	free_out(c);
 	close_fds(c->frag_fds, c->frag_nfds);
@@ -300,10 +321,7 @@ void xpc_connection_cancel(xpc_connection_t c)
 
 void xpc_connection_free(xpc_connection_t c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	free_out(c);
-	close_fds(c->frag_fds, c->frag_nfds);
+	conn_close_fd(c);
 	while (c->pending) {
 		struct pending_reply *p = c->pending;
 		c->pending = p->next;
@@ -315,15 +333,14 @@ void xpc_connection_free(xpc_connection_t c)
 		xpc_release(i->msg);
 		free(i);
 	}
-	free(c->frag_buf);
 	free(c->connect_error);
 	free(c->error_cause);
 	free(c->service_name);
 	xpc_release(c->interrupt_error);
 	xpc_release(c->requirement);
 	free(c->requirement_failure);
-	if (c->frag_pidfd >= 0)
-		close(c->frag_pidfd);
+	if (c->job_pidfd >= 0)
+		close(c->job_pidfd);
 	free(c);
 }
 
@@ -412,7 +429,7 @@ static bool flush(xpc_connection_t c)
 {
 	while (c->out_head) {
 		struct out_packet *p = c->out_head;
-		int err = send_packet(c->fd, p->buf, p->len, p->fds, p->nfds);
+		int err = p->barrier ? 0 : send_packet(c->fd, p->buf, p->len, p->fds, p->nfds);
 		if (err == EAGAIN)
 			return true;
 		if (err) {
@@ -425,9 +442,24 @@ static bool flush(xpc_connection_t c)
 		c->out_bytes -= p->len;
 		close_fds(p->fds, p->nfds);
 		free(p->buf);
+		if (p->barrier)
+			p->barrier(p->barrier_context);
 		free(p);
 	}
 	return true;
+}
+
+void xpc_connection_send_barrier_f(xpc_connection_t c, void *context, void (*barrier)(void *context))
+{
+	if (!c->out_head) {
+		barrier(context); /* everything sent before has been handed to the kernel */
+		return;
+	}
+	struct out_packet *p = xpc_xalloc(sizeof(*p));
+	p->barrier = barrier;
+	p->barrier_context = context;
+	c->out_tail->next = p;
+	c->out_tail = p;
 }
 
 /* Encodes and sends (or queues) one message; returns its id, 0 on failure. */
@@ -720,7 +752,7 @@ static bool refused(xpc_connection_t c, xpc_object_t msg)
 {
 	char why[PATH_MAX + 128];
 	if (!c->requirement || c->service_listener || c->attaching ||
-	    peer_satisfies(c->requirement, msg->dict.meta, why, sizeof(why)))
+	    peer_satisfies(c, msg->dict.meta, why, sizeof(why)))
 		return false;
 	free(c->requirement_failure);
 	c->requirement_failure = xpc_xstrdup(why);
@@ -743,18 +775,23 @@ static bool consume(xpc_connection_t c, xpc_object_t msg)
 	       (c->service_name && service_error_event(c, msg));
 }
 
+void conn_deliver_peer(xpc_connection_t listener, int fd)
+{
+	xpc_connection_t peer = conn_alloc(fd);
+	if (listener->requirement)
+		peer->requirement = xpc_retain(listener->requirement);
+	read_peer_cred(peer);
+	deliver(listener, &peer->base);
+	xpc_release(&peer->base);
+}
+
 static void accept_clients(xpc_connection_t c)
 {
 	for (int i = 0; i < DISPATCH_BUDGET; i++) {
 		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
-		xpc_connection_t peer = conn_alloc(fd);
-		if (c->requirement)
-			peer->requirement = xpc_retain(c->requirement);
-		read_peer_cred(peer);
-		deliver(c, &peer->base);
-		xpc_release(&peer->base);
+		conn_deliver_peer(c, fd);
 	}
 }
 
@@ -764,7 +801,10 @@ void xpc_connection_dispatch(xpc_connection_t c)
 		return;
 	xpc_retain(&c->base);
 	if (c->listener) {
-		accept_clients(c);
+		if (c->door >= 0)
+			anonymous_accept(c, DISPATCH_BUDGET);
+		else
+			accept_clients(c);
 		xpc_release(&c->base);
 		return;
 	}

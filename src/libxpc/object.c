@@ -30,6 +30,7 @@ const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a};
 const struct xpc_type_s _xpc_type_array = {"array", 0x0b};
 const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c};
 const struct xpc_type_s _xpc_type_error = {"error", 0x0d};
+const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e};
 const struct xpc_type_s _xpc_type_connection = {"connection", 0};
 
 void *xpc_xalloc(size_t size)
@@ -79,7 +80,7 @@ static void object_free(xpc_object_t o)
 {
 	if (o->type == XPC_TYPE_STRING || o->type == XPC_TYPE_DATA) {
 		free(o->bytes.ptr);
-	} else if (o->type == XPC_TYPE_FD) {
+	} else if (o->type == XPC_TYPE_FD || o->type == XPC_TYPE_ENDPOINT) {
 		close(o->fd);
 	} else if (o->type == XPC_TYPE_ARRAY) {
 		for (size_t i = 0; i < o->arr.count; i++)
@@ -380,8 +381,12 @@ xpc_object_t xpc_copy(xpc_object_t o)
 	xpc_type_t t = o->type;
 	if (t == XPC_TYPE_STRING || t == XPC_TYPE_DATA)
 		return bytes_create(t, o->bytes.ptr, o->bytes.len);
-	if (t == XPC_TYPE_FD)
-		return xpc_fd_create(o->fd);
+	if (t == XPC_TYPE_FD || t == XPC_TYPE_ENDPOINT) {
+		xpc_object_t d = xpc_fd_create(o->fd);
+		if (d)
+			d->type = t;
+		return d;
+	}
 	if (t == XPC_TYPE_CONNECTION)
 		return xpc_retain(o);
 	if (t == XPC_TYPE_ARRAY) {
@@ -528,6 +533,8 @@ static void describe(struct strbuf *sb, xpc_object_t o, int depth)
 		sb_printf(sb, ">");
 	} else if (t == XPC_TYPE_FD) {
 		sb_printf(sb, "<fd: %d>", o->fd);
+	} else if (t == XPC_TYPE_ENDPOINT) {
+		sb_printf(sb, "<endpoint: %p>", (void *)o);
 	} else if (t == XPC_TYPE_CONNECTION) {
 		sb_printf(sb, "<connection: %p>", (void *)o);
 	} else if (t == XPC_TYPE_ARRAY) {

@@ -100,13 +100,8 @@ bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
 	int fd = xpc_dictionary_dup_fd(msg, "fd");
 	if (fd < 0)
 		return true;
-	xpc_connection_t peer = conn_alloc(fd);
-	if (c->requirement)
-		peer->requirement = xpc_retain(c->requirement);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	read_peer_cred(peer);
-	deliver(c, &peer->base);
-	xpc_release(&peer->base);
+	conn_deliver_peer(c, fd);
 	return true;
 }
 
@@ -140,4 +135,50 @@ bool service_error_event(xpc_connection_t c, xpc_object_t msg)
 	c->error_cause = cause ? xpc_xstrdup(cause) : NULL;
 	interrupt(c, err);
 	return true;
+}
+
+int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, size_t domain_len,
+	xpc_object_t *services, char *cause, size_t cause_len)
+{
+	char path[PATH_MAX];
+	char *why = NULL;
+	gantry_launchd_socket(true, true, path, sizeof(path));
+	int fd = connect_to(path, &why);
+	if (fd < 0) {
+		snprintf(cause, cause_len, "cannot ask launchd: %s", why);
+		free(why);
+		return ESRCH;
+	}
+	xpc_connection_t c = xpc_connection_create_from_fd(fd);
+	xpc_connection_activate(c);
+	int err = 0;
+	if (c->uid != 0 && c->uid != geteuid()) { /* only a launchd of root or of ourselves is believed */
+		snprintf(cause, cause_len, "%s is served by uid %u, not by a launchd we trust", path, (unsigned)c->uid);
+		err = EPERM;
+	}
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "routine", "identify");
+	xpc_dictionary_set_int64(req, "pid", pid);
+	xpc_object_t reply = err ? NULL : xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
+	const char *l = xpc_dictionary_get_string(reply, "label"), *d = xpc_dictionary_get_string(reply, "domain");
+	if (!err && xpc_get_type(reply) == XPC_TYPE_ERROR) {
+		snprintf(cause, cause_len, "launchd did not answer: %s", xpc_error_get_cause(reply));
+		err = ESRCH;
+	} else if (!err && (!l || !d)) {
+		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
+		snprintf(cause, cause_len, "%s", detail ? detail : "launchd does not know it");
+		err = ESRCH;
+	} else if (!err) {
+		snprintf(label, label_len, "%s", l);
+		snprintf(domain, domain_len, "%s", d);
+		if (services) {
+			xpc_object_t names = xpc_dictionary_get_array(reply, "services");
+			*services = names ? xpc_retain(names) : xpc_array_create(NULL, 0);
+		}
+	}
+	xpc_release(reply);
+	xpc_release(req);
+	xpc_connection_cancel(c);
+	xpc_release(&c->base);
+	return err;
 }

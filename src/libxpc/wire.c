@@ -89,7 +89,7 @@ static void encode(struct enc *e, xpc_object_t o, int depth)
 		put_bytes(e, o->bytes.ptr, o->bytes.len);
 	} else if (t == XPC_TYPE_UUID) {
 		put(e, o->uuid, 16);
-	} else if (t == XPC_TYPE_FD) {
+	} else if (t == XPC_TYPE_FD || t == XPC_TYPE_ENDPOINT) {
 		if (e->nfds >= XPC_WIRE_MAX_FDS) {
 			e->err = ETOOMANYREFS;
 			return;
@@ -324,6 +324,12 @@ static xpc_object_t decode(struct dec *d, int depth)
 	}
 	case 0x0a:
 		return decode_fd(d);
+	case 0x0e: { /* an endpoint: its door descriptor */
+		xpc_object_t o = decode_fd(d);
+		if (o)
+			o->type = XPC_TYPE_ENDPOINT;
+		return o;
+	}
 	case 0x0b:
 		return decode_array(d, depth);
 	case 0x0c:

@@ -140,6 +140,19 @@ def test_a_thousand_concurrent_clients(gantry):
     assert s["runs"] == 1 and s["endpoints"][0]["connections"] == 1000
 
 
+def test_waiting_connections_are_bounded(gantry):
+    # A job that never checks in: launchd queues at most 1024 connections for it, then refuses.
+    path = gantry.write_plist("t.busy", ProgramArguments=["/bin/sleep", "600"],
+                              MachServices={"com.test.busy": True})
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    r = client(gantry, "-c", 1025, "-t", 60000, "com.test.busy")
+    assert r.returncode == 1
+    assert r.stdout.startswith("error: 35: Connection invalid: com.test.busy: 1024 connections already wait for "
+                               f"{gantry.domain}/t.busy to check in"), r.stdout
+    s = gantry.service("t.busy")
+    assert s["runs"] == 1 and s["endpoints"][0]["waiting"] == 1024
+
+
 def lookup_raw(g, name):
     """Looks a service up with hand-made wire bytes (docs/wire-format.md); returns the service socket."""
     import socket

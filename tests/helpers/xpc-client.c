@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <xpc/xpc.h>
 
 static int interrupted;
@@ -98,6 +99,11 @@ int main(int argc, char **argv)
 	uint64_t flags = 0;
 	bool restart = false;
 	int i = 1, conns = 0;
+	struct rlimit rl; /* -c needs a descriptor per connection */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-p") == 0)
 			flags |= XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;

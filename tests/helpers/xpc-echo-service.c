@@ -2,11 +2,12 @@
  * Test helper: a launchd job that checks in for a named service and answers
  * on it. Messages: {"seq": n} is recorded; {"report": true} is answered with
  * the recorded sequence numbers and this process's pid; {"echo": v} with v;
- * {"exit": code} exits. It drives its connections with poll() and
- * xpc_connection_dispatch(). With --ignore-term it ignores SIGTERM, and it
- * reports XPC_ERROR_TERMINATION_IMMINENT on stderr.
+ * {"exit": code} exits. It runs libxpc's run loop (xpc_run_once). With
+ * --ignore-term it ignores SIGTERM; each --require KEY=VALUE adds a key to
+ * the peer requirement of its listener (uid and gid as numbers). It reports
+ * XPC_ERROR_TERMINATION_IMMINENT on stderr. "xpc-echo-service --main"
+ * instead serves every name of its job through xpc_main().
  */
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,6 @@
 #include <unistd.h>
 #include <xpc/xpc.h>
 
-#define MAX_PEERS 4096
-
-static xpc_connection_t peers[MAX_PEERS];
-static int npeers;
 static xpc_object_t seqs;
 
 static void on_message(void *ctx, xpc_object_t msg)
@@ -44,11 +41,10 @@ static void on_message(void *ctx, xpc_object_t msg)
 static void on_listener(void *ctx, xpc_object_t ev)
 {
 	(void)ctx;
-	if (xpc_get_type(ev) == XPC_TYPE_CONNECTION && npeers < MAX_PEERS) {
-		xpc_connection_t peer = (xpc_connection_t)xpc_retain(ev);
+	if (xpc_get_type(ev) == XPC_TYPE_CONNECTION) {
+		xpc_connection_t peer = (xpc_connection_t)ev; /* the run loop keeps it while it is active */
 		xpc_connection_set_event_handler_f(peer, on_message);
 		xpc_connection_activate(peer);
-		peers[npeers++] = peer;
 	} else if (ev == XPC_ERROR_TERMINATION_IMMINENT) {
 		fprintf(stderr, "termination imminent\n");
 	} else if (xpc_get_type(ev) == XPC_TYPE_ERROR) {
@@ -58,35 +54,46 @@ static void on_listener(void *ctx, xpc_object_t ev)
 	}
 }
 
+static void on_main_peer(xpc_connection_t peer)
+{
+	xpc_connection_set_event_handler_f(peer, on_message);
+	xpc_connection_activate(peer);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[2], "--ignore-term") == 0)
-		signal(SIGTERM, SIG_IGN);
-	else if (argc != 2) {
-		fprintf(stderr, "usage: xpc-echo-service NAME [--ignore-term]\n");
+	xpc_object_t req = NULL;
+	seqs = xpc_array_create(NULL, 0);
+	if (argc == 2 && strcmp(argv[1], "--main") == 0)
+		xpc_main(on_main_peer);
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--ignore-term") == 0) {
+			signal(SIGTERM, SIG_IGN);
+		} else if (strcmp(argv[i], "--require") == 0 && i + 1 < argc && strchr(argv[i + 1], '=')) {
+			char *key = argv[++i], *value = strchr(key, '=');
+			*value++ = '\0';
+			if (!req)
+				req = xpc_dictionary_create_empty();
+			if (strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0)
+				xpc_dictionary_set_int64(req, key, strtoll(value, NULL, 10));
+			else
+				xpc_dictionary_set_string(req, key, value);
+		} else {
+			argc = 0;
+		}
+	}
+	if (argc < 2) {
+		fprintf(stderr, "usage: xpc-echo-service NAME [--ignore-term] [--require KEY=VALUE]... | --main\n");
 		return 64;
 	}
-	seqs = xpc_array_create(NULL, 0);
 	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
+	if (req && xpc_connection_set_peer_requirement(listener, req) != 0) {
+		fprintf(stderr, "xpc-echo-service: invalid requirement\n");
+		return 64;
+	}
 	xpc_connection_set_event_handler_f(listener, on_listener);
 	xpc_connection_activate(listener);
-	static struct pollfd p[MAX_PEERS + 1];
-	static xpc_connection_t who[MAX_PEERS + 1];
-	for (;;) {
-		int n = 0;
-		p[n] = (struct pollfd){.fd = xpc_connection_get_fd(listener), .events = POLLIN};
-		who[n++] = listener;
-		for (int i = 0; i < npeers; i++) {
-			if (xpc_connection_get_fd(peers[i]) < 0)
-				continue;
-			p[n] = (struct pollfd){.fd = xpc_connection_get_fd(peers[i]),
-				.events = POLLIN | (xpc_connection_wants_write(peers[i]) ? POLLOUT : 0)};
-			who[n++] = peers[i];
-		}
-		if (poll(p, (nfds_t)n, -1) < 0)
+	for (;;)
+		if (xpc_run_once(-1) < 0)
 			return 1;
-		for (int i = 0; i < n; i++)
-			if (p[i].revents)
-				xpc_connection_dispatch(who[i]);
-	}
 }

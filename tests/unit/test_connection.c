@@ -3,9 +3,11 @@
  * request/reply (asynchronous through the dispatch interface, and
  * synchronous against a server in a child process), kernel-attested sender
  * credentials, descriptor passing, fragmentation of large messages, hostile
- * bytes on the wire, timeouts and cancel.
+ * bytes on the wire, timeouts and cancel, peer requirements, endpoints of
+ * anonymous listeners, barriers and the run loop.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -282,27 +284,16 @@ static void test_requirement_met_delivers(void **state)
 	unpair(client, &srv);
 }
 
+static bool delivered_with(xpc_object_t req, char *why, size_t len);
+
 static void test_failing_client_is_dropped(void **state)
 {
 	(void)state;
-	xpc_connection_t client;
-	struct server srv;
-	pair(&client, &srv);
+	char why[512];
 	xpc_object_t req = requirement(getuid(), "/usr/bin/not-this-program");
-	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
-	xpc_release(req);
-	xpc_object_t msg = xpc_dictionary_create_empty();
-	xpc_connection_send_message(client, msg);
-	xpc_release(msg);
-	struct pollfd p = {.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN};
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	xpc_connection_dispatch(srv.conn);
-	assert_int_equal(srv.messages, 0); /* dropped before the handler */
-	char *why = xpc_connection_copy_peer_requirement_failure(srv.conn);
-	assert_non_null(why);
+	assert_false(delivered_with(req, why, sizeof(why))); /* dropped before the handler */
 	assert_non_null(strstr(why, "not /usr/bin/not-this-program"));
-	free(why);
-	unpair(client, &srv);
+	xpc_release(req);
 }
 
 static void test_failing_server_reply_becomes_error(void **state)
@@ -370,17 +361,227 @@ static void test_message_from_exited_sender_is_refused(void **state)
 	xpc_release((xpc_object_t)srv.conn);
 }
 
-static void test_connect_failure_names_path(void **state)
+/* A connection that could not be opened answers a request with an error naming the cause. */
+static void assert_fails_with(xpc_connection_t c, const char *cause)
 {
-	(void)state;
-	xpc_connection_t c = xpc_connection_create_socket("/nonexistent/gantry.sock", 0);
 	xpc_object_t msg = xpc_dictionary_create_empty();
 	xpc_object_t r = xpc_connection_send_message_with_reply_sync(c, msg);
 	assert_ptr_equal(xpc_get_type(r), XPC_TYPE_ERROR);
-	assert_non_null(strstr(xpc_error_get_cause(r), "connect to /nonexistent/gantry.sock: No such file or directory"));
+	if (!strstr(xpc_error_get_cause(r), cause))
+		fail_msg("cause \"%s\" lacks \"%s\"", xpc_error_get_cause(r), cause);
 	xpc_release(r);
 	xpc_release(msg);
 	xpc_release((xpc_object_t)c);
+}
+
+static void test_connect_failure_names_path(void **state)
+{
+	(void)state;
+	assert_fails_with(xpc_connection_create_socket("/nonexistent/gantry.sock", 0),
+		"connect to /nonexistent/gantry.sock: No such file or directory");
+}
+
+/* The SHA-256 of a file, from coreutils' sha256sum (an independent implementation). */
+static void sha256sum(const char *path, char out[65])
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%64s", out), 1);
+	pclose(f);
+}
+
+/* Sends one message and reports whether the server's handler got it, and why not. */
+static bool delivered_with(xpc_object_t req, char *why, size_t len)
+{
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_connection_send_message(client, msg);
+	xpc_release(msg);
+	struct pollfd p = {.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	xpc_connection_dispatch(srv.conn);
+	char *failure = xpc_connection_copy_peer_requirement_failure(srv.conn);
+	snprintf(why, len, "%s", failure ? failure : "");
+	free(failure);
+	bool ok = srv.messages == 1;
+	unpair(client, &srv);
+	return ok;
+}
+
+static void test_requirement_sha256(void **state)
+{
+	(void)state;
+	char hex[65], why[512];
+	sha256sum(self_exe(), hex);
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "sha256", hex);
+	assert_true(delivered_with(req, why, sizeof(why)));
+	xpc_release(req);
+	hex[0] = hex[0] == '0' ? '1' : '0'; /* any other digest */
+	req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "sha256", hex);
+	assert_false(delivered_with(req, why, sizeof(why)));
+	assert_non_null(strstr(why, "with SHA-256"));
+	xpc_release(req);
+	req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "sha256", "ABCD"); /* not 64 lowercase hex digits */
+	xpc_connection_t c = xpc_connection_create(NULL, NULL);
+	assert_int_equal(xpc_connection_set_peer_requirement(c, req), EINVAL);
+	xpc_release(req);
+	req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "launchd-job", "com.example.x"); /* a job needs its domain */
+	assert_int_equal(xpc_connection_set_peer_requirement(c, req), EINVAL);
+	xpc_release(req);
+	xpc_release((xpc_object_t)c);
+}
+
+static void test_requirement_bundle_identifier_outside_bundle(void **state)
+{
+	(void)state;
+	char why[512];
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "bundle-identifier", "com.example.app");
+	assert_false(delivered_with(req, why, sizeof(why)));
+	assert_non_null(strstr(why, "is not inside an app bundle"));
+	xpc_release(req);
+}
+
+struct counter {
+	int peers, messages, invalid;
+	xpc_connection_t last_peer;
+};
+
+static void count_event(void *ctx, xpc_object_t ev)
+{
+	struct counter *n = ctx;
+	if (xpc_get_type(ev) == XPC_TYPE_DICTIONARY)
+		n->messages++;
+	else if (ev == XPC_ERROR_CONNECTION_INVALID || xpc_get_type(ev) == XPC_TYPE_ERROR)
+		n->invalid++;
+}
+
+/* An anonymous listener's peers: set up, activated and not retained (the run loop keeps them). */
+static void on_anonymous_peer(void *ctx, xpc_object_t ev)
+{
+	struct counter *n = ctx;
+	if (xpc_get_type(ev) != XPC_TYPE_CONNECTION)
+		return;
+	xpc_connection_t peer = (xpc_connection_t)ev;
+	n->peers++;
+	n->last_peer = peer;
+	xpc_connection_set_context(peer, n);
+	xpc_connection_set_event_handler_f(peer, count_event);
+	xpc_connection_activate(peer);
+}
+
+static void run_until(int *value, int want)
+{
+	for (int i = 0; i < 1000 && *value < want; i++)
+		assert_true(xpc_run_once(5000) >= 0);
+	assert_int_equal(*value, want);
+}
+
+static void test_endpoint_travels_and_connects(void **state)
+{
+	(void)state;
+	struct counter n = {0};
+	xpc_connection_t listener = xpc_connection_create(NULL, NULL);
+	xpc_connection_set_context(listener, &n);
+	xpc_connection_set_event_handler_f(listener, on_anonymous_peer);
+	xpc_connection_activate(listener);
+	xpc_endpoint_t ep = xpc_endpoint_create(listener);
+	assert_ptr_equal(xpc_get_type(ep), XPC_TYPE_ENDPOINT);
+	/* The endpoint crosses a connection like any value ... */
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_value(msg, "value", ep); /* the server echoes "value" */
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	xpc_endpoint_t received = xpc_dictionary_get_value(slot.reply, "value");
+	assert_ptr_equal(xpc_get_type(received), XPC_TYPE_ENDPOINT);
+	/* ... and whoever holds it can connect; the peer lives on without our reference. */
+	struct counter mine = {0};
+	xpc_connection_t c = xpc_connection_create_from_endpoint(received);
+	xpc_connection_set_context(c, &mine);
+	xpc_connection_set_event_handler_f(c, count_event);
+	xpc_connection_activate(c);
+	xpc_object_t hello = xpc_dictionary_create_empty();
+	xpc_connection_send_message(c, hello);
+	run_until(&n.peers, 1);
+	run_until(&n.messages, 1);
+	xpc_release(slot.reply);
+	unpair(client, &srv);
+	/* Cancelling the listener's peer ends it with INVALID; the run loop then lets it go. */
+	xpc_connection_cancel(n.last_peer);
+	assert_int_equal(n.invalid, 1);
+	/* Once the listener is cancelled, the endpoint leads nowhere, and says so. */
+	xpc_connection_cancel(listener);
+	xpc_connection_t late = xpc_connection_create_from_endpoint(ep);
+	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(late, hello, 5000);
+	assert_ptr_equal(xpc_get_type(r), XPC_TYPE_ERROR);
+	assert_non_null(strstr(xpc_error_get_cause(r), "listener is gone"));
+	xpc_release(r);
+	xpc_release(hello);
+	xpc_release((xpc_object_t)late);
+	xpc_connection_cancel(c);
+	xpc_release((xpc_object_t)c);
+	xpc_release(ep);
+	xpc_release((xpc_object_t)listener);
+}
+
+static void test_named_xpc_service_is_refused_clearly(void **state)
+{
+	(void)state;
+	assert_fails_with(xpc_connection_create("com.example.bundled-service", NULL), "XPC service bundles");
+}
+
+static void barrier_ran(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+static void test_barrier_waits_for_queued_messages(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	int ran = 0;
+	xpc_connection_send_barrier_f(client, &ran, barrier_ran);
+	assert_int_equal(ran, 1); /* nothing queued: at once */
+	/* Fill the socket so that messages queue in the connection. */
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	char blob[8192] = {0};
+	xpc_dictionary_set_data(msg, "blob", blob, sizeof(blob));
+	for (int i = 0; i < 200 && !xpc_connection_wants_write(client); i++)
+		xpc_connection_send_message(client, msg);
+	assert_true(xpc_connection_wants_write(client));
+	xpc_connection_send_barrier_f(client, &ran, barrier_ran);
+	assert_int_equal(ran, 1); /* still queued */
+	int sent = srv.messages;
+	for (int i = 0; i < 10000 && ran < 2; i++) {
+		struct pollfd p[2] = {
+			{.fd = xpc_connection_get_fd(client), .events = POLLOUT},
+			{.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN},
+		};
+		assert_true(poll(p, 2, 5000) > 0);
+		xpc_connection_dispatch(srv.conn);
+		xpc_connection_dispatch(client);
+	}
+	assert_int_equal(ran, 2);
+	assert_false(xpc_connection_wants_write(client));
+	assert_true(srv.messages > sent);
+	xpc_release(msg);
+	unpair(client, &srv);
 }
 
 int main(void)
@@ -397,6 +598,11 @@ int main(void)
 		cmocka_unit_test(test_failing_client_is_dropped),
 		cmocka_unit_test(test_failing_server_reply_becomes_error),
 		cmocka_unit_test(test_message_from_exited_sender_is_refused),
+		cmocka_unit_test(test_requirement_sha256),
+		cmocka_unit_test(test_requirement_bundle_identifier_outside_bundle),
+		cmocka_unit_test(test_endpoint_travels_and_connects),
+		cmocka_unit_test(test_named_xpc_service_is_refused_clearly),
+		cmocka_unit_test(test_barrier_waits_for_queued_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,19 @@
+/*
+ * Parsing property lists from untrusted bytes with libplist 2.2, which
+ * aborts the process on some malformed binary plists; shared by launchd's
+ * job parser, libxpc (bundle Info.plist files) and Service Management.
+ */
+#ifndef GANTRY_PLISTIO_H
+#define GANTRY_PLISTIO_H
+
+#include <plist/plist.h>
+#include <stddef.h>
+
+/* The root of an XML or binary plist, or NULL with the reason in why. */
+plist_t gantry_plist_parse(const char *buf, size_t len, char *why, size_t whylen);
+/* The same for a file (at most 4 MiB). */
+plist_t gantry_plist_load(const char *path, char *why, size_t whylen);
+/* A string value as a malloc'd C string, or NULL when node is not a string. */
+char *gantry_plist_string(plist_t node);
+
+#endif
