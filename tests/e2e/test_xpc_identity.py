@@ -97,3 +97,17 @@ def test_xpc_main_outside_launchd_says_why(gantry):
     r = subprocess.run([str(SERVICE), "--main"], env=gantry.env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 78
     assert "xpc_main: this process is not a launchd job: pid " in r.stderr
+
+
+def test_client_side_requirement_on_the_service(gantry):
+    guarded_echo(gantry, label="t.real")  # no requirement on clients
+    ok = run_client(gantry, CLIENT, "-R", "launchd-job=t.real", "-R", f"launchd-domain={gantry.domain}",
+                    "com.test.guarded", 1)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # A client that expects another job, or the service under another uid, gets no reply from it
+    # but XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT, at once.
+    for req in (["-R", "launchd-job=t.other", "-R", f"launchd-domain={gantry.domain}"],
+                ["-R", f"uid={gantry.uid + 4242}"]):
+        r = run_client(gantry, CLIENT, *req, "com.test.guarded", 1)
+        assert r.returncode == 1
+        assert r.stdout.startswith("error: 0: Peer forbidden by code signing requirement"), r.stdout

@@ -4,7 +4,8 @@
  * "pid=<service pid> seqs=<n,n,...>". With -r it then tells the service to
  * exit, waits for XPC_ERROR_CONNECTION_INTERRUPTED, asks again on the same
  * connection (launchd relaunches the service) and prints a second line.
- * -t MS sets how long to wait for a reply (default 20 s).
+ * -t MS sets how long to wait for a reply (default 20 s); each -R KEY=VALUE
+ * adds a key to a peer requirement the service must meet.
  * With -c N it opens N connections at once, asks each for a report
  * concurrently and prints "replies=<n> pids=<distinct service pids>".
  * Errors print "error: <code>: <description>: <cause>" and exit 1.
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <xpc/xpc.h>
+
+#include "requirement_arg.h"
 
 static int interrupted;
 
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
 	uint64_t flags = 0;
 	bool restart = false;
 	int i = 1, conns = 0;
+	xpc_object_t req = NULL;
 	struct rlimit rl; /* -c needs a descriptor per connection */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -113,15 +117,22 @@ int main(int argc, char **argv)
 			conns = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
 			timeout_ms = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-R") == 0 && i + 1 < argc && requirement_arg(&req, argv[i + 1]))
+			i++;
 	}
 	if (conns && i < argc)
 		return concurrent(argv[i], flags, conns);
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: xpc-client [-p] NAME COUNT\n");
+		fprintf(stderr, "usage: xpc-client [-p] [-r] [-t MS] [-R KEY=VALUE]... NAME COUNT | -c N NAME\n");
 		return 64;
 	}
 	int count = atoi(argv[i + 1]);
 	xpc_connection_t c = xpc_connection_create_mach_service(argv[i], NULL, flags);
+	if (req && xpc_connection_set_peer_requirement(c, req) != 0) {
+		fprintf(stderr, "xpc-client: invalid requirement\n");
+		return 64;
+	}
+	xpc_release(req);
 	xpc_connection_set_event_handler_f(c, on_event);
 	xpc_connection_activate(c);
 	for (int k = 0; k < count; k++) {

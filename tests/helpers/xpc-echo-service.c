@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <xpc/xpc.h>
 
+#include "requirement_arg.h"
+
 static xpc_object_t seqs;
 
 static void on_message(void *ctx, xpc_object_t msg)
@@ -69,15 +71,8 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--ignore-term") == 0) {
 			signal(SIGTERM, SIG_IGN);
-		} else if (strcmp(argv[i], "--require") == 0 && i + 1 < argc && strchr(argv[i + 1], '=')) {
-			char *key = argv[++i], *value = strchr(key, '=');
-			*value++ = '\0';
-			if (!req)
-				req = xpc_dictionary_create_empty();
-			if (strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0)
-				xpc_dictionary_set_int64(req, key, strtoll(value, NULL, 10));
-			else
-				xpc_dictionary_set_string(req, key, value);
+		} else if (strcmp(argv[i], "--require") == 0 && i + 1 < argc && requirement_arg(&req, argv[i + 1])) {
+			i++;
 		} else {
 			argc = 0;
 		}

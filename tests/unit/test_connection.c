@@ -392,6 +392,17 @@ static void sha256sum(const char *path, char out[65])
 	pclose(f);
 }
 
+/* Sends an empty message and lets the server handle what arrived. */
+static void send_and_dispatch(xpc_connection_t client, struct server *srv)
+{
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_connection_send_message(client, msg);
+	xpc_release(msg);
+	struct pollfd p = {.fd = xpc_connection_get_fd(srv->conn), .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	xpc_connection_dispatch(srv->conn);
+}
+
 /* Sends one message and reports whether the server's handler got it, and why not. */
 static bool delivered_with(xpc_object_t req, char *why, size_t len)
 {
@@ -399,12 +410,7 @@ static bool delivered_with(xpc_object_t req, char *why, size_t len)
 	struct server srv;
 	pair(&client, &srv);
 	assert_int_equal(xpc_connection_set_peer_requirement(srv.conn, req), 0);
-	xpc_object_t msg = xpc_dictionary_create_empty();
-	xpc_connection_send_message(client, msg);
-	xpc_release(msg);
-	struct pollfd p = {.fd = xpc_connection_get_fd(srv.conn), .events = POLLIN};
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	xpc_connection_dispatch(srv.conn);
+	send_and_dispatch(client, &srv);
 	char *failure = xpc_connection_copy_peer_requirement_failure(srv.conn);
 	snprintf(why, len, "%s", failure ? failure : "");
 	free(failure);
@@ -584,6 +590,25 @@ static void test_barrier_waits_for_queued_messages(void **state)
 	unpair(client, &srv);
 }
 
+static void test_suspend_holds_messages_until_resume(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_connection_suspend(srv.conn);
+	xpc_connection_suspend(srv.conn); /* suspensions count */
+	send_and_dispatch(client, &srv);
+	assert_int_equal(srv.messages, 0);
+	xpc_connection_resume(srv.conn);
+	xpc_connection_dispatch(srv.conn);
+	assert_int_equal(srv.messages, 0); /* still suspended once */
+	xpc_connection_resume(srv.conn);
+	xpc_connection_dispatch(srv.conn);
+	assert_int_equal(srv.messages, 1);
+	unpair(client, &srv);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -603,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_endpoint_travels_and_connects),
 		cmocka_unit_test(test_named_xpc_service_is_refused_clearly),
 		cmocka_unit_test(test_barrier_waits_for_queued_messages),
+		cmocka_unit_test(test_suspend_holds_messages_until_resume),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
