@@ -3,7 +3,9 @@
 
   round trip of a 64-byte message with reply: raw AF_UNIX SOCK_SEQPACKET ping-pong, libxpc,
       and sd-bus peer to peer (median and p99), each pinned to one CPU, because a wake-up
-      across CPUs costs ~90 us on this VM and would drown the differences;
+      across CPUs costs ~90 us on this VM and would drown the differences; the three run
+      interleaved for --rounds rounds (runs on this VM drift by up to 30 %), and the ratios
+      use the median over rounds of each one's median;
   one-way throughput on one connection: raw and libxpc;
   user-space memory per idle connection in a service;
   first message to a launchd service that is not running, spawn and check-in included.
@@ -63,17 +65,23 @@ def main():
     ap.add_argument("--round-trips", type=int, default=20000)
     ap.add_argument("--messages", type=int, default=200000)
     ap.add_argument("--first-rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     if not (args.build / "bench/xpc_bench").exists():
         sys.exit("bench/xpc_bench was not built: it needs libsystemd-dev (make bench installs it)")
-    lines = [run(args.build, mode, args.round_trips) for mode in ("rtt-raw", "rtt-xpc", "rtt-sdbus")]
+    modes = ("rtt-raw", "rtt-xpc", "rtt-sdbus")
+    rounds = [[run(args.build, mode, args.round_trips) for mode in modes] for _ in range(args.rounds)]
+    lines = [line for r in rounds for line in r]
     lines += [run(args.build, mode, args.messages) for mode in ("tput-raw", "tput-xpc")]
     lines.append(run(args.build, "idle-mem", 1000, pin=False))
     lines.append(first_message(args.build, args.first_rounds))
     print("\nlibxpc (one run; round trips pinned to one CPU)\n")
     for line in lines:
         print("  " + line)
-    med = {line.split()[0]: float(line.split("median=")[1].split()[0]) for line in lines if "median=" in line}
+    def median(values):
+        return sorted(values)[len(values) // 2]
+    med = {m: median([float(r[i].split("median=")[1].split()[0]) for r in rounds]) for i, m in enumerate(modes)}
+    print("\n  median over %d rounds: " % args.rounds + ", ".join(f"{m} {med[m]:.2f} us" for m in modes))
     print(f"\nround trip: libxpc {med['rtt-xpc'] / med['rtt-raw']:.2f}x the raw socket, "
           f"{med['rtt-sdbus'] / med['rtt-xpc']:.2f}x faster than sd-bus")
 
