@@ -273,6 +273,15 @@ int xpc_connection_set_peer_requirement(xpc_connection_t c, xpc_object_t require
 /* Gantry: why the last message refused by the requirement was refused (malloc'd), or NULL. */
 char *xpc_connection_copy_peer_requirement_failure(xpc_connection_t c);
 
+/*
+ * Gantry: one request to launchd's control socket and its reply (or an
+ * error object naming why there is none), for tools and libraries built on
+ * launchd: the system launchd, or the one this process belongs to (its
+ * LAUNCHD_SOCKET, else the user's, else the system's). Blocks up to
+ * timeout_ms. The reply is believed only from a launchd run by root or by us.
+ */
+xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int timeout_ms);
+
 /* Gantry: the credentials the kernel attested for the message that carried xdict. */
 bool xpc_dictionary_get_sender(xpc_object_t xdict, pid_t *pid, uid_t *uid, gid_t *gid);
 

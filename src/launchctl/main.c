@@ -36,7 +36,7 @@ bool target_parse(const char *text, struct target *t)
 
 const struct verb *verb_find(const char *name)
 {
-	const struct verb *tables[] = {modern_verbs, legacy_verbs, info_verbs};
+	const struct verb *tables[] = {modern_verbs, legacy_verbs, info_verbs, background_verbs};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		for (const struct verb *v = tables[i]; v->name; v++)
 			if (strcmp(v->name, name) == 0)

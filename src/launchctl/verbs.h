@@ -9,7 +9,7 @@
 
 #include "launchctl.h"
 
-extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[];
+extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], background_verbs[];
 
 int usage_error(const char *verb, const char *why);
 /* Removes --json from argv; true if it was there. */

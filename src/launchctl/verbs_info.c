@@ -130,6 +130,7 @@ static int cmd_help(int argc, char **argv)
 	list_verbs(modern_verbs);
 	list_verbs(legacy_verbs);
 	list_verbs(info_verbs);
+	list_verbs(background_verbs);
 	printf("The exit status is 0 or an error code; `launchctl error CODE` explains it.\n");
 	return 0;
 }

@@ -81,6 +81,8 @@ static void properties(const struct job *j, char *buf, size_t len)
 		names[n++] = "launch only once";
 	if (j->origin == ORIGIN_VENDOR)
 		names[n++] = "vendor";
+	if (j->origin == ORIGIN_SM)
+		names[n++] = "managed by Service Management";
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? " | " : "", names[i]);

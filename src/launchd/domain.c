@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "background.h"
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
@@ -109,6 +110,14 @@ int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e)
 		return gerror_set(e, EPERM, "only root may change the system domain (you are uid %u)", (unsigned)caller);
 	return gerror_set(e, EPERM, "only root or uid %u may change %s (you are uid %u)", (unsigned)d->uid, d->name,
 		(unsigned)caller);
+}
+
+struct domain *domain_find_named(const char *name)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
 }
 
 struct job *domain_job_by_pid(pid_t pid)
@@ -312,6 +321,10 @@ static void scan_directory(struct domain *d, const char *dir, enum job_origin or
 			struct job_spec *s = read_checked(d, path, &e);
 			if (s && !session_fits(d, s->session)) {
 				spec_free(s); /* belongs to another kind of domain */
+			} else if (s && background_owns(d, s->label)) {
+				log_msg(LOG_INFO, "%s: not loading %s: %s is registered through Service Management, which "
+					"replaces this legacy definition", d->name, path, s->label);
+				spec_free(s);
 			} else if (!s || !load_parsed(d, path, s, origin, 0, &e)) {
 				if (e.code == LE_DISABLED)
 					log_msg(LOG_INFO, "%s: not loading: %s", d->name, e.detail);
@@ -328,6 +341,7 @@ static void scan_directory(struct domain *d, const char *dir, enum job_origin or
 void domain_load_directories(struct domain *d)
 {
 	const struct gantry_paths *p = &g_launchd.paths;
+	background_load_domain(d); /* registered items first: they win over legacy plists of the same label */
 	if (d->kind == DOMAIN_SYSTEM) {
 		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR);
 		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN);

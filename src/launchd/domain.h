@@ -42,6 +42,8 @@ struct domain *domain_create(enum domain_kind kind, uid_t uid);
 void domain_load_directories(struct domain *d);
 
 struct job *domain_find_job(const struct domain *d, const char *label);
+/* The existing domain of that name ("system", "gui/501"), without creating it; NULL if none. */
+struct domain *domain_find_named(const char *name);
 /* The job, in any domain, whose running process is pid; NULL if none. */
 struct job *domain_job_by_pid(pid_t pid);
 /* Validates and loads one plist; returns the job, or NULL with e set. */

@@ -50,7 +50,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 
 const char *job_type_name(const struct job *j)
 {
-	if (j->origin == ORIGIN_SUBMITTED)
+	if (j->origin == ORIGIN_SUBMITTED || j->origin == ORIGIN_SM)
 		return "Submitted";
 	return j->domain->kind == DOMAIN_SYSTEM ? "LaunchDaemon" : "LaunchAgent";
 }
@@ -86,7 +86,10 @@ static void pending_reply_done(struct pending_reply *pr, int code, const char *d
 		xpc_dictionary_set_int64(pr->reply, "pid", pid);
 	if (--pr->count > 0)
 		return;
-	control_send(pr->reply);
+	if (pr->then)
+		pr->then(pr->reply, pr->then_ctx); /* it sends the reply */
+	else
+		control_send(pr->reply);
 	xpc_release(pr->reply);
 	free(pr);
 }
@@ -313,9 +316,9 @@ static void apply(struct job *j, const struct fsm_result *r)
 	if (r->actions & ACT_REMOVED) {
 		timer_cancel(&j->throttle_timer);
 		timer_cancel(&j->exit_timer);
+		domain_forget_job(j); /* first: a waiter may load a job of the same label (an update) */
 		finish_waiters(j, WAIT_SPAWNED, ESRCH, "the job was unloaded before it started");
 		finish_waiters(j, -1, 0, NULL);
-		domain_forget_job(j);
 	}
 }
 

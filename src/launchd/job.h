@@ -17,7 +17,8 @@
 
 struct domain;
 
-enum job_origin { ORIGIN_VENDOR, ORIGIN_ADMIN, ORIGIN_USER, ORIGIN_PATH, ORIGIN_SUBMITTED };
+/* ORIGIN_SM: registered through Service Management (registry.h), not loaded from a directory. */
+enum job_origin { ORIGIN_VENDOR, ORIGIN_ADMIN, ORIGIN_USER, ORIGIN_PATH, ORIGIN_SUBMITTED, ORIGIN_SM };
 
 enum waiter_kind { WAIT_REMOVED, WAIT_SPAWNED };
 
@@ -25,6 +26,9 @@ enum waiter_kind { WAIT_REMOVED, WAIT_SPAWNED };
 struct pending_reply {
 	xpc_object_t reply;
 	int count;
+	/* if set, called instead of sending the reply when the last wait is over; it sends it */
+	void (*then)(xpc_object_t reply, void *ctx);
+	void *then_ctx;
 };
 
 struct waiter {

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "background.h"
 #include "control.h"
 #include "domain.h"
 #include "log.h"
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "Gantry launchd %s starting (%s mode, uid %u%s%s), socket %s", GANTRY_VERSION,
 		g_launchd.system ? "system" : "user", (unsigned)g_launchd.uid, p->root[0] ? ", root " : "", p->root,
 		p->socket);
+	background_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));
 	} else {

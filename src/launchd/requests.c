@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "background.h"
 #include "control.h"
+#include "smjobs.h"
 #include "describe.h"
 #include "domain.h"
 #include "endpoint.h"
@@ -551,6 +553,15 @@ static const struct {
 	{"lookup", req_lookup},
 	{"checkin", req_checkin},
 	{"identify", req_identify},
+	{"sm-register", req_sm_register},
+	{"sm-unregister", req_sm_unregister},
+	{"sm-status", req_sm_status},
+	{"background-list", req_bg_list},
+	{"background-approve", req_bg_approve},
+	{"background-deny", req_bg_deny},
+	{"background-reset", req_bg_reset},
+	{"submit-job", req_submit_job},
+	{"job-dictionary", req_job_dictionary},
 };
 
 request_handler requests_find(const char *routine)

@@ -137,38 +137,50 @@ bool service_error_event(xpc_connection_t c, xpc_object_t msg)
 	return true;
 }
 
-int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, size_t domain_len,
-	xpc_object_t *services, char *cause, size_t cause_len)
+xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int timeout_ms)
 {
 	char path[PATH_MAX];
 	char *why = NULL;
-	gantry_launchd_socket(true, true, path, sizeof(path));
+	gantry_launchd_socket(!system_launchd, !system_launchd, path, sizeof(path));
 	int fd = connect_to(path, &why);
 	if (fd < 0) {
-		snprintf(cause, cause_len, "cannot ask launchd: %s", why);
+		xpc_object_t e = xpc_error_create(ESRCH, "Connection invalid", why);
 		free(why);
-		return ESRCH;
+		return e;
 	}
 	xpc_connection_t c = xpc_connection_create_from_fd(fd);
 	xpc_connection_activate(c);
-	int err = 0;
+	xpc_object_t reply;
 	if (c->uid != 0 && c->uid != geteuid()) { /* only a launchd of root or of ourselves is believed */
-		snprintf(cause, cause_len, "%s is served by uid %u, not by a launchd we trust", path, (unsigned)c->uid);
-		err = EPERM;
+		char cause[PATH_MAX + 64];
+		snprintf(cause, sizeof(cause), "%s is served by uid %u, not by a launchd we trust", path, (unsigned)c->uid);
+		reply = xpc_error_create(EPERM, "Connection invalid", cause);
+	} else {
+		reply = xpc_connection_send_message_with_reply_sync_timeout(c, request, timeout_ms);
 	}
+	xpc_connection_cancel(c);
+	xpc_release(&c->base);
+	return reply;
+}
+
+int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, size_t domain_len,
+	xpc_object_t *services, char *cause, size_t cause_len)
+{
 	xpc_object_t req = xpc_dictionary_create_empty();
 	xpc_dictionary_set_string(req, "routine", "identify");
 	xpc_dictionary_set_int64(req, "pid", pid);
-	xpc_object_t reply = err ? NULL : xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
+	xpc_object_t reply = xpc_launchd_request(req, false, LAUNCHD_REPLY_TIMEOUT_MS);
+	xpc_release(req);
 	const char *l = xpc_dictionary_get_string(reply, "label"), *d = xpc_dictionary_get_string(reply, "domain");
-	if (!err && xpc_get_type(reply) == XPC_TYPE_ERROR) {
-		snprintf(cause, cause_len, "launchd did not answer: %s", xpc_error_get_cause(reply));
+	int err = 0;
+	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
+		snprintf(cause, cause_len, "cannot ask launchd: %s", xpc_error_get_cause(reply));
 		err = ESRCH;
-	} else if (!err && (!l || !d)) {
+	} else if (!l || !d) {
 		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
 		snprintf(cause, cause_len, "%s", detail ? detail : "launchd does not know it");
 		err = ESRCH;
-	} else if (!err) {
+	} else {
 		snprintf(label, label_len, "%s", l);
 		snprintf(domain, domain_len, "%s", d);
 		if (services) {
@@ -177,8 +189,5 @@ int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, siz
 		}
 	}
 	xpc_release(reply);
-	xpc_release(req);
-	xpc_connection_cancel(c);
-	xpc_release(&c->base);
 	return err;
 }

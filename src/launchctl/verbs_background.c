@@ -1,0 +1,105 @@
+/*
+ * launchctl background: the registry of Service Management items (the
+ * analogue of macOS's `sfltool dumpbtm` / `resetbtm`, scoped to one item and
+ * never needing a reboot): list [--json], approve ID, deny ID, reset [ID].
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "verbs.h"
+
+static const char *const status_names[] = {"notRegistered", "enabled", "requiresApproval", "notFound"};
+
+static void print_time(const char *what, int64_t t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime_r(&tt, &tm));
+	printf("\t%s = %s\n", what, buf);
+}
+
+static void print_item(xpc_object_t it)
+{
+	int64_t status = xpc_dictionary_get_int64(it, "status");
+	const char *detail = xpc_dictionary_get_string(it, "detail");
+	printf("%s (%s) = {\n", xpc_dictionary_get_string(it, "id"), xpc_dictionary_get_string(it, "kind"));
+	printf("\tbundle = %s\n", xpc_dictionary_get_string(it, "bundle"));
+	if (*xpc_dictionary_get_string(it, "bundle_identifier"))
+		printf("\tbundle identifier = %s %s\n", xpc_dictionary_get_string(it, "bundle_identifier"),
+			xpc_dictionary_get_string(it, "bundle_version"));
+	if (*xpc_dictionary_get_string(it, "plist"))
+		printf("\tplist = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, "plist"),
+			xpc_dictionary_get_string(it, "plist_sha256"));
+	printf("\texecutable = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, "executable"),
+		xpc_dictionary_get_string(it, "executable_sha256"));
+	printf("\towner = %lld\n", (long long)xpc_dictionary_get_int64(it, "owner"));
+	printf("\tapproval = %s\n", xpc_dictionary_get_string(it, "approval"));
+	printf("\tstatus = %s (%s)%s%s\n", status >= 0 && status < 4 ? status_names[status] : "?",
+		xpc_dictionary_get_string(it, "reason"), detail && *detail ? ": " : "", detail ? detail : "");
+	if (xpc_dictionary_get_int64(it, "pid"))
+		printf("\tstate = running (pid %lld)\n", (long long)xpc_dictionary_get_int64(it, "pid"));
+	else
+		printf("\tstate = %s\n", xpc_dictionary_get_bool(it, "loaded") ? "loaded, not running" : "not loaded");
+	print_time("registered", xpc_dictionary_get_int64(it, "registered"));
+	print_time("updated", xpc_dictionary_get_int64(it, "updated"));
+	printf("}\n");
+}
+
+static int bg_list(int argc, char **argv)
+{
+	bool json = want_json(&argc, argv);
+	if (argc != 0)
+		return usage_error("background", "list takes no arguments besides --json");
+	xpc_object_t reply;
+	int r = call(request_new("background-list", NULL), "Background list", &reply);
+	if (!r) {
+		xpc_object_t items = xpc_dictionary_get_array(reply, "items");
+		if (json)
+			json_print(stdout, items);
+		for (size_t i = 0; !json && i < xpc_array_get_count(items); i++)
+			print_item(xpc_array_get_value(items, i));
+		if (!json && !xpc_array_get_count(items))
+			printf("no background items are registered\n");
+	}
+	xpc_release(reply);
+	return r;
+}
+
+static int bg_change(const char *routine, const char *what, const char *id)
+{
+	xpc_object_t req = request_new(routine, NULL), reply;
+	if (id)
+		xpc_dictionary_set_string(req, "id", id);
+	int r = call(req, what, &reply);
+	if (!r && xpc_dictionary_get_value(reply, "status")) {
+		int64_t status = xpc_dictionary_get_int64(reply, "status");
+		const char *detail = xpc_dictionary_get_string(reply, "detail");
+		printf("%s: %s (%s)%s%s\n", id, status >= 0 && status < 4 ? status_names[status] : "?",
+			xpc_dictionary_get_string(reply, "reason_name"), detail && *detail ? ": " : "", detail ? detail : "");
+	} else if (!r) {
+		printf("removed %lld item(s)\n", (long long)xpc_dictionary_get_int64(reply, "removed"));
+	}
+	xpc_release(reply);
+	return r;
+}
+
+static int cmd_background(int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "";
+	if (strcmp(sub, "list") == 0)
+		return bg_list(argc - 1, argv + 1);
+	if ((strcmp(sub, "approve") == 0 || strcmp(sub, "deny") == 0) && argc == 2)
+		return bg_change(sub[0] == 'a' ? "background-approve" : "background-deny",
+			sub[0] == 'a' ? "Background approve" : "Background deny", argv[1]);
+	if (strcmp(sub, "reset") == 0 && argc <= 2)
+		return bg_change("background-reset", "Background reset", argc == 2 ? argv[1] : NULL);
+	return usage_error("background", "expected list [--json] | approve ID | deny ID | reset [ID]");
+}
+
+const struct verb background_verbs[] = {
+	{"background", cmd_background, "list [--json] | approve ID | deny ID | reset [ID]",
+		"Service Management items: show them, approve or deny one, forget one (or all of yours)"},
+	{NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,197 @@
+/*
+ * Test and benchmark helper: libServiceManagement from the command line.
+ *
+ *   sm-tool [-b BUNDLE] register|unregister|status KIND NAME
+ *   sm-tool [-b BUNDLE] unregister-async KIND NAME
+ *   sm-tool [-b BUNDLE] cycles N KIND NAME          register, status, unregister N times
+ *   sm-tool [-b BUNDLE] bench N KIND NAME FIFO      register -> first byte on FIFO, then status, N rounds
+ *   sm-tool copy DOMAIN LABEL | copy-all DOMAIN | remove DOMAIN LABEL
+ *   sm-tool submit DOMAIN LABEL PROGRAM [ARG...]
+ *   sm-tool login-item ID on|off
+ *
+ * KIND is daemon, agent, login-item or main-app. Without -b the bundle is
+ * the one enclosing this executable. Errors print "error: CODE: DESCRIPTION"
+ * and exit 1; status prints "status=N reason=NAME detail=TEXT".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <ServiceManagement/ServiceManagement.h>
+
+static const char *bundle;
+
+static SMAppService *service(const char *kind, const char *name)
+{
+	SMAppService *s = strcmp(kind, "daemon") == 0	      ? SMAppServiceCreateDaemon(name)
+			  : strcmp(kind, "agent") == 0	      ? SMAppServiceCreateAgent(name)
+			  : strcmp(kind, "login-item") == 0 ? SMAppServiceCreateLoginItem(name)
+							     : SMAppServiceCreateMainApp();
+	if (bundle && SMAppServiceSetBundle(s, bundle)) {
+		fprintf(stderr, "sm-tool: %s: %s\n", bundle, strerror(errno));
+		exit(64);
+	}
+	return s;
+}
+
+static int fail(const SMError *e)
+{
+	printf("error: %d: %s\n", e->code, e->description);
+	return 1;
+}
+
+static int status(SMAppService *s)
+{
+	SMStatusDetail d;
+	SMAppServiceStatus st = SMAppServiceGetStatus(s, &d);
+	printf("status=%d reason=%s detail=%s\n", (int)st, SMStatusReasonName(d.reason), d.detail);
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	printf("%s median=%.3f p99=%.3f ms (n=%d)\n", what, v[n / 2], v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], n);
+}
+
+/* Each round: register, wait for the agent's first byte on the FIFO, time status, unregister. */
+static int bench(SMAppService *s, int n, const char *fifo)
+{
+	double *reg = calloc((size_t)n, sizeof(double)), *st = calloc((size_t)n, sizeof(double));
+	SMError e;
+	int fd = open(fifo, O_RDWR | O_CLOEXEC); /* read-write: never EOF between rounds */
+	if (fd < 0)
+		return perror(fifo), 1;
+	for (int i = 0; i < n; i++) {
+		double t = now_ms();
+		if (!SMAppServiceRegister(s, &e))
+			return fail(&e);
+		char c;
+		if (read(fd, &c, 1) != 1)
+			return perror("read"), 1;
+		reg[i] = now_ms() - t;
+		t = now_ms();
+		SMAppServiceGetStatus(s, NULL);
+		st[i] = now_ms() - t;
+		if (!SMAppServiceUnregister(s, &e))
+			return fail(&e);
+	}
+	report("register-to-running", reg, n);
+	report("status", st, n);
+	return 0;
+}
+
+static int cycles(SMAppService *s, int n)
+{
+	SMError e;
+	for (int i = 0; i < n; i++) {
+		SMStatusDetail d;
+		if (!SMAppServiceRegister(s, &e) || !SMAppServiceRegister(s, &e))
+			return fail(&e);
+		if (SMAppServiceGetStatus(s, &d) == SMAppServiceStatusNotRegistered) {
+			printf("error: cycle %d: registered but status says not registered\n", i);
+			return 1;
+		}
+		if (!SMAppServiceUnregister(s, &e))
+			return fail(&e);
+	}
+	printf("cycles=%d\n", n);
+	return 0;
+}
+
+static void async_done(void *ctx, const SMError *e)
+{
+	*(int *)ctx = e ? e->code : -1;
+}
+
+static int legacy(int argc, char **argv)
+{
+	SMError e;
+	const char *verb = argv[0];
+	if (strcmp(verb, "copy") == 0 && argc == 3) {
+		xpc_object_t d = SMJobCopyDictionary(argv[1], argv[2], &e);
+		if (!d)
+			return fail(&e);
+		char *text = xpc_copy_description(d);
+		printf("%s\n", text);
+		free(text);
+		xpc_release(d);
+		return 0;
+	}
+	if (strcmp(verb, "copy-all") == 0 && argc == 2) {
+		xpc_object_t a = SMCopyAllJobDictionaries(argv[1], &e);
+		if (!a)
+			return fail(&e);
+		printf("jobs=%zu\n", xpc_array_get_count(a));
+		xpc_release(a);
+		return 0;
+	}
+	if (strcmp(verb, "remove") == 0 && argc == 3)
+		return SMJobRemove(argv[1], argv[2], true, &e) ? 0 : fail(&e);
+	if (strcmp(verb, "submit") == 0 && argc >= 4) {
+		xpc_object_t job = xpc_dictionary_create_empty(), args = xpc_array_create(NULL, 0);
+		xpc_dictionary_set_string(job, "Label", argv[2]);
+		for (int i = 3; i < argc; i++)
+			xpc_array_set_string(args, XPC_ARRAY_APPEND, argv[i]);
+		xpc_dictionary_set_value(job, "ProgramArguments", args);
+		bool ok = SMJobSubmit(argv[1], job, &e);
+		xpc_release(args);
+		xpc_release(job);
+		return ok ? 0 : fail(&e);
+	}
+	if (strcmp(verb, "login-item") == 0 && argc == 3)
+		return SMLoginItemSetEnabled(argv[1], strcmp(argv[2], "on") == 0) ? 0 : 1;
+	fprintf(stderr, "sm-tool: bad arguments (see the comment at the top of sm-tool.c)\n");
+	return 64;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	if (argc > 2 && strcmp(argv[1], "-b") == 0) {
+		bundle = argv[2];
+		i = 3;
+	}
+	if (argc - i < 1)
+		return 64;
+	const char *verb = argv[i];
+	SMError e;
+	if (argc - i == 3 && strcmp(verb, "register") == 0)
+		return SMAppServiceRegister(service(argv[i + 1], argv[i + 2]), &e) ? printf("ok\n"), 0 : fail(&e);
+	if (argc - i == 3 && strcmp(verb, "unregister") == 0)
+		return SMAppServiceUnregister(service(argv[i + 1], argv[i + 2]), &e) ? printf("ok\n"), 0 : fail(&e);
+	if (argc - i == 3 && strcmp(verb, "status") == 0)
+		return status(service(argv[i + 1], argv[i + 2]));
+	if (argc - i == 3 && strcmp(verb, "unregister-async") == 0) {
+		volatile int done = -2;
+		if (SMAppServiceUnregisterAsync(service(argv[i + 1], argv[i + 2]), async_done, (void *)&done))
+			return 1;
+		printf("returned\n"); /* before the completion */
+		fflush(stdout);
+		for (int k = 0; k < 120000 && done == -2; k++)
+			usleep(1000);
+		printf("completion=%d\n", done);
+		return done == -1 ? 0 : 1;
+	}
+	if (argc - i == 4 && strcmp(verb, "cycles") == 0)
+		return cycles(service(argv[i + 2], argv[i + 3]), atoi(argv[i + 1]));
+	if (argc - i == 5 && strcmp(verb, "bench") == 0)
+		return bench(service(argv[i + 2], argv[i + 3]), atoi(argv[i + 1]), argv[i + 4]);
+	return legacy(argc - i, argv + i);
+}
