@@ -56,6 +56,7 @@ typedef enum {
 	SMStatusReasonRecordStale,         /* plist or executable changed since registration; register() updates */
 	SMStatusReasonUnsafeOwnership,     /* a daemon's files became writable by a non-root user */
 	SMStatusReasonInvalidPlist,        /* detail: the key */
+	SMStatusReasonLaunchFailed,        /* enabled, but its process failed to spawn or exited with an error */
 	SMStatusReasonLaunchdUnavailable,
 } SMStatusReason;
 

@@ -18,6 +18,7 @@
 
 #include "background.h"
 #include "control.h"
+#include "describe.h"
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
@@ -52,7 +53,8 @@ static int status_of(enum sm_reason r)
 {
 	switch (r) {
 	case SMR_NONE:
-	case SMR_RECORD_STALE: /* registered and running the recorded version until register() again */
+	case SMR_LAUNCH_FAILED: /* registered and eligible to run; it is the process that fails */
+	case SMR_RECORD_STALE:  /* registered and running the recorded version until register() again */
 		return 1;
 	case SMR_AWAITING_APPROVAL:
 	case SMR_APPROVAL_REVOKED:
@@ -255,6 +257,21 @@ static bool apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_o
 	return reply != NULL;
 }
 
+/* An enabled item whose process failed: say how (Apple would just say "enabled"). */
+static void launch_outcome(struct sm_item *it)
+{
+	struct job *j = it->reason == SMR_NONE ? item_job(it->domain, it->label) : NULL;
+	char text[256];
+	if (j && j->spawn_failure) {
+		it->reason = SMR_LAUNCH_FAILED;
+		snprintf(it->detail, sizeof(it->detail), "failed to spawn: %s", j->spawn_failure);
+	} else if (j && !j->pid && j->rt.has_exited && j->rt.last_status != 0) {
+		describe_exit_status(j->rt.last_status, text, sizeof(text));
+		it->reason = SMR_LAUNCH_FAILED;
+		snprintf(it->detail, sizeof(it->detail), "its last run ended: %s", text);
+	}
+}
+
 static bool same_content(const struct sm_item *a, const struct sm_item *b)
 {
 	return strcmp(a->exe_sha, b->exe_sha) == 0 && strcmp(a->plist_sha, b->plist_sha) == 0 &&
@@ -314,6 +331,7 @@ static void reconcile(struct sm_item *it)
 			"new version in place", strcmp(it->exe_sha, fresh->exe_sha) ? it->exe : it->plist ? it->plist : it->bundle);
 	} else {
 		gate_detail(it, d);
+		launch_outcome(it);
 	}
 	sm_item_free(fresh);
 }

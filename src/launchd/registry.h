@@ -30,6 +30,7 @@ enum sm_reason {
 	SMR_RECORD_STALE,
 	SMR_UNSAFE_OWNERSHIP,
 	SMR_INVALID_PLIST,
+	SMR_LAUNCH_FAILED,        /* its job failed to spawn or exited with an error */
 };
 
 struct sm_item {

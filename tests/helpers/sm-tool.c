@@ -3,7 +3,8 @@
  *
  *   sm-tool [-b BUNDLE] register|unregister|status KIND NAME
  *   sm-tool [-b BUNDLE] unregister-async KIND NAME
- *   sm-tool [-b BUNDLE] cycles N KIND NAME          register, status, unregister N times
+ *   sm-tool [-b BUNDLE] cycles N KIND NAME [PLIST ALT]
+ *                      N times: register, (swap PLIST and ALT, register: an update), status, unregister
  *   sm-tool [-b BUNDLE] bench N KIND NAME FIFO      register -> first byte on FIFO, then status, N rounds
  *   sm-tool copy DOMAIN LABEL | copy-all DOMAIN | remove DOMAIN LABEL
  *   sm-tool submit DOMAIN LABEL PROGRAM [ARG...]
@@ -14,6 +15,7 @@
  * and exit 1; status prints "status=N reason=NAME detail=TEXT".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,12 +99,24 @@ static int bench(SMAppService *s, int n, const char *fifo)
 	return 0;
 }
 
-static int cycles(SMAppService *s, int n)
+/* Exchanges two files' contents by renaming (each is replaced atomically). */
+static int swap(const char *a, const char *b)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.swap", a);
+	return rename(a, tmp) || rename(b, a) || rename(tmp, b) ? -1 : 0;
+}
+
+static int cycles(SMAppService *s, int n, const char *plist, const char *alt)
 {
 	SMError e;
 	for (int i = 0; i < n; i++) {
 		SMStatusDetail d;
-		if (!SMAppServiceRegister(s, &e) || !SMAppServiceRegister(s, &e))
+		if (!SMAppServiceRegister(s, &e))
+			return fail(&e);
+		if (plist && swap(plist, alt))
+			return perror("swap"), 1;
+		if (!SMAppServiceRegister(s, &e))
 			return fail(&e);
 		if (SMAppServiceGetStatus(s, &d) == SMAppServiceStatusNotRegistered) {
 			printf("error: cycle %d: registered but status says not registered\n", i);
@@ -115,9 +129,28 @@ static int cycles(SMAppService *s, int n)
 	return 0;
 }
 
+static int done_pipe[2];
+
 static void async_done(void *ctx, const SMError *e)
 {
-	*(int *)ctx = e ? e->code : -1;
+	(void)ctx;
+	int code = e ? e->code : -1;
+	if (write(done_pipe[1], &code, sizeof(code)) != sizeof(code))
+		abort();
+}
+
+/* Prints "returned" when the call returns and "completion=CODE" (-1: success) when the completion runs. */
+static int unregister_async(SMAppService *s)
+{
+	int code = -2;
+	if (pipe(done_pipe) || SMAppServiceUnregisterAsync(s, async_done, NULL))
+		return 1;
+	printf("returned\n");
+	fflush(stdout);
+	if (read(done_pipe[0], &code, sizeof(code)) != sizeof(code))
+		return 1;
+	printf("completion=%d\n", code);
+	return code == -1 ? 0 : 1;
 }
 
 static int legacy(int argc, char **argv)
@@ -161,6 +194,22 @@ static int legacy(int argc, char **argv)
 	return 64;
 }
 
+static int run(SMAppService *s, const char *verb, int n, char **argv)
+{
+	SMError e;
+	if (strcmp(verb, "register") == 0)
+		return SMAppServiceRegister(s, &e) ? printf("ok\n"), 0 : fail(&e);
+	if (strcmp(verb, "unregister") == 0)
+		return SMAppServiceUnregister(s, &e) ? printf("ok\n"), 0 : fail(&e);
+	if (strcmp(verb, "status") == 0)
+		return status(s);
+	if (strcmp(verb, "cycles") == 0)
+		return cycles(s, atoi(argv[1]), n == 6 ? argv[4] : NULL, n == 6 ? argv[5] : NULL);
+	if (strcmp(verb, "bench") == 0)
+		return bench(s, atoi(argv[1]), argv[4]);
+	return unregister_async(s);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -171,27 +220,16 @@ int main(int argc, char **argv)
 	if (argc - i < 1)
 		return 64;
 	const char *verb = argv[i];
-	SMError e;
-	if (argc - i == 3 && strcmp(verb, "register") == 0)
-		return SMAppServiceRegister(service(argv[i + 1], argv[i + 2]), &e) ? printf("ok\n"), 0 : fail(&e);
-	if (argc - i == 3 && strcmp(verb, "unregister") == 0)
-		return SMAppServiceUnregister(service(argv[i + 1], argv[i + 2]), &e) ? printf("ok\n"), 0 : fail(&e);
-	if (argc - i == 3 && strcmp(verb, "status") == 0)
-		return status(service(argv[i + 1], argv[i + 2]));
-	if (argc - i == 3 && strcmp(verb, "unregister-async") == 0) {
-		volatile int done = -2;
-		if (SMAppServiceUnregisterAsync(service(argv[i + 1], argv[i + 2]), async_done, (void *)&done))
-			return 1;
-		printf("returned\n"); /* before the completion */
-		fflush(stdout);
-		for (int k = 0; k < 120000 && done == -2; k++)
-			usleep(1000);
-		printf("completion=%d\n", done);
-		return done == -1 ? 0 : 1;
+	int n = argc - i;
+	bool modern = (n == 3 && (strcmp(verb, "register") == 0 || strcmp(verb, "unregister") == 0 ||
+				  strcmp(verb, "status") == 0 || strcmp(verb, "unregister-async") == 0)) ||
+		      ((n == 4 || n == 6) && strcmp(verb, "cycles") == 0) || (n == 5 && strcmp(verb, "bench") == 0);
+	if (modern) {
+		bool counted = strcmp(verb, "cycles") == 0 || strcmp(verb, "bench") == 0;
+		SMAppService *s = service(argv[i + 1 + counted], argv[i + 2 + counted]);
+		int rc = run(s, verb, n, argv + i);
+		SMAppServiceRelease(s);
+		return rc;
 	}
-	if (argc - i == 4 && strcmp(verb, "cycles") == 0)
-		return cycles(service(argv[i + 2], argv[i + 3]), atoi(argv[i + 1]));
-	if (argc - i == 5 && strcmp(verb, "bench") == 0)
-		return bench(service(argv[i + 2], argv[i + 3]), atoi(argv[i + 1]), argv[i + 4]);
 	return legacy(argc - i, argv + i);
 }
