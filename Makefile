@@ -71,6 +71,7 @@ bench: bench-deps build
 	[ -x $(BUILD)/bench/xpc_bench ] || (meson setup --reconfigure $(BUILD) && ninja -C $(BUILD))
 	/usr/bin/python3 bench/run.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/sm.py --build $(CURDIR)/$(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -11,9 +11,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "digest.h"
+
+/* Files whose digest is remembered, keyed by device, inode, size, mtime and ctime. */
+#define DIGEST_CACHE_SIZE 64
 
 /* OpenSSL 3 (Debian 12); the unversioned name is a development symlink. */
 static const char *const crypto_names[] = {"libcrypto.so.3", "libcrypto.so"};
@@ -77,12 +82,55 @@ int sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1])
 	return err;
 }
 
+struct digest_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	char hex[SHA256_HEX_LEN + 1];
+};
+
+static struct digest_entry cache[DIGEST_CACHE_SIZE];
+static unsigned cache_next;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool same_file(const struct digest_entry *e, const struct stat *st)
+{
+	return e->hex[0] && e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
+	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+int sha256_file_fd_hex(int fd, char out[SHA256_HEX_LEN + 1])
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return errno;
+	pthread_mutex_lock(&cache_lock);
+	for (unsigned i = 0; i < DIGEST_CACHE_SIZE; i++)
+		if (same_file(&cache[i], &st)) {
+			memcpy(out, cache[i].hex, sizeof(cache[i].hex));
+			pthread_mutex_unlock(&cache_lock);
+			return 0;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	int err = sha256_fd_hex(fd, out);
+	if (err)
+		return err;
+	pthread_mutex_lock(&cache_lock);
+	struct digest_entry *e = &cache[cache_next++ % DIGEST_CACHE_SIZE];
+	*e = (struct digest_entry){st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim, ""};
+	memcpy(e->hex, out, sizeof(e->hex));
+	pthread_mutex_unlock(&cache_lock);
+	return 0;
+}
+
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	int err = sha256_fd_hex(fd, out);
+	int err = sha256_file_fd_hex(fd, out);
 	close(fd);
 	return err;
 }

@@ -9,7 +9,13 @@
 
 /* Hashes everything readable from fd (from its current offset). Returns 0 or an errno. */
 int sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1]);
-/* Hashes the file at path. Returns 0 or an errno. */
+/*
+ * The SHA-256 of the whole open file fd (read from the start position it
+ * has), remembered by device, inode, size, mtime and ctime so that an
+ * unchanged file is hashed once. Returns 0 or an errno.
+ */
+int sha256_file_fd_hex(int fd, char out[SHA256_HEX_LEN + 1]);
+/* Hashes the file at path (through the same cache). Returns 0 or an errno. */
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1]);
 
 #endif

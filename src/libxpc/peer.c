@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +22,6 @@
 #include "bundle.h"
 #include "conn_internal.h"
 #include "digest.h"
-
-/* Executables whose SHA-256 is remembered, keyed by inode and change time. */
-#define DIGEST_CACHE_SIZE 16
 
 static const struct {
 	const char *key;
@@ -115,46 +111,6 @@ static bool fail(char *why, size_t len, const char *fmt, ...)
 	return false;
 }
 
-struct digest_entry {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec ctime;
-	char hex[SHA256_HEX_LEN + 1];
-};
-
-static struct digest_entry digest_cache[DIGEST_CACHE_SIZE];
-static unsigned digest_next;
-static pthread_mutex_t digest_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* SHA-256 of the open executable; a file is rehashed only when its inode or ctime changed. */
-static int executable_sha256(int fd, char hex[SHA256_HEX_LEN + 1])
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return errno;
-	pthread_mutex_lock(&digest_lock);
-	for (unsigned i = 0; i < DIGEST_CACHE_SIZE; i++) {
-		struct digest_entry *e = &digest_cache[i];
-		if (e->hex[0] && e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
-		    e->ctime.tv_sec == st.st_ctim.tv_sec && e->ctime.tv_nsec == st.st_ctim.tv_nsec) {
-			memcpy(hex, e->hex, sizeof(e->hex));
-			pthread_mutex_unlock(&digest_lock);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&digest_lock);
-	int err = sha256_fd_hex(fd, hex);
-	if (err)
-		return err;
-	pthread_mutex_lock(&digest_lock);
-	struct digest_entry *e = &digest_cache[digest_next++ % DIGEST_CACHE_SIZE];
-	*e = (struct digest_entry){st.st_dev, st.st_ino, st.st_size, st.st_ctim, ""};
-	memcpy(e->hex, hex, sizeof(e->hex));
-	pthread_mutex_unlock(&digest_lock);
-	return 0;
-}
-
 static bool bundle_matches(const char *exe, pid_t pid, const char *want, char *why, size_t len)
 {
 	char bundle[PATH_MAX], detail[PATH_MAX + 64];
@@ -186,7 +142,7 @@ static bool program_matches(xpc_object_t req, const struct xpc_msg_meta *m, char
 	if (n < 0 || (want_sha && fd < 0))
 		return fail(why, len, "cannot read the executable of pid %d: %s", (int)m->pid, strerror(errno));
 	exe[n] = '\0';
-	int err = fd >= 0 ? executable_sha256(fd, hex) : 0;
+	int err = fd >= 0 ? sha256_file_fd_hex(fd, hex) : 0;
 	if (fd >= 0)
 		close(fd);
 	/* The sender still runs under that pid, so what was read was its own. */
