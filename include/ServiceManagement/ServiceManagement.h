@@ -110,6 +110,18 @@ bool SMJobRemove(const char *domain, const char *label, bool wait, SMError *erro
 xpc_object_t SMJobCopyDictionary(const char *domain, const char *label, SMError *error);
 /* An array of every job's dictionary, or NULL with error. */
 xpc_object_t SMCopyAllJobDictionaries(const char *domain, SMError *error);
+/*
+ * Installs the privileged helper label of the caller's app bundle into the
+ * system domain, with Apple's requirements mapped to Linux (ownership in
+ * place of code signatures): the caller is root; the app's Info.plist lists
+ * label in SMPrivilegedExecutables; the helper is
+ * Contents/Library/LaunchServices/<label> with its launchd plist beside it as
+ * <label>.plist, both root-owned and writable by nobody else, up to "/". The
+ * helper is copied to launchd's state directory (PrivilegedHelperTools) and
+ * loaded; blessing the same helper again succeeds without a change, a new
+ * version replaces the installed one.
+ */
+bool SMJobBless(const char *domain, const char *label, SMError *error);
 /* Registers (true) or unregisters (false) the login item identifier of the caller's bundle. */
 bool SMLoginItemSetEnabled(const char *identifier, bool enabled);
 

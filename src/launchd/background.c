@@ -247,13 +247,7 @@ static bool apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_o
 	snprintf(l->domain, sizeof(l->domain), "%s", it->domain);
 	l->label = strdup(it->label);
 	l->spec = spec;
-	xpc_object_t r = reply ? xpc_retain(reply) : xpc_dictionary_create_empty(); /* nobody waits at start */
-	struct pending_reply *pr = pending_reply_create(r, 1);
-	xpc_release(r);
-	pr->then = load_after_removal;
-	pr->then_ctx = l;
-	job_add_waiter(j, WAIT_REMOVED, pr);
-	job_event(j, EV_REMOVE);
+	job_remove_then(j, reply, load_after_removal, l);
 	return reply != NULL;
 }
 

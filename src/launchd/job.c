@@ -94,6 +94,17 @@ static void pending_reply_done(struct pending_reply *pr, int code, const char *d
 	free(pr);
 }
 
+void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx)
+{
+	xpc_object_t r = reply ? xpc_retain(reply) : xpc_dictionary_create_empty(); /* nobody may be waiting */
+	struct pending_reply *pr = pending_reply_create(r, 1);
+	xpc_release(r);
+	pr->then = then;
+	pr->then_ctx = ctx;
+	job_add_waiter(j, WAIT_REMOVED, pr);
+	job_event(j, EV_REMOVE);
+}
+
 void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr)
 {
 	struct waiter *w = calloc(1, sizeof(*w));

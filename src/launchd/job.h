@@ -57,6 +57,11 @@ void job_event(struct job *j, enum fsm_event_type type);
 /* Creates a reply that is sent when count waits have finished. */
 struct pending_reply *pending_reply_create(xpc_object_t reply, int count);
 void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr);
+/*
+ * Boots j out; once it is gone, then(reply, ctx) runs and must send reply
+ * (reply may be NULL when nobody waits: then gets a dictionary nobody reads).
+ */
+void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx);
 /* Sends sig to the running instance; returns 0 or an errno. */
 int job_signal(struct job *j, int sig);
 /* Any PathState / OtherJobEnabled entry holds now. */

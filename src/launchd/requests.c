@@ -562,6 +562,7 @@ static const struct {
 	{"background-reset", req_bg_reset},
 	{"submit-job", req_submit_job},
 	{"job-dictionary", req_job_dictionary},
+	{"sm-bless", req_sm_bless},
 };
 
 request_handler requests_find(const char *routine)

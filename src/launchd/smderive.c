@@ -32,7 +32,7 @@ static int fail(struct gerror *e, enum sm_reason *reason, enum sm_reason r, int 
  * others (a root-owned sticky directory such as /tmp is fine: nobody else
  * may rename what root put there).
  */
-static int check_root_only(const char *path, struct gerror *e, enum sm_reason *reason)
+int sm_check_root_only(const char *path, struct gerror *e, enum sm_reason *reason)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s", path);
@@ -213,8 +213,8 @@ int sm_derive(enum sm_kind kind, const char *bundle, const char *name, uid_t cal
 	}
 	struct job_spec *s = kind == SM_DAEMON || kind == SM_AGENT ? bundled_plist_spec(it, e, reason) : app_spec(it, e, reason);
 	int err = s ? check_executable(it->exe, s->bundle_program ? "BundleProgram" : "the executable", e, reason) : e->code;
-	if (!err && kind == SM_DAEMON && !(err = check_root_only(it->exe, e, reason)))
-		err = check_root_only(it->plist, e, reason);
+	if (!err && kind == SM_DAEMON && !(err = sm_check_root_only(it->exe, e, reason)))
+		err = sm_check_root_only(it->plist, e, reason);
 	if (!err && it->plist && (err = sha256_file_hex(it->plist, it->plist_sha)))
 		err = fail(e, reason, SMR_PLIST_MISSING, SME_PLIST_NOT_FOUND, "cannot read %s: %s", it->plist, strerror(err));
 	if (!err && (err = sha256_file_hex(it->exe, it->exe_sha)))

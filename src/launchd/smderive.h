@@ -22,6 +22,13 @@ int sm_derive(enum sm_kind kind, const char *bundle, const char *name, uid_t cal
 int sm_rederive(const struct sm_item *it, struct sm_item **fresh, struct job_spec **spec, enum sm_reason *reason,
 	struct gerror *e);
 
+/*
+ * A file that runs as root must not be changeable by anyone else: it and
+ * every directory above it root-owned and not writable by group or others.
+ * Returns 0, or SME_INVALID_SIGNATURE with the offending path in e.
+ */
+int sm_check_root_only(const char *path, struct gerror *e, enum sm_reason *reason);
+
 /* kSMError codes (ServiceManagement.h), which launchd does not include. */
 enum {
 	SME_INTERNAL = 2,

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <limits.h>
+
+#include "bundle.h"
 
 #include "internal.h"
 
@@ -81,6 +84,29 @@ xpc_object_t SMCopyAllJobDictionaries(const char *domain, SMError *error)
 		sm_set_error(error, kSMErrorInternalFailure, "launchd's answer carried no job list");
 	xpc_release(reply);
 	return jobs;
+}
+
+bool SMJobBless(const char *domain, const char *label, SMError *error)
+{
+	char exe[PATH_MAX], bundle[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (!domain || strcmp(domain, kSMDomainSystemLaunchd) != 0) {
+		sm_set_error(error, kSMErrorInternalFailure, "SMJobBless installs into kSMDomainSystemLaunchd only");
+		return false;
+	}
+	if (!bundle_enclosing(exe, bundle, sizeof(bundle))) {
+		sm_set_error(error, kSMErrorToolNotValid, "the calling program %s is not inside an app bundle", exe);
+		return false;
+	}
+	xpc_object_t req = xpc_dictionary_create_empty();
+	xpc_dictionary_set_string(req, "routine", "sm-bless");
+	xpc_dictionary_set_string(req, "bundle", bundle);
+	xpc_dictionary_set_string(req, "label", label ? label : "");
+	xpc_object_t reply = sm_call(req, true, kSMErrorJobNotFound, error);
+	xpc_release(req);
+	xpc_release(reply);
+	return reply != NULL;
 }
 
 bool SMLoginItemSetEnabled(const char *identifier, bool enabled)

@@ -56,6 +56,12 @@ def write_job(app, kind, label, **keys):
 AGENT = [("com.demo.agent", {})]
 
 
+def sleeper(path):
+    """A program that runs until it is stopped, without arguments (as apps and login items start)."""
+    path.write_text("#!/bin/sh\nexec sleep 600\n")
+    path.chmod(0o755)
+
+
 def test_agent_registers_enabled_and_runs_at_once(gantry):
     app = make_bundle(gantry, agents=AGENT)
     assert status(gantry, app, "agent", "com.demo.agent.plist")[:2] == (0, "not-registered")
@@ -290,3 +296,86 @@ def test_preapproval_rules_approve_matching_daemons(make_gantry):
         plistlib.dump({"Rules": [{"RuleType": "BundleIdentifierPrefix", "RuleValue": "com.demo."}]}, f)
     assert sm(g, "register", "daemon", "com.demo.daemon.plist", bundle=app).stdout.strip() == "ok"
     assert status(g, app, "daemon", "com.demo.daemon.plist")[:2] == (1, "none")
+
+
+def test_login_item_runs_and_is_relaunched_after_a_crash(gantry):
+    app = make_bundle(gantry)
+    login = app / "Contents/Library/LoginItems/com.demo.login.app"
+    (login / "Contents/MacOS").mkdir(parents=True)
+    sleeper(login / "Contents/MacOS/login")
+    with open(login / "Contents/Info.plist", "wb") as f:
+        plistlib.dump({"CFBundleIdentifier": "com.demo.login", "CFBundleExecutable": "login"}, f)
+    assert sm(gantry, "register", "login-item", "com.demo.login", bundle=app).stdout.strip() == "ok"
+    pid = gantry.wait_running("com.demo.login")["pid"]
+    os.kill(pid, 9)  # "if the helper crashes ... it will be relaunched"
+    gantry.wait_running("com.demo.login", not_pid=pid)
+    r = sm(gantry, "register", "login-item", "com.demo.other", bundle=app)
+    assert r.stdout.startswith(f"error: 8: {app}/Contents/Library/LoginItems/com.demo.other.app/Contents/Info.plist")
+
+
+def test_main_app_starts_at_the_next_login_not_now(gantry):
+    app = make_bundle(gantry)
+    sleeper(app / "Contents/MacOS/helper")  # an app runs without arguments
+    assert sm(gantry, "register", "main-app", "", bundle=app).stdout.strip() == "ok"
+    assert gantry.service("com.demo.app")["state"] == "not running"
+    gantry.restart()  # the user's next session
+    assert gantry.wait_running("com.demo.app")["program"] == str(app / "Contents/MacOS/helper")
+
+
+def bless_bundle(g, claim=True):
+    app = g.root / "Library/Bless.app"
+    services = app / "Contents/Library/LaunchServices"
+    services.mkdir(parents=True)
+    (app / "Contents/MacOS").mkdir()
+    shutil.copy2(SM_TOOL, app / "Contents/MacOS/installer")
+    info = {"CFBundleIdentifier": "com.demo.bless", "CFBundleExecutable": "installer"}
+    if claim:
+        info["SMPrivilegedExecutables"] = {"com.demo.blessed": "owner root"}
+    with open(app / "Contents/Info.plist", "wb") as f:
+        plistlib.dump(info, f)
+    shutil.copy2(ECHO, services / "com.demo.blessed")
+    with open(services / "com.demo.blessed.plist", "wb") as f:
+        plistlib.dump({"Label": "com.demo.blessed", "ProgramArguments": ["overwritten", "com.demo.blessed"],
+                       "MachServices": {"com.demo.blessed": True}, "EnvironmentVariables": {"LD_LIBRARY_PATH": LIBS}}, f)
+    for p in (g.root, g.root / "Library", app, *app.rglob("*")):
+        os.chown(p, 0, 0)
+        p.chmod(0o644 if p.suffix == ".plist" else 0o755)
+    return app
+
+
+@needs_root
+def test_smjobbless_installs_updates_and_refuses_with_reasons(make_gantry):
+    g = make_gantry(mode="system", public=True)
+    app = bless_bundle(g)
+    installer = [str(app / "Contents/MacOS/installer"), "bless", "com.demo.blessed"]
+    env = dict(g.env, LD_LIBRARY_PATH=LIBS)
+    r = subprocess.run(installer, env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "ok", r.stdout + r.stderr
+    installed = g.state_dir / "PrivilegedHelperTools/com.demo.blessed"
+    s = g.service("com.demo.blessed")
+    assert s["program"] == str(installed) and s["arguments"] == [str(installed), "com.demo.blessed"]
+    r = subprocess.run([str(CLIENT), "-p", "com.demo.blessed", "1"], env=g.env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout
+    # The same helper again: success, nothing replaced.
+    assert subprocess.run(installer, env=env, capture_output=True, text=True).stdout.strip() == "ok"
+    assert g.service("com.demo.blessed")["runs"] == 1
+    # A new version of the helper replaces the installed one.
+    with open(app / "Contents/Library/LaunchServices/com.demo.blessed", "ab") as f:
+        f.write(b"\0v2")
+    assert subprocess.run(installer, env=env, capture_output=True, text=True).stdout.strip() == "ok"
+    assert installed.read_bytes().endswith(b"\0v2") and g.service("com.demo.blessed")["runs"] == 0
+    # Not root: refused, with the reason.
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *installer], env=env,
+                       capture_output=True, text=True)
+    assert r.stdout.startswith("error: 4: SMJobBless installs a helper that runs as root, so only root"), r.stdout
+
+
+@needs_root
+def test_smjobbless_needs_the_app_to_claim_the_helper(make_gantry):
+    g = make_gantry(mode="system", public=True)
+    app = bless_bundle(g, claim=False)
+    r = subprocess.run([str(app / "Contents/MacOS/installer"), "bless", "com.demo.blessed"],
+                       env=dict(g.env, LD_LIBRARY_PATH=LIBS), capture_output=True, text=True)
+    assert r.stdout.startswith(f"error: 3: {app}/Contents/Info.plist has no SMPrivilegedExecutables entry for "
+                               "com.demo.blessed"), r.stdout

@@ -9,6 +9,7 @@
  *   sm-tool copy DOMAIN LABEL | copy-all DOMAIN | remove DOMAIN LABEL
  *   sm-tool submit DOMAIN LABEL PROGRAM [ARG...]
  *   sm-tool login-item ID on|off
+ *   sm-tool bless LABEL          (SMJobBless: run a copy of sm-tool inside the app bundle)
  *
  * KIND is daemon, agent, login-item or main-app. Without -b the bundle is
  * the one enclosing this executable. Errors print "error: CODE: DESCRIPTION"
@@ -188,6 +189,8 @@ static int legacy(int argc, char **argv)
 		xpc_release(job);
 		return ok ? 0 : fail(&e);
 	}
+	if (strcmp(verb, "bless") == 0 && argc == 2)
+		return SMJobBless(kSMDomainSystemLaunchd, argv[1], &e) ? printf("ok\n"), 0 : fail(&e);
 	if (strcmp(verb, "login-item") == 0 && argc == 3)
 		return SMLoginItemSetEnabled(argv[1], strcmp(argv[2], "on") == 0) ? 0 : 1;
 	fprintf(stderr, "sm-tool: bad arguments (see the comment at the top of sm-tool.c)\n");
