@@ -22,6 +22,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
+#include "pathwatch.h"
 #include "plistio.h"
 #include "registry.h"
 #include "smderive.h"
@@ -275,6 +276,10 @@ static bool same_content(const struct sm_item *a, const struct sm_item *b)
 /* Takes over what the bundle says now (paths, digests, version) from fresh. */
 static void adopt(struct sm_item *it, struct sm_item *fresh)
 {
+	if (strcmp(it->bundle, fresh->bundle) != 0) {
+		pathwatch_remove(it->bundle);
+		pathwatch_add(fresh->bundle);
+	}
 	free(it->bundle);
 	free(it->exe);
 	free(it->plist);
@@ -333,6 +338,23 @@ static void reconcile(struct sm_item *it)
 void background_start(void)
 {
 	registry_load();
+	for (struct sm_item *it = g_registry; it; it = it->next)
+		pathwatch_add(it->bundle);
+}
+
+void background_paths_changed(void)
+{
+	struct stat st;
+	for (struct sm_item *it = g_registry; it; it = it->next)
+		if (stat(it->bundle, &st) < 0 && item_job(it->domain, it->label))
+			reconcile(it);
+}
+
+/* Forgets an item: its bundle is no longer watched. */
+static void forget(struct sm_item *it)
+{
+	pathwatch_remove(it->bundle);
+	registry_remove(it);
 }
 
 bool background_owns(const struct domain *d, const char *label)
@@ -433,6 +455,8 @@ bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 			"launchd (launchd --system)");
 		return false;
 	}
+	for (struct sm_item *other = g_registry; other; other = other->next)
+		reconcile(other); /* every register checks the whole registry against the disk */
 	struct sm_item *fresh;
 	struct job_spec *spec;
 	enum sm_reason reason;
@@ -463,6 +487,7 @@ bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		it->registered = it->updated = it->approval_changed = now_s();
 		it->approval = kind != SM_DAEMON || preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
 		registry_add(it);
+		pathwatch_add(it->bundle);
 		log_msg(LOG_INFO, "(%s/%s) registered by uid %u from %s (%s)", it->domain, it->label, (unsigned)caller,
 			it->bundle, sm_approval_name(it->approval));
 	}
@@ -495,7 +520,7 @@ bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	snprintf(domain, sizeof(domain), "%s", it->domain);
 	snprintf(label, sizeof(label), "%s", it->label);
 	log_msg(LOG_INFO, "(%s/%s) unregistered by uid %u", domain, label, (unsigned)caller);
-	registry_remove(it);
+	forget(it);
 	struct gerror e = {0};
 	if (registry_save(&e))
 		sm_fail(reply, SME_INTERNAL, "%s", e.detail);
@@ -666,7 +691,7 @@ bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 			continue;
 		log_msg(LOG_INFO, "(%s/%s) reset by uid %u", it->domain, it->label, (unsigned)caller);
 		stop_job(it->domain, it->label, pr);
-		registry_remove(it);
+		forget(it);
 		removed++;
 	}
 	struct gerror e = {0};

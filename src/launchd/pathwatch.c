@@ -1,5 +1,6 @@
 /*
- * The path watcher (see pathwatch.h). Watches are recomputed after every
+ * The path watcher (see pathwatch.h), also used for the bundles of
+ * Service Management items. Watches are recomputed after every
  * batch of events, because a directory that appears or disappears moves the
  * nearest existing ancestor of a watched path; the set of paths is small
  * (PathState entries), so this costs a few system calls per change.
@@ -14,6 +15,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "background.h"
 #include "domain.h"
 #include "log.h"
 #include "loop.h"
@@ -48,7 +50,7 @@ static int watch_ancestor(const char *path)
 		int wd = inotify_add_watch(inotify_watch.fd, dir, WATCH_MASK);
 		if (wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(dir, "/") == 0) {
 			if (wd < 0)
-				log_msg(LOG_WARNING, "cannot watch %s for PathState %s: %s", dir, path, strerror(errno));
+				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", dir, path, strerror(errno));
 			return wd;
 		}
 	}
@@ -70,6 +72,7 @@ static void on_inotify(struct watch *w, uint32_t events)
 	while (read(w->fd, buf, sizeof(buf)) > 0)
 		; /* what changed does not matter: every condition is re-evaluated */
 	rearm();
+	background_paths_changed();
 	domain_conditions_changed();
 }
 
@@ -79,7 +82,8 @@ static int ensure_inotify(void)
 		return 0;
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0 || loop_watch(&inotify_watch, fd, EPOLLIN, on_inotify)) {
-		log_msg(LOG_ERR, "inotify: %s; KeepAlive.PathState is evaluated only when a job exits", strerror(errno));
+		log_msg(LOG_ERR, "inotify: %s; KeepAlive.PathState is evaluated only when a job exits, and a deleted "
+			"app bundle is noticed only when its item is looked at", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		inotify_watch.fd = -1;

@@ -149,10 +149,11 @@ def test_bundle_moved_or_deleted_leaves_no_orphan(gantry):
     moved = app.parent.parent / "Elsewhere" / "Demo.app"
     moved.parent.mkdir()
     app.rename(moved)
-    item = background(gantry)[f"gui/{gantry.uid}/com.demo.agent"]  # looking at it reconciles it
-    assert item["reason"] == "bundle-missing" and str(app) in item["detail"]
-    wait_for(lambda: not pid_alive(pid), "the orphaned helper to be booted out")
+    wait_for(lambda: not pid_alive(pid), "the orphaned helper to be booted out")  # launchd watches the bundle
     assert gantry.service("com.demo.agent") is None
+    item = background(gantry)[f"gui/{gantry.uid}/com.demo.agent"]
+    assert item["reason"] == "bundle-missing" and str(app) in item["detail"]
+    assert "booted out: bundle " + str(app) in gantry.log
     # Registering from the new place takes the record over (same bundle identifier).
     assert sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=moved).stdout.strip() == "ok"
     assert gantry.wait_running("com.demo.agent")["program"] == str(moved / "Contents/MacOS/helper")
@@ -379,3 +380,19 @@ def test_smjobbless_needs_the_app_to_claim_the_helper(make_gantry):
                        env=dict(g.env, LD_LIBRARY_PATH=LIBS), capture_output=True, text=True)
     assert r.stdout.startswith(f"error: 3: {app}/Contents/Info.plist has no SMPrivilegedExecutables entry for "
                                "com.demo.blessed"), r.stdout
+
+
+def test_corrupt_registry_is_moved_aside_and_apps_register_again(gantry):
+    app = make_bundle(gantry, agents=AGENT)
+    sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=app)
+    gantry.wait_running("com.demo.agent")
+    assert "managed by Service Management" in gantry.ctl("print", f"{gantry.domain}/com.demo.agent").stdout
+    gantry.stop()
+    (gantry.state_dir / "BackgroundItems.plist").write_bytes(b"bplist00\x00garbage")
+    gantry.start()
+    assert "background-item registry unreadable" in gantry.log
+    assert any(p.startswith("BackgroundItems.plist.corrupt-") for p in os.listdir(gantry.state_dir))
+    assert background(gantry) == {}
+    assert status(gantry, app, "agent", "com.demo.agent.plist")[:2] == (0, "not-registered")
+    assert sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=app).stdout.strip() == "ok"
+    gantry.wait_running("com.demo.agent")
