@@ -100,6 +100,22 @@ void print_service(FILE *f, xpc_object_t s)
 		}
 		fprintf(f, "\t}\n");
 	}
+	xpc_object_t timers = xpc_dictionary_get_dictionary(s, "timers");
+	if (timers) {
+		fprintf(f, "\ttimers = {\n");
+		if (xpc_dictionary_get_value(timers, "start_interval"))
+			fprintf(f, "\t\tstart interval = %" PRId64 " s\n", xpc_dictionary_get_int64(timers, "start_interval"));
+		if (xpc_dictionary_get_value(timers, "calendar_entries"))
+			fprintf(f, "\t\tcalendar entries = %" PRId64 "\n", xpc_dictionary_get_int64(timers, "calendar_entries"));
+		fprintf(f, "\t\tnext calendar fire = %s\n", xpc_dictionary_get_string(timers, "next_fire") ?
+			str(timers, "next_fire") : "(none)");
+		fprintf(f, "\t\tlast fire = %s%s%s\n", xpc_dictionary_get_string(timers, "last_fire") ?
+			str(timers, "last_fire") : "(never)", xpc_dictionary_get_string(timers, "last_fire_reason") ? ", by " : "",
+			xpc_dictionary_get_string(timers, "last_fire_reason") ? str(timers, "last_fire_reason") : "");
+		fprintf(f, "\t\tskipped while running = %" PRId64 "\n\t\tcoalesced while asleep = %" PRId64 "\n\t}\n",
+			xpc_dictionary_get_int64(timers, "skipped_while_running"),
+			xpc_dictionary_get_int64(timers, "coalesced_while_asleep"));
+	}
 	fprintf(f, "\tspawn type = %s\n", str(s, "spawn_type"));
 	fprintf(f, "\tjob state = %s\n", str(s, "state"));
 	fprintf(f, "\tdisabled = %s\n", xpc_dictionary_get_bool(s, "disabled") ? "true" : "false");

@@ -135,10 +135,25 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_test_clock(int argc, char **argv)
+{
+	char *end;
+	long long offset = argc == 1 ? strtoll(argv[0], &end, 10) : 0;
+	if (argc != 1 || *end)
+		return usage_error("test-clock", "expected the offset in seconds from the real clock");
+	xpc_object_t req = request_new("test-clock", NULL), reply;
+	xpc_dictionary_set_int64(req, "offset", offset);
+	int r = call(req, "Test-clock", &reply);
+	xpc_release(reply);
+	return r;
+}
+
 const struct verb info_verbs[] = {
 	{"lint", cmd_lint, "path ...", "validate job files without loading them (Gantry)"},
 	{"error", cmd_error, "[posix|launchd|sysexits] code", "explain an error code or exit status"},
 	{"version", cmd_version, "", "print the launchctl and launchd versions"},
+	{"test-clock", cmd_test_clock, "offset-seconds",
+		"move the wall clock of a launchd started with --test-clock (tests only; Gantry)"},
 	{"help", cmd_help, "[subcommand]", "show usage"},
 	{NULL, NULL, NULL, NULL},
 };

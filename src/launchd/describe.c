@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "timers.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -182,6 +183,7 @@ xpc_object_t describe_service(const struct job *j)
 		xpc_release(e);
 	}
 	set_owned(d, "endpoints", eps);
+	timers_describe(j, d);
 	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
 	return d;
 }

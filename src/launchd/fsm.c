@@ -162,6 +162,10 @@ static void on_waiting(const struct job_spec *s, struct job_rt *rt, struct fsm_r
 		rt->demanded = true;
 		start_throttled(s, rt, r, ev->now_ms, SR_IPC);
 		break;
+	case EV_TRIGGER:
+		rt->demanded = true;
+		start_throttled(s, rt, r, ev->now_ms, ev->trigger);
+		break;
 	default:
 		break;
 	}
@@ -266,6 +270,6 @@ const char *fsm_state_name(const struct job_rt *rt)
 const char *fsm_reason_name(enum start_reason r)
 {
 	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition",
-		"ipc (mach)"};
+		"ipc (mach)", "interval", "calendar", "calendar catch-up (missed while asleep or the clock moved)"};
 	return names[r];
 }

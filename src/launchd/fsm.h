@@ -32,11 +32,13 @@ enum fsm_event_type {
 	EV_EXIT_TIMEOUT,
 	EV_CONDITION,   /* a KeepAlive condition (PathState, OtherJobEnabled) may have changed */
 	EV_IPC,         /* a client connected to one of its MachServices: start, throttled */
+	EV_TRIGGER,     /* a timer (StartInterval, StartCalendarInterval) fired: start, throttled */
 	EV_COUNT
 };
 
 /* Why the job was last started, as `print` shows in "immediate reason". */
-enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC };
+enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC, SR_INTERVAL,
+	SR_CALENDAR, SR_CATCHUP };
 
 struct fsm_event {
 	enum fsm_event_type type;
@@ -47,6 +49,8 @@ struct fsm_event {
 	/* KeepAlive conditions evaluated by the caller: any PathState or
 	 * OtherJobEnabled entry holds. */
 	bool external_condition;
+	/* EV_TRIGGER: which trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP) */
+	enum start_reason trigger;
 };
 
 struct job_rt {

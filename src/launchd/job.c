@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pathwatch.h"
 #include "spawn.h"
+#include "timers.h"
 
 static void on_throttle(struct timer *t);
 static void on_exit_timeout(struct timer *t);
@@ -45,6 +46,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	for (size_t i = 0; i < spec->nka_paths; i++)
 		pathwatch_add(spec->ka_paths[i].name);
 	endpoints_create(j);
+	timers_arm(j);
 	return j;
 }
 
@@ -345,6 +347,13 @@ void job_event(struct job *j, enum fsm_event_type type)
 	step(j, &ev);
 }
 
+void job_trigger(struct job *j, enum start_reason why)
+{
+	struct fsm_event ev = {.type = EV_TRIGGER, .now_ms = loop_now_ms(), .external_condition = job_external_condition(j),
+		.trigger = why};
+	step(j, &ev);
+}
+
 static void on_throttle(struct timer *t)
 {
 	job_event(container_of(t, struct job, throttle_timer), EV_THROTTLE_DONE);
@@ -376,6 +385,7 @@ void job_free(void *p)
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name);
 	endpoints_free(j);
+	timers_disarm(j);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

@@ -49,6 +49,7 @@ struct job {
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
 	struct waiter *waiters;
 	struct endpoint *endpoints; /* one per MachServices entry */
+	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
 };
 
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);
@@ -62,6 +63,8 @@ void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *
  * (reply may be NULL when nobody waits: then gets a dictionary nobody reads).
  */
 void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx);
+/* A trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP) fired for a job that is not running. */
+void job_trigger(struct job *j, enum start_reason why);
 /* Sends sig to the running instance; returns 0 or an errno. */
 int job_signal(struct job *j, int sig);
 /* Any PathState / OtherJobEnabled entry holds now. */

@@ -18,6 +18,7 @@ struct launchd {
 	bool system;          /* --system: hosts system and every user's domains */
 	uid_t uid;            /* --user: the user served */
 	bool shutting_down;
+	bool test_clock;      /* --test-clock: `launchctl test-clock` may move launchd's wall clock */
 	struct domain *domains;
 };
 

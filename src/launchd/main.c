@@ -44,10 +44,11 @@ int gerror_set(struct gerror *e, int code, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: launchd --system | --user [--debug]\n"
+		"usage: launchd --system | --user [--debug] [--test-clock]\n"
 		"  --system  host the system domain and every user's domains (root only)\n"
 		"  --user    host gui/<uid> and user/<uid> of the invoking user\n"
 		"  --debug   log debug messages\n"
+		"  --test-clock  let `launchctl test-clock OFFSET` move launchd's wall clock (tests only)\n"
 		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
 }
 
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 			mode = 1;
 		} else if (strcmp(argv[i], "--user") == 0) {
 			mode = 0;
+		} else if (strcmp(argv[i], "--test-clock") == 0) {
+			g_launchd.test_clock = true;
 		} else if (strcmp(argv[i], "--debug") == 0) {
 			log_set_debug(true);
 		} else if (strcmp(argv[i], "--version") == 0) {

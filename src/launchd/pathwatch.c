@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pathwatch.h"
+#include "timers.h"
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | \
 		    IN_ONLYDIR)
@@ -73,6 +74,7 @@ static void on_inotify(struct watch *w, uint32_t events)
 		; /* what changed does not matter: every condition is re-evaluated */
 	rearm();
 	background_paths_changed();
+	timers_paths_changed();
 	domain_conditions_changed();
 }
 

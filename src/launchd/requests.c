@@ -17,6 +17,7 @@
 #include "background.h"
 #include "control.h"
 #include "smjobs.h"
+#include "timers.h"
 #include "describe.h"
 #include "domain.h"
 #include "endpoint.h"
@@ -521,6 +522,19 @@ static bool req_identify(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
+/* --test-clock: moves launchd's wall clock, as a clock step would, without touching the machine's. */
+static bool req_test_clock(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	if (!g_launchd.test_clock)
+		control_set_error(reply, LE_NOT_IMPLEMENTED, "this launchd was not started with --test-clock");
+	else if (caller != 0 && caller != g_launchd.uid)
+		control_set_error(reply, darwin_errno(EPERM), "only root or uid %u may move this launchd's clock",
+			(unsigned)g_launchd.uid);
+	else
+		timers_set_clock_offset(xpc_dictionary_get_int64(msg, "offset"));
+	return false;
+}
+
 static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -563,6 +577,7 @@ static const struct {
 	{"submit-job", req_submit_job},
 	{"job-dictionary", req_job_dictionary},
 	{"sm-bless", req_sm_bless},
+	{"test-clock", req_test_clock},
 };
 
 request_handler requests_find(const char *routine)

@@ -419,6 +419,7 @@ void spec_free(struct job_spec *s)
 	for (size_t i = 0; i < s->nservices; i++)
 		free(s->services[i].name);
 	free(s->services);
+	free(s->calendar);
 	free_list(s->warnings);
 	free(s);
 }

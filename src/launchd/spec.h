@@ -7,6 +7,8 @@
 #define GANTRY_SPEC_H
 
 #include <stdbool.h>
+
+#include "calendar.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <plist/plist.h>
@@ -76,7 +78,9 @@ struct job_spec {
 	bool low_priority_io;
 	enum session_type session;
 	/* Triggers parsed and validated here, armed by launchd's trigger code. */
-	int start_interval;
+	int start_interval;          /* StartInterval seconds, 0 if none */
+	struct cal_entry *calendar;  /* StartCalendarInterval entries */
+	size_t ncalendar;
 	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets;
 	struct spec_service *services; /* MachServices */
 	size_t nservices;

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,17 +301,18 @@ static void key_bundle_ids(struct parse *p, const char *k, plist_t v)
 static void key_start_interval(struct parse *p, const char *k, plist_t v)
 {
 	int64_t n;
-	if (want_int(p, k, v, 1, INT32_MAX, &n)) {
+	if (want_int(p, k, v, 1, INT32_MAX, &n))
 		p->s->start_interval = (int)n;
-		parse_warn(p, k, NOT_ARMED_YET);
-	}
 }
 
 static const struct {
 	const char *name;
 	int min, max;
+	size_t offset;
 } calendar_fields[] = {
-	{"Minute", 0, 59}, {"Hour", 0, 23}, {"Day", 1, 31}, {"Weekday", 0, 7}, {"Month", 1, 12},
+	{"Minute", 0, 59, offsetof(struct cal_entry, minute)}, {"Hour", 0, 23, offsetof(struct cal_entry, hour)},
+	{"Day", 1, 31, offsetof(struct cal_entry, day)}, {"Weekday", 0, 7, offsetof(struct cal_entry, weekday)},
+	{"Month", 1, 12, offsetof(struct cal_entry, month)},
 };
 
 static void calendar_field(struct parse *p, const char *parent, const char *key, plist_t v)
@@ -318,33 +320,45 @@ static void calendar_field(struct parse *p, const char *parent, const char *key,
 	char path[256];
 	int64_t n;
 	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	struct cal_entry *e = &p->s->calendar[p->s->ncalendar - 1]; /* the entry being read */
 	for (size_t i = 0; i < sizeof(calendar_fields) / sizeof(calendar_fields[0]); i++)
 		if (strcasecmp(key, calendar_fields[i].name) == 0) {
-			want_int(p, path, v, calendar_fields[i].min, calendar_fields[i].max, &n);
+			if (want_int(p, path, v, calendar_fields[i].min, calendar_fields[i].max, &n))
+				*(int *)((char *)e + calendar_fields[i].offset) = (int)(n == 7 && i == 3 ? 0 : n); /* 7: Sunday */
 			return;
 		}
 	parse_error(p, LE_INVALID_PLIST, path, "unknown calendar field (known: Minute, Hour, Day, Weekday, Month)");
+}
+
+/* Reads one calendar dictionary into a new entry whose missing fields are wildcards. */
+static void calendar_entry(struct parse *p, plist_t dict, const char *path)
+{
+	struct job_spec *s = p->s;
+	s->calendar = realloc(s->calendar, (s->ncalendar + 1) * sizeof(*s->calendar));
+	if (!s->calendar)
+		abort();
+	s->calendar[s->ncalendar++] = (struct cal_entry){CAL_ANY, CAL_ANY, CAL_ANY, CAL_ANY, CAL_ANY};
+	each_entry(p, dict, path, calendar_field);
 }
 
 static void key_calendar(struct parse *p, const char *k, plist_t v)
 {
 	char path[128];
 	if (plist_get_node_type(v) == PLIST_DICT) {
-		each_entry(p, v, k, calendar_field);
+		calendar_entry(p, v, k);
 	} else if (plist_get_node_type(v) == PLIST_ARRAY) {
 		for (uint32_t i = 0; i < plist_array_get_size(v); i++) {
 			snprintf(path, sizeof(path), "%s[%u]", k, i);
 			plist_t e = plist_array_get_item(v, i);
 			if (want_dict(p, path, e))
-				each_entry(p, e, path, calendar_field);
+				calendar_entry(p, e, path);
 		}
 	} else {
 		parse_error(p, LE_INVALID_PLIST, k, "expected dictionary or array of dictionaries, found %s",
 			plist_type_name(v));
 		return;
 	}
-	p->s->has_calendar = true;
-	parse_warn(p, k, NOT_ARMED_YET);
+	p->s->has_calendar = p->s->ncalendar > 0;
 }
 
 static void key_path_list(struct parse *p, const char *k, plist_t v)

@@ -49,9 +49,10 @@ def pid_alive(pid):
 class Gantry:
     """One launchd instance with its own root directory."""
 
-    def __init__(self, root, mode="user", run_as=None):
+    def __init__(self, root, mode="user", run_as=None, args=()):
         self.root = Path(root)
         self.mode = mode
+        self.args = list(args)  # extra launchd arguments, e.g. --test-clock
         self.run_as = run_as  # (uid, gid) to run launchd and launchctl as, or None
         self.uid = run_as[0] if run_as else os.geteuid()
         self.proc = None
@@ -127,7 +128,7 @@ class Gantry:
                 for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
                     os.chown(name, *self.run_as)
         self.errfile = open(self.root / "launchd.stderr", "ab")
-        self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}"], env=self.env, stdout=self.errfile,
+        self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}", *self.args], env=self.env, stdout=self.errfile,
                                      stderr=self.errfile, preexec_fn=self._preexec if self.run_as else None)
         wait_for(lambda: self.socket.exists() or self.proc.poll() is not None, "launchd's control socket")
         assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
@@ -189,13 +190,13 @@ def make_gantry(tmp_path):
     made = []
     public_dirs = []
 
-    def make(mode="user", run_as=None, start=True, public=False):
+    def make(mode="user", run_as=None, start=True, public=False, args=()):
         base = tmp_path
         if public or run_as:
             base = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
             base.chmod(0o755)
             public_dirs.append(base)
-        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as)
+        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args)
         made.append(g)
         return g.start() if start else g
 
