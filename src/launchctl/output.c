@@ -47,6 +47,18 @@ static bool print_keepalive_entry(void *ctx, const char *key, xpc_object_t v)
 	return true;
 }
 
+static void print_paths(FILE *f, const char *what, xpc_object_t arr)
+{
+	if (!xpc_array_get_count(arr))
+		return;
+	fprintf(f, "\t%s = {\n", what);
+	for (size_t i = 0; i < xpc_array_get_count(arr); i++) {
+		xpc_object_t e = xpc_array_get_value(arr, i);
+		fprintf(f, "\t\t%s (%s)\n", xpc_dictionary_get_string(e, "path"), xpc_dictionary_get_string(e, "state"));
+	}
+	fprintf(f, "\t}\n");
+}
+
 void print_service(FILE *f, xpc_object_t s)
 {
 	bool running = has(s, "pid");
@@ -100,6 +112,8 @@ void print_service(FILE *f, xpc_object_t s)
 		}
 		fprintf(f, "\t}\n");
 	}
+	print_paths(f, "watch paths", xpc_dictionary_get_array(s, "watch_paths"));
+	print_paths(f, "queue directories", xpc_dictionary_get_array(s, "queue_directories"));
 	xpc_object_t timers = xpc_dictionary_get_dictionary(s, "timers");
 	if (timers) {
 		fprintf(f, "\ttimers = {\n");

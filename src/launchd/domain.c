@@ -14,6 +14,7 @@
 
 #include "background.h"
 #include "domain.h"
+#include "pathtrig.h"
 #include "errors.h"
 #include "log.h"
 
@@ -232,6 +233,8 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 	log_msg(LOG_INFO, "(%s/%s) loaded%s%s", d->name, spec->label, spec->path ? " from " : "",
 		spec->path ? spec->path : "");
 	job_event(j, EV_LOAD);
+	if (j->rt.state == JS_WAITING && pathtrig_queue_pending(j))
+		job_trigger(j, SR_QUEUE); /* filled before it was loaded: checked after the watch is armed */
 	domain_conditions_changed();
 	return j;
 }

@@ -134,6 +134,8 @@ static void exited(const struct job_spec *s, struct job_rt *rt, struct fsm_resul
 		start_throttled(s, rt, r, ev->now_ms, SR_KEEPALIVE);
 		if (r->actions & ACT_ARM_THROTTLE)
 			r->actions |= ACT_LOG_THROTTLE;
+	} else if (ev->queue_pending) { /* QueueDirectories: runs while a directory is not empty */
+		start_throttled(s, rt, r, ev->now_ms, SR_QUEUE);
 	} else {
 		rt->state = JS_WAITING;
 	}
@@ -270,6 +272,7 @@ const char *fsm_state_name(const struct job_rt *rt)
 const char *fsm_reason_name(enum start_reason r)
 {
 	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition",
-		"ipc (mach)", "interval", "calendar", "calendar catch-up (missed while asleep or the clock moved)"};
+		"ipc (mach)", "interval", "calendar", "calendar catch-up (missed while asleep or the clock moved)",
+		"watch path changed", "queue directory not empty"};
 	return names[r];
 }

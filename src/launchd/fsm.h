@@ -38,7 +38,7 @@ enum fsm_event_type {
 
 /* Why the job was last started, as `print` shows in "immediate reason". */
 enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC, SR_INTERVAL,
-	SR_CALENDAR, SR_CATCHUP };
+	SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE };
 
 struct fsm_event {
 	enum fsm_event_type type;
@@ -49,8 +49,10 @@ struct fsm_event {
 	/* KeepAlive conditions evaluated by the caller: any PathState or
 	 * OtherJobEnabled entry holds. */
 	bool external_condition;
-	/* EV_TRIGGER: which trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP) */
+	/* EV_TRIGGER: which trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE) */
 	enum start_reason trigger;
+	/* EV_EXITED: a QueueDirectories entry is still there (the job runs again) */
+	bool queue_pending;
 };
 
 struct job_rt {

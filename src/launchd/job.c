@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "job.h"
 #include "log.h"
+#include "pathtrig.h"
 #include "pathwatch.h"
 #include "spawn.h"
 #include "timers.h"
@@ -47,6 +48,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 		pathwatch_add(spec->ka_paths[i].name);
 	endpoints_create(j);
 	timers_arm(j);
+	pathtrig_arm(j);
 	return j;
 }
 
@@ -243,7 +245,8 @@ static void do_spawn(struct job *j)
 		snprintf(why, sizeof(why), "failed to spawn (%s)", cause);
 		endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 		struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = SPAWN_FAILED_STATUS,
-			.spawn_failed = true, .external_condition = job_external_condition(j)};
+			.spawn_failed = true, .external_condition = job_external_condition(j),
+			.queue_pending = pathtrig_queue_pending(j)};
 		step(j, &ev);
 		return;
 	}
@@ -289,7 +292,7 @@ static void on_proc(struct watch *w, uint32_t events)
 		snprintf(why, sizeof(why), "was killed by signal %d (%s)", -status, signal_description(-status));
 	endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
-		.external_condition = job_external_condition(j)};
+		.external_condition = job_external_condition(j), .queue_pending = pathtrig_queue_pending(j)};
 	step(j, &ev);
 }
 
@@ -386,6 +389,7 @@ void job_free(void *p)
 		pathwatch_remove(j->spec->ka_paths[i].name);
 	endpoints_free(j);
 	timers_disarm(j);
+	pathtrig_disarm(j);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

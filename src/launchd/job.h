@@ -7,6 +7,7 @@
 #ifndef GANTRY_JOB_H
 #define GANTRY_JOB_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <xpc/xpc.h>
 
@@ -50,6 +51,7 @@ struct job {
 	struct waiter *waiters;
 	struct endpoint *endpoints; /* one per MachServices entry */
 	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
+	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
 };
 
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);

@@ -1,9 +1,11 @@
 /*
- * The path watcher (see pathwatch.h), also used for the bundles of
- * Service Management items. Watches are recomputed after every
- * batch of events, because a directory that appears or disappears moves the
- * nearest existing ancestor of a watched path; the set of paths is small
- * (PathState entries), so this costs a few system calls per change.
+ * The path watcher (see pathwatch.h): one inotify instance for the whole
+ * daemon. Each watched path has a watch on its nearest existing ancestor
+ * directory (creation, deletion, renames over it, writes to it) and, when it
+ * is a directory, one on itself (changes inside). Watches are recomputed
+ * after a batch that created, deleted or renamed something, because that
+ * may move the nearest existing ancestor; on a queue overflow every path
+ * counts as changed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,60 +21,105 @@
 #include "domain.h"
 #include "log.h"
 #include "loop.h"
+#include "pathtrig.h"
 #include "pathwatch.h"
 #include "timers.h"
 
-#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | \
-		    IN_ONLYDIR)
+#define STRUCTURE (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
+#define WATCH_MASK (STRUCTURE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_ONLYDIR)
 
 struct watched {
 	char *path;
 	int refs;
-	int wd;
+	int wd;               /* on the nearest existing ancestor directory */
+	char dir[PATH_MAX];   /* that directory */
+	int self_wd;          /* on the path itself when it is a directory, else -1 */
+	bool changed;
 };
 
 static struct watch inotify_watch = {.fd = -1};
 static struct watched *paths;
 static size_t npaths;
 
-/* The nearest existing ancestor directory of path (path itself excluded). */
-static int watch_ancestor(const char *path)
+static void watch_one(struct watched *w)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(w->dir, sizeof(w->dir), "%s", w->path);
+	w->wd = w->self_wd = -1;
 	for (;;) {
-		char *slash = strrchr(dir, '/');
+		char *slash = strrchr(w->dir, '/');
 		if (!slash)
-			return -1;
-		if (slash == dir)
+			return;
+		if (slash == w->dir)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		int wd = inotify_add_watch(inotify_watch.fd, dir, WATCH_MASK);
-		if (wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(dir, "/") == 0) {
-			if (wd < 0)
-				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", dir, path, strerror(errno));
-			return wd;
+		w->wd = inotify_add_watch(inotify_watch.fd, w->dir, WATCH_MASK);
+		if (w->wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(w->dir, "/") == 0) {
+			if (w->wd < 0)
+				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", w->dir, w->path, strerror(errno));
+			break;
 		}
 	}
+	w->self_wd = inotify_add_watch(inotify_watch.fd, w->path, WATCH_MASK); /* fails unless a directory */
 }
 
 static void rearm(void)
 {
-	for (size_t i = 0; i < npaths; i++)
+	for (size_t i = 0; i < npaths; i++) {
 		if (paths[i].wd >= 0)
 			inotify_rm_watch(inotify_watch.fd, paths[i].wd);
+		if (paths[i].self_wd >= 0)
+			inotify_rm_watch(inotify_watch.fd, paths[i].self_wd);
+	}
 	for (size_t i = 0; i < npaths; i++)
-		paths[i].wd = watch_ancestor(paths[i].path);
+		watch_one(&paths[i]);
+}
+
+/* Is full the watched path, or a directory on the way to it? */
+static bool on_the_way(const char *full, const char *path)
+{
+	size_t n = strlen(full);
+	return strncmp(full, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static void mark(const struct inotify_event *ev)
+{
+	for (size_t i = 0; i < npaths; i++) {
+		struct watched *w = &paths[i];
+		char full[PATH_MAX * 2];
+		if (ev->mask & IN_Q_OVERFLOW) {
+			w->changed = true;
+		} else if (ev->wd == w->self_wd) {
+			w->changed = true; /* something inside the watched directory */
+		} else if (ev->wd == w->wd) {
+			snprintf(full, sizeof(full), "%s%s%s", w->dir, strcmp(w->dir, "/") ? "/" : "", ev->len ? ev->name : "");
+			w->changed |= !ev->len || on_the_way(full, w->path);
+		}
+	}
 }
 
 static void on_inotify(struct watch *w, uint32_t events)
 {
 	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	(void)events;
-	while (read(w->fd, buf, sizeof(buf)) > 0)
-		; /* what changed does not matter: every condition is re-evaluated */
-	rearm();
+	bool structure = false;
+	ssize_t n;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			/* not IN_IGNORED: rearm() itself causes those, and must not feed on them */
+			structure |= (ev->mask & (STRUCTURE | IN_Q_OVERFLOW)) != 0;
+			if (!(ev->mask & IN_IGNORED))
+				mark(ev);
+			p += sizeof(*ev) + ev->len;
+		}
+	if (structure)
+		rearm();
+	for (size_t i = 0; i < npaths; i++)
+		if (paths[i].changed) {
+			paths[i].changed = false;
+			pathtrig_changed(paths[i].path);
+		}
 	background_paths_changed();
 	timers_paths_changed();
 	domain_conditions_changed();
@@ -84,8 +131,8 @@ static int ensure_inotify(void)
 		return 0;
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0 || loop_watch(&inotify_watch, fd, EPOLLIN, on_inotify)) {
-		log_msg(LOG_ERR, "inotify: %s; KeepAlive.PathState is evaluated only when a job exits, and a deleted "
-			"app bundle is noticed only when its item is looked at", strerror(errno));
+		log_msg(LOG_ERR, "inotify: %s; WatchPaths, QueueDirectories and KeepAlive.PathState are evaluated only "
+			"when a job exits, and a deleted app bundle is noticed only when its item is looked at", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		inotify_watch.fd = -1;
@@ -106,9 +153,8 @@ void pathwatch_add(const char *path)
 	paths = realloc(paths, (npaths + 1) * sizeof(*paths));
 	if (!paths)
 		abort();
-	paths[npaths].path = strdup(path);
-	paths[npaths].refs = 1;
-	paths[npaths].wd = watch_ancestor(path);
+	paths[npaths] = (struct watched){.path = strdup(path), .refs = 1};
+	watch_one(&paths[npaths]);
 	npaths++;
 }
 

@@ -420,6 +420,12 @@ void spec_free(struct job_spec *s)
 		free(s->services[i].name);
 	free(s->services);
 	free(s->calendar);
+	for (size_t i = 0; i < s->nwatch_paths; i++)
+		free(s->watch_paths[i]);
+	free(s->watch_paths);
+	for (size_t i = 0; i < s->nqueue_dirs; i++)
+		free(s->queue_dirs[i]);
+	free(s->queue_dirs);
 	free_list(s->warnings);
 	free(s);
 }

@@ -81,6 +81,8 @@ struct job_spec {
 	int start_interval;          /* StartInterval seconds, 0 if none */
 	struct cal_entry *calendar;  /* StartCalendarInterval entries */
 	size_t ncalendar;
+	char **watch_paths, **queue_dirs; /* WatchPaths, QueueDirectories: absolute paths */
+	size_t nwatch_paths, nqueue_dirs;
 	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets;
 	struct spec_service *services; /* MachServices */
 	size_t nservices;

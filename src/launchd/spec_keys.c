@@ -363,18 +363,22 @@ static void key_calendar(struct parse *p, const char *k, plist_t v)
 
 static void key_path_list(struct parse *p, const char *k, plist_t v)
 {
-	char **list = NULL;
+	char **list = NULL, path[64];
 	size_t n = 0;
 	if (!want_string_array(p, k, v, &list, &n))
 		return;
 	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	if (strcasecmp(k, "WatchPaths") == 0)
-		p->s->has_watch_paths = true;
-	else
-		p->s->has_queue_dirs = true;
-	parse_warn(p, k, NOT_ARMED_YET);
+		if (list[i][0] != '/') {
+			snprintf(path, sizeof(path), "%s[%zu]", k, i);
+			parse_error(p, LE_INVALID_PLIST, path, "\"%s\" must be an absolute path", list[i]);
+		}
+	bool watch = strcasecmp(k, "WatchPaths") == 0;
+	p->s->has_watch_paths |= watch;
+	p->s->has_queue_dirs |= !watch;
+	char ***dst = watch ? &p->s->watch_paths : &p->s->queue_dirs;
+	size_t *count = watch ? &p->s->nwatch_paths : &p->s->nqueue_dirs;
+	*dst = list;
+	*count = n;
 }
 
 static void key_sockets(struct parse *p, const char *k, plist_t v)

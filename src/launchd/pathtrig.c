@@ -1,0 +1,108 @@
+/* WatchPaths and QueueDirectories (see pathtrig.h). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "domain.h"
+#include "job.h"
+#include "log.h"
+#include "pathtrig.h"
+#include "pathwatch.h"
+
+void pathtrig_arm(struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	for (size_t i = 0; i < s->nwatch_paths; i++)
+		pathwatch_add(s->watch_paths[i]);
+	for (size_t i = 0; i < s->nqueue_dirs; i++)
+		pathwatch_add(s->queue_dirs[i]);
+}
+
+void pathtrig_disarm(struct job *j)
+{
+	const struct job_spec *s = j->spec;
+	for (size_t i = 0; i < s->nwatch_paths; i++)
+		pathwatch_remove(s->watch_paths[i]);
+	for (size_t i = 0; i < s->nqueue_dirs; i++)
+		pathwatch_remove(s->queue_dirs[i]);
+}
+
+/* 1 if dir holds an entry, 0 if empty, -1 (errno set) if it cannot be read. */
+static int dir_has_entry(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int found = 0;
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+bool pathtrig_queue_pending(const struct job *j)
+{
+	for (size_t i = 0; i < j->spec->nqueue_dirs; i++)
+		if (dir_has_entry(j->spec->queue_dirs[i]) == 1)
+			return true;
+	return false;
+}
+
+static void trigger(struct job *j, enum start_reason why)
+{
+	if (j->rt.state == JS_WAITING)
+		job_trigger(j, why);
+	else if (j->rt.state != JS_REMOVED)
+		j->path_skips++;
+}
+
+void pathtrig_changed(const char *path)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		for (struct job *j = d->jobs; j; j = j->next) {
+			const struct job_spec *s = j->spec;
+			for (size_t i = 0; i < s->nwatch_paths; i++)
+				if (strcmp(s->watch_paths[i], path) == 0)
+					trigger(j, SR_WATCH);
+			for (size_t i = 0; i < s->nqueue_dirs; i++)
+				if (strcmp(s->queue_dirs[i], path) == 0 && dir_has_entry(path) == 1)
+					trigger(j, SR_QUEUE);
+		}
+}
+
+static void describe_paths(xpc_object_t arr, char **paths, size_t n, bool queue)
+{
+	for (size_t i = 0; i < n; i++) {
+		xpc_object_t e = xpc_dictionary_create_empty();
+		struct stat st;
+		xpc_dictionary_set_string(e, "path", paths[i]);
+		if (queue) {
+			int has = dir_has_entry(paths[i]);
+			xpc_dictionary_set_string(e, "state", has == 1 ? "not empty" : has == 0 ? "empty" : strerror(errno));
+		} else {
+			xpc_dictionary_set_string(e, "state", stat(paths[i], &st) == 0 ? "exists" :
+				errno == ENOENT ? "does not exist (watched for creation)" : strerror(errno));
+		}
+		xpc_array_append_value(arr, e);
+		xpc_release(e);
+	}
+}
+
+void pathtrig_describe(const struct job *j, xpc_object_t d)
+{
+	const struct job_spec *s = j->spec;
+	if (!s->nwatch_paths && !s->nqueue_dirs)
+		return;
+	xpc_object_t watch = xpc_array_create(NULL, 0), queue = xpc_array_create(NULL, 0);
+	describe_paths(watch, s->watch_paths, s->nwatch_paths, false);
+	describe_paths(queue, s->queue_dirs, s->nqueue_dirs, true);
+	xpc_dictionary_set_value(d, "watch_paths", watch);
+	xpc_dictionary_set_value(d, "queue_directories", queue);
+	xpc_dictionary_set_int64(d, "path_fires_skipped_while_running", (int64_t)j->path_skips);
+	xpc_release(watch);
+	xpc_release(queue);
+}
