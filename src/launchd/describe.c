@@ -9,6 +9,7 @@
 
 #include "describe.h"
 #include "pathtrig.h"
+#include "sockets.h"
 #include "timers.h"
 #include "domain.h"
 #include "endpoint.h"
@@ -186,6 +187,7 @@ xpc_object_t describe_service(const struct job *j)
 	set_owned(d, "endpoints", eps);
 	timers_describe(j, d);
 	pathtrig_describe(j, d);
+	sockets_describe(j, d);
 	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
 	return d;
 }

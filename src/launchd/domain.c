@@ -15,6 +15,7 @@
 #include "background.h"
 #include "domain.h"
 #include "pathtrig.h"
+#include "sockets.h"
 #include "errors.h"
 #include "log.h"
 
@@ -221,10 +222,16 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 		spec_free(spec);
 		return NULL;
 	}
+	struct job_sockets *socks;
+	if (sockets_open(spec, &socks, e)) {
+		spec_free(spec);
+		return NULL;
+	}
 	if (d->kind != DOMAIN_SYSTEM && (spec->user || spec->group))
 		log_msg(LOG_WARNING, "%s/%s: UserName/GroupName are ignored in %s; the job runs as uid %u", d->name,
 			spec->label, d->name, (unsigned)d->uid);
 	struct job *j = job_create(d, spec, origin);
+	sockets_attach(j, socks);
 	j->next = d->jobs;
 	d->jobs = j;
 	d->njobs++;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pathtrig.h"
 #include "pathwatch.h"
+#include "sockets.h"
 #include "spawn.h"
 #include "timers.h"
 
@@ -205,8 +206,7 @@ static struct spawn_identity *lookup_identity(uid_t uid, const char *user, const
 	return id;
 }
 
-/* Who the job runs as; NULL with cause set if its user or group does not exist. */
-static struct spawn_identity *identity(struct job *j, char *cause, size_t len)
+struct spawn_identity *job_identity(struct job *j, char *cause, size_t len)
 {
 	const struct job_spec *s = j->spec;
 	const struct domain *d = j->domain;
@@ -235,8 +235,9 @@ static void do_spawn(struct job *j)
 	char cause[SPAWN_CAUSE_MAX];
 	pid_t pid;
 	int pidfd;
-	struct spawn_identity *id = identity(j, cause, sizeof(cause));
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, &pid, &pidfd, cause)) {
+	struct spawn_identity *id = job_identity(j, cause, sizeof(cause));
+	struct spawn_fds extra;
+	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, sockets_spawn_fds(j, &extra), &pid, &pidfd, cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		set_spawn_failure(j, cause);
 		log_spawn_failure(j, cause);
@@ -342,6 +343,8 @@ static void step(struct job *j, const struct fsm_event *ev)
 {
 	struct fsm_result r = fsm_step(j->spec, &j->rt, ev);
 	apply(j, &r);
+	if (j->sockets)
+		sockets_sync(j); /* watched while waiting, the job's own while it runs */
 }
 
 void job_event(struct job *j, enum fsm_event_type type)
@@ -390,6 +393,7 @@ void job_free(void *p)
 	endpoints_free(j);
 	timers_disarm(j);
 	pathtrig_disarm(j);
+	sockets_close(j);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

@@ -52,6 +52,7 @@ struct job {
 	struct endpoint *endpoints; /* one per MachServices entry */
 	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
 	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
+	struct job_sockets *sockets; /* Sockets launchd holds for it, or NULL */
 };
 
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);
@@ -67,6 +68,8 @@ void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *
 void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx);
 /* A trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP) fired for a job that is not running. */
 void job_trigger(struct job *j, enum start_reason why);
+/* Who the job runs as; NULL with cause set if its user or group does not exist. */
+struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 /* Sends sig to the running instance; returns 0 or an errno. */
 int job_signal(struct job *j, int sig);
 /* Any PathState / OtherJobEnabled entry holds now. */

@@ -4,8 +4,9 @@
  * directory (creation, deletion, renames over it, writes to it) and, when it
  * is a directory, one on itself (changes inside). Watches are recomputed
  * after a batch that created, deleted or renamed something, because that
- * may move the nearest existing ancestor; on a queue overflow every path
- * counts as changed.
+ * may move the nearest existing ancestor — keeping the descriptors of
+ * directories that stay watched, so no queued event is lost; on a queue
+ * overflow every path counts as changed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,16 +64,44 @@ static void watch_one(struct watched *w)
 	w->self_wd = inotify_add_watch(inotify_watch.fd, w->path, WATCH_MASK); /* fails unless a directory */
 }
 
-static void rearm(void)
+static bool in_use(int wd)
 {
-	for (size_t i = 0; i < npaths; i++) {
-		if (paths[i].wd >= 0)
-			inotify_rm_watch(inotify_watch.fd, paths[i].wd);
-		if (paths[i].self_wd >= 0)
-			inotify_rm_watch(inotify_watch.fd, paths[i].self_wd);
-	}
+	for (size_t i = 0; i < npaths; i++)
+		if (paths[i].wd == wd || paths[i].self_wd == wd)
+			return true;
+	return false;
+}
+
+/*
+ * Recomputes every path's watches. A directory that stays watched keeps its
+ * descriptor (inotify returns the existing one), so events already queued
+ * for it still match; only watches no path needs any more are removed.
+ */
+static void rearm(int *old, size_t nold)
+{
 	for (size_t i = 0; i < npaths; i++)
 		watch_one(&paths[i]);
+	for (size_t i = 0; i < nold; i++)
+		if (old[i] >= 0 && !in_use(old[i]))
+			inotify_rm_watch(inotify_watch.fd, old[i]);
+}
+
+/* The descriptors in use now (malloc'd, 2 per path), for rearm(). */
+static int *current_wds(size_t *n, const struct watched *extra)
+{
+	int *wds = malloc((2 * npaths + 2) * sizeof(int));
+	if (!wds)
+		abort();
+	*n = 0;
+	for (size_t i = 0; i < npaths; i++) {
+		wds[(*n)++] = paths[i].wd;
+		wds[(*n)++] = paths[i].self_wd;
+	}
+	if (extra) {
+		wds[(*n)++] = extra->wd;
+		wds[(*n)++] = extra->self_wd;
+	}
+	return wds;
 }
 
 /* Is full the watched path, or a directory on the way to it? */
@@ -113,8 +142,12 @@ static void on_inotify(struct watch *w, uint32_t events)
 				mark(ev);
 			p += sizeof(*ev) + ev->len;
 		}
-	if (structure)
-		rearm();
+	if (structure) {
+		size_t nold;
+		int *old = current_wds(&nold, NULL);
+		rearm(old, nold);
+		free(old);
+	}
 	for (size_t i = 0; i < npaths; i++)
 		if (paths[i].changed) {
 			paths[i].changed = false;
@@ -163,9 +196,13 @@ void pathwatch_remove(const char *path)
 	for (size_t i = 0; i < npaths; i++) {
 		if (strcmp(paths[i].path, path) != 0 || --paths[i].refs > 0)
 			continue;
-		free(paths[i].path);
+		struct watched gone = paths[i];
 		paths[i] = paths[--npaths];
-		rearm(); /* the removed entry may have shared its directory's watch */
+		size_t nold;
+		int *old = current_wds(&nold, &gone);
+		rearm(old, nold); /* the removed entry's watches go unless another path shares them */
+		free(old);
+		free(gone.path);
 		return;
 	}
 }

@@ -17,6 +17,7 @@
 #include "background.h"
 #include "control.h"
 #include "smjobs.h"
+#include "sockets.h"
 #include "timers.h"
 #include "describe.h"
 #include "domain.h"
@@ -535,6 +536,26 @@ static bool req_test_clock(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
+/* launch_activate_socket(): the caller's job's sockets of one name. */
+static bool req_activate_socket(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	char why[512];
+	xpc_object_t fds = xpc_array_create(NULL, 0);
+	int err = sockets_activate(pid, name ? name : "", fds, why, sizeof(why));
+	if (err) {
+		xpc_dictionary_set_int64(reply, "errno", err);
+		xpc_dictionary_set_string(reply, "error_detail", why);
+	} else {
+		xpc_dictionary_set_value(reply, "fds", fds);
+	}
+	xpc_release(fds);
+	return false;
+}
+
 static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -578,6 +599,7 @@ static const struct {
 	{"job-dictionary", req_job_dictionary},
 	{"sm-bless", req_sm_bless},
 	{"test-clock", req_test_clock},
+	{"activate-socket", req_activate_socket},
 };
 
 request_handler requests_find(const char *routine)

@@ -64,6 +64,8 @@ struct child_ctx {
 	char *const *argv;
 	char *const *env;
 	const char *path; /* PATH for a program named without a slash */
+	const struct spawn_fds *extra;
+	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
 	char cause[SPAWN_CAUSE_MAX];
 };
@@ -175,11 +177,44 @@ CHILD_CODE static void __attribute__((noreturn)) exec_program(struct child_ctx *
 		err == ENOEXEC ? " (a script needs a #! line)" : "");
 }
 
+/*
+ * The child has its own copy of the descriptor table (no CLONE_FILES): the
+ * job's sockets move to 3, 4, ... and everything else above 2 is closed.
+ */
+CHILD_CODE static void place_fds(struct child_ctx *c)
+{
+	const struct spawn_fds *x = c->extra;
+	int high[SPAWN_MAX_FDS];
+	for (size_t i = 0; i < x->n; i++) /* first out of the way of the targets */
+		if ((high[i] = fcntl(x->fds[i], F_DUPFD, (int)(3 + x->n))) < 0)
+			child_fail(c, "Sockets: dup: %s", strerror(errno));
+	for (size_t i = 0; i < x->n; i++)
+		if (dup2(high[i], (int)(3 + i)) < 0)
+			child_fail(c, "Sockets: dup2: %s", strerror(errno));
+	/* inetd (no LISTEN_FDS then): the connection is the job's standard input and output */
+	if (x->stdio_fd >= 0 && (dup2(x->stdio_fd, 0) < 0 || dup2(x->stdio_fd, 1) < 0 ||
+				 (!c->s->stderr_path && dup2(x->stdio_fd, 2) < 0)))
+		child_fail(c, "inetdCompatibility: dup2: %s", strerror(errno));
+	if (syscall(SYS_close_range, (unsigned)(3 + x->n), ~0U, 0) < 0)
+		child_fail(c, "close_range: %s (Gantry needs Linux 5.9 or later)", strerror(errno));
+	if (c->listen_pid) { /* LISTEN_PID is ours, known only now */
+		char digits[16];
+		int n = 0;
+		for (pid_t p = getpid(); p > 0; p /= 10)
+			digits[n++] = (char)('0' + p % 10);
+		for (int i = 0; i < n; i++)
+			c->listen_pid[i] = digits[n - 1 - i];
+		c->listen_pid[n] = '\0';
+	}
+}
+
 CHILD_CODE static int child_main(void *arg)
 {
 	struct child_ctx *c = arg;
 	const struct job_spec *s = c->s;
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+	if (c->extra)
+		place_fds(c);
+	else if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
 		child_fail(c, "close_range: %s (Gantry needs Linux 5.9 or later)", strerror(errno));
 	reset_signals();
 	if (setsid() < 0)
@@ -198,16 +233,21 @@ CHILD_CODE static int child_main(void *arg)
 		child_fail(c, "WorkingDirectory %s: %s", wd, strerror(errno));
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
-	open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
-	open_stdio(c, 1, "StandardOutPath", s->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
-	open_stdio(c, 2, "StandardErrorPath", s->stderr_path, O_RDWR | O_CREAT | O_APPEND);
+	int conn = c->extra ? c->extra->stdio_fd : -1; /* placed by place_fds() */
+	if (conn < 0) {
+		open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
+		open_stdio(c, 1, "StandardOutPath", s->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
+	}
+	if (conn < 0 || s->stderr_path)
+		open_stdio(c, 2, "StandardErrorPath", s->stderr_path, O_RDWR | O_CREAT | O_APPEND);
 	exec_program(c);
 }
 
 /* launchd's default environment, then the plist's EnvironmentVariables on top. */
-static char **build_env(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket)
+static char **build_env(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
+	const struct spawn_fds *extra, char **listen_pid)
 {
-	char **env = calloc(s->nenv + 10, sizeof(*env));
+	char **env = calloc(s->nenv + 13, sizeof(*env));
 	if (!env)
 		abort();
 	size_t n = 0;
@@ -219,6 +259,13 @@ static char **build_env(const struct job_spec *s, const struct spawn_identity *i
 	    asprintf(&env[n++], "TMPDIR=/tmp") < 0 || asprintf(&env[n++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
 	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0 || asprintf(&env[n++], "LAUNCHD_SOCKET=%s", launchd_socket) < 0)
 		abort();
+	if (extra && extra->n) { /* the LISTEN_FDS protocol; the child writes its pid into the room left */
+		if (asprintf(&env[n++], "LISTEN_FDS=%zu", extra->n) < 0 ||
+		    asprintf(&env[n++], "LISTEN_FDNAMES=%s", extra->names) < 0 ||
+		    asprintf(&env[n++], "LISTEN_PID=%020d", 0) < 0)
+			abort();
+		*listen_pid = env[n - 1] + strlen("LISTEN_PID=");
+	}
 	for (size_t i = 0; i < s->nenv; i++) {
 		size_t klen = strcspn(s->env[i], "=") + 1, j;
 		for (j = 0; j < n && strncmp(env[j], s->env[i], klen) != 0; j++)
@@ -264,8 +311,8 @@ static const char *env_path(char **env)
 	return SPAWN_DEFAULT_PATH;
 }
 
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket, pid_t *pid,
-	int *pidfd, char cause[SPAWN_CAUSE_MAX])
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
+	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
 	glob_t g = {0};
 	char *only_program[2];
@@ -275,12 +322,15 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const c
 		globfree(&g);
 		return EINVAL;
 	}
-	char **env = build_env(s, id, launchd_socket);
-	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env)};
+	char *listen_pid = NULL;
+	char **env = build_env(s, id, launchd_socket, extra, &listen_pid);
+	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
+		.listen_pid = listen_pid};
 	int fd = -1;
 	RESET_CHILD_STACK();
+	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */
 	pid_t p = clone(child_main, child_stack + sizeof(child_stack),
-		CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &c, &fd);
+		CLONE_VM | CLONE_VFORK | (extra ? 0 : CLONE_FILES) | CLONE_PIDFD | SIGCHLD, &c, &fd);
 	int err = errno;
 	free_list(env);
 	globfree(&g);

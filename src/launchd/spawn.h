@@ -30,13 +30,27 @@ struct spawn_identity {
 };
 
 /*
- * Starts the job; its environment names launchd_socket in LAUNCHD_SOCKET, so
+ * Descriptors a job receives (socket activation): fds[i] becomes descriptor
+ * 3 + i, announced by LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (names,
+ * colon-separated); stdio_fd, if >= 0, becomes 0 and 1, and 2 unless
+ * StandardErrorPath is set (inetdCompatibility).
+ */
+#define SPAWN_MAX_FDS 64
+struct spawn_fds {
+	const int *fds;
+	size_t n;
+	const char *names;
+	int stdio_fd;
+};
+
+/*
+ * Starts the job (with extra descriptors, or NULL); its environment names launchd_socket in LAUNCHD_SOCKET, so
  * the job's libxpc and launchctl reach the launchd that started it. Returns 0 with *pid and *pidfd set once the program was
  * exec'd; otherwise an errno, with the exact cause in cause ("Program
  * /usr/bin/nope: No such file or directory") and no process left behind.
  */
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket, pid_t *pid,
-	int *pidfd, char cause[SPAWN_CAUSE_MAX]);
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
+	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 
 /*
  * The signals launchd ignores (main.c); a job gets their default back. launchd

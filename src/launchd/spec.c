@@ -420,6 +420,16 @@ void spec_free(struct job_spec *s)
 		free(s->services[i].name);
 	free(s->services);
 	free(s->calendar);
+	for (size_t i = 0; i < s->nsockets; i++) {
+		struct spec_socket *k = &s->sockets[i];
+		free(k->name);
+		free(k->node);
+		free(k->service);
+		free(k->path);
+		free(k->multicast);
+		free(k->secure_key);
+	}
+	free(s->sockets);
 	for (size_t i = 0; i < s->nwatch_paths; i++)
 		free(s->watch_paths[i]);
 	free(s->watch_paths);

@@ -39,6 +39,20 @@ struct spec_service {
 	bool hide_until_checkin;
 };
 
+/* One Sockets entry (a name may have several, e.g. IPv4 and IPv6). */
+struct spec_socket {
+	char *name;
+	int type;          /* SOCK_STREAM (default), SOCK_DGRAM, SOCK_SEQPACKET */
+	bool passive;      /* listen/bind (default) rather than connect */
+	char *node, *service;
+	int family;        /* AF_UNSPEC (IPv4 and IPv6), AF_INET, AF_INET6, AF_UNIX */
+	int protocol;      /* 0, IPPROTO_TCP, IPPROTO_UDP */
+	char *path;        /* SockPathName */
+	int path_mode;     /* -1: unset */
+	int64_t path_owner, path_group; /* -1: unset */
+	char *multicast, *secure_key;
+};
+
 struct spec_limit {
 	bool set;
 	uint64_t value;
@@ -86,7 +100,9 @@ struct job_spec {
 	bool has_calendar, has_watch_paths, has_queue_dirs, has_sockets;
 	struct spec_service *services; /* MachServices */
 	size_t nservices;
-	bool start_on_mount, inetd;
+	struct spec_socket *sockets;
+	size_t nsockets;
+	bool start_on_mount, inetd, inetd_wait;
 	char **warnings;
 	size_t nwarnings;
 };

@@ -381,13 +381,6 @@ static void key_path_list(struct parse *p, const char *k, plist_t v)
 	*count = n;
 }
 
-static void key_sockets(struct parse *p, const char *k, plist_t v)
-{
-	if (!want_dict(p, k, v))
-		return;
-	p->s->has_sockets = true;
-	parse_warn(p, k, NOT_ARMED_YET);
-}
 
 static void service_entry(struct parse *p, const char *parent, const char *key, plist_t v)
 {
@@ -432,13 +425,6 @@ static void key_mach_services(struct parse *p, const char *k, plist_t v)
 		each_entry(p, v, k, service_entry);
 }
 
-static void key_inetd(struct parse *p, const char *k, plist_t v)
-{
-	if (!want_dict(p, k, v))
-		return;
-	p->s->inetd = true;
-	parse_warn(p, k, NOT_ARMED_YET);
-}
 
 #define DARWIN_ONLY(what) what " has no Linux equivalent; ignored"
 #define NO_OP(why) why "; ignored"

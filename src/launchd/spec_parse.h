@@ -43,4 +43,8 @@ bool want_string_array(struct parse *p, const char *keypath, plist_t v, char ***
 void each_entry(struct parse *p, plist_t dict, const char *keypath,
 	void (*fn)(struct parse *p, const char *keypath, const char *key, plist_t v));
 
+/* spec_sockets.c */
+void key_sockets(struct parse *p, const char *k, plist_t v);
+void key_inetd(struct parse *p, const char *k, plist_t v);
+
 #endif

@@ -194,6 +194,8 @@ void timers_set_clock_offset(int64_t offset)
 
 void timers_paths_changed(void)
 {
+	if (!zone_seen.st_ino)
+		return; /* no calendar timer has looked at the zone yet */
 	struct stat st = {0};
 	stat(ZONE_FILE, &st);
 	if (st.st_dev == zone_seen.st_dev && st.st_ino == zone_seen.st_ino &&
