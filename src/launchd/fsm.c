@@ -273,6 +273,6 @@ const char *fsm_reason_name(enum start_reason r)
 {
 	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition",
 		"ipc (mach)", "interval", "calendar", "calendar catch-up (missed while asleep or the clock moved)",
-		"watch path changed", "queue directory not empty", "socket"};
+		"watch path changed", "queue directory not empty", "socket", "filesystem mounted"};
 	return names[r];
 }

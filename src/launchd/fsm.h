@@ -38,7 +38,7 @@ enum fsm_event_type {
 
 /* Why the job was last started, as `print` shows in "immediate reason". */
 enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC, SR_INTERVAL,
-	SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE, SR_SOCKET };
+	SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE, SR_SOCKET, SR_MOUNT };
 
 struct fsm_event {
 	enum fsm_event_type type;

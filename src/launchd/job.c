@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "job.h"
 #include "log.h"
+#include "mounts.h"
 #include "pathtrig.h"
 #include "pathwatch.h"
 #include "sockets.h"
@@ -50,6 +51,8 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	endpoints_create(j);
 	timers_arm(j);
 	pathtrig_arm(j);
+	if (spec->start_on_mount)
+		mounts_add();
 	return j;
 }
 
@@ -394,6 +397,8 @@ void job_free(void *p)
 	timers_disarm(j);
 	pathtrig_disarm(j);
 	sockets_close(j);
+	if (j->spec->start_on_mount)
+		mounts_remove();
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

@@ -14,7 +14,6 @@
 #include "errors.h"
 #include "spec_parse.h"
 
-#define NOT_ARMED_YET "validated; this Gantry build does not arm this trigger yet, so it will not start the job"
 
 static void key_label(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->label); }
 static void key_program(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->program); }
@@ -33,11 +32,7 @@ static void key_abandon(struct parse *p, const char *k, plist_t v) { want_bool(p
 static void key_once(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->launch_only_once); }
 static void key_lowprio_io(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->low_priority_io); }
 static void key_debug(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->debug); }
-static void key_on_mount(struct parse *p, const char *k, plist_t v)
-{
-	if (want_bool(p, k, v, &p->s->start_on_mount) && p->s->start_on_mount)
-		parse_warn(p, k, NOT_ARMED_YET);
-}
+static void key_on_mount(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->start_on_mount); }
 
 static void key_root_dir(struct parse *p, const char *k, plist_t v)
 {

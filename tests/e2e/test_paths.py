@@ -1,7 +1,8 @@
 """WatchPaths and QueueDirectories with real files and processes."""
 import os
+import subprocess
 
-from conftest import wait_for
+from conftest import needs_root, wait_for
 
 
 def runs_of(out):
@@ -103,3 +104,20 @@ def test_unreadable_queue_directory_is_shown(gantry):
     s = gantry.service("t.queue")
     assert s["queue_directories"][0]["state"] == "No such file or directory"
     assert "missing-spool (No such file or directory)" in gantry.ctl("print", f"{gantry.domain}/t.queue").stdout
+
+
+@needs_root
+def test_start_on_mount(gantry):
+    out = gantry.root / "mount.runs"
+    script = gantry.script("mounted.sh", f"echo run >> {out}")
+    path = gantry.write_plist("t.mount", ProgramArguments=[script], StartOnMount=True, ThrottleInterval=1)
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    assert gantry.service("t.mount")["runs"] == 0
+    point = gantry.root / "mnt"
+    point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "gantry-test", str(point)], check=True)
+    try:
+        wait_for(lambda: runs_of(out) == 1, "a run for the mount")
+        assert gantry.service("t.mount")["immediate_reason"] == "filesystem mounted"
+    finally:
+        subprocess.run(["umount", str(point)], check=True)

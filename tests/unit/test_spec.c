@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -110,6 +111,66 @@ static const struct key_case cases[] = {
 	{"inetdCompatibility", "<dict><key>Wait</key><false/></dict>", "<integer>1</integer>",
 		"inetdCompatibility: expected dictionary, found integer"},
 };
+
+/* Sockets: every sub-key, one invalid value each, and what the valid ones become. */
+static const struct {
+	const char *entry; /* the inside of one Sockets entry's dictionary */
+	const char *error; /* NULL: valid */
+} socket_cases[] = {
+	{"<key>SockServiceName</key><string>8080</string>", NULL},
+	{"<key>SockServiceName</key><integer>8080</integer><key>SockType</key><string>dgram</string>", NULL},
+	{"<key>SockServiceName</key><string>http</string><key>SockFamily</key><string>IPv6</string>", NULL},
+	{"<key>SockPathName</key><string>/run/x.sock</string><key>SockPathMode</key><integer>384</integer>", NULL},
+	{"<key>SockType</key><string>raw</string><key>SockServiceName</key><string>1</string>",
+		"Sockets.L.SockType: expected stream, dgram or seqpacket, found \"raw\""},
+	{"<key>SockServiceName</key><string>no-such-service-name</string>",
+		"Sockets.L.SockServiceName: \"no-such-service-name\" is neither a port number nor a service"},
+	{"<key>SockServiceName</key><integer>70000</integer>", "Sockets.L.SockServiceName: expected an integer from 0 to 65535"},
+	{"<key>SockFamily</key><string>AppleTalk</string><key>SockServiceName</key><string>1</string>",
+		"Sockets.L.SockFamily: expected IPv4, IPv6, IPv4v6 or Unix"},
+	{"<key>SockProtocol</key><string>SCTP</string><key>SockServiceName</key><string>1</string>",
+		"Sockets.L.SockProtocol: expected TCP or UDP"},
+	{"<key>SockPathName</key><string>relative.sock</string>", "Sockets.L.SockPathName: \"relative.sock\" must be an absolute path"},
+	{"<key>SockPathName</key><string>/x</string><key>SockPathMode</key><integer>9999</integer>",
+		"Sockets.L.SockPathMode: expected an integer from 0 to 4095"},
+	{"<key>SockFamily</key><string>Unix</string>", "Sockets.L: SockFamily Unix needs SockPathName"},
+	{"<key>SockPassive</key><true/>", "Sockets.L: needs SockServiceName (a port) or SockPathName"},
+	{"<key>SockWhatever</key><true/>", "Sockets.L.SockWhatever: unknown socket key"},
+};
+
+static void test_socket_specs(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(socket_cases) / sizeof(socket_cases[0]); i++) {
+		char body[1024];
+		struct spec_diag d = {0};
+		snprintf(body, sizeof(body), "<key>Sockets</key><dict><key>L</key><dict>%s</dict></dict>",
+			socket_cases[i].entry);
+		struct job_spec *s = parse_body(body, &d);
+		if (!socket_cases[i].error && !s)
+			fail_msg("case %zu refused: %s", i, d.errors[0]);
+		if (socket_cases[i].error && s)
+			fail_msg("case %zu accepted", i);
+		if (socket_cases[i].error && !any_contains(d.errors, d.nerrors, socket_cases[i].error))
+			fail_msg("case %zu: expected \"%s\" in \"%s\"", i, socket_cases[i].error, d.errors[0]);
+		if (s) {
+			assert_int_equal(s->nsockets, 1);
+			assert_string_equal(s->sockets[0].name, "L");
+		}
+		spec_free(s);
+		spec_diag_clear(&d);
+	}
+	/* UDP implies datagrams; a path implies a Unix socket; arrays give several entries of one name */
+	struct spec_diag d = {0};
+	struct job_spec *s = parse_body("<key>Sockets</key><dict><key>L</key><array>"
+		"<dict><key>SockServiceName</key><string>53</string><key>SockProtocol</key><string>UDP</string></dict>"
+		"<dict><key>SockPathName</key><string>/run/l.sock</string></dict></array></dict>", &d);
+	assert_non_null(s);
+	assert_int_equal(s->nsockets, 2);
+	assert_int_equal(s->sockets[0].type, SOCK_DGRAM);
+	assert_int_equal(s->sockets[1].family, AF_UNIX);
+	spec_free(s);
+}
 
 static void test_every_key_valid_and_invalid(void **state)
 {
@@ -321,6 +382,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key_valid_and_invalid),
+		cmocka_unit_test(test_socket_specs),
 		cmocka_unit_test(test_key_table_fully_covered),
 		cmocka_unit_test(test_values_land_in_spec),
 		cmocka_unit_test(test_warnings_for_unknown_and_noop),
