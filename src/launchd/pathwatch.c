@@ -33,7 +33,7 @@ struct watched {
 	char *path;
 	int refs;
 	int wd;               /* on the nearest existing ancestor directory */
-	char dir[PATH_MAX];   /* that directory */
+	char *dir;            /* that directory (malloc'd) */
 	int self_wd;          /* on the path itself when it is a directory, else -1 */
 	bool changed;
 };
@@ -44,22 +44,29 @@ static size_t npaths;
 
 static void watch_one(struct watched *w)
 {
-	snprintf(w->dir, sizeof(w->dir), "%s", w->path);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", w->path);
 	w->wd = w->self_wd = -1;
 	for (;;) {
-		char *slash = strrchr(w->dir, '/');
+		char *slash = strrchr(dir, '/');
 		if (!slash)
 			return;
-		if (slash == w->dir)
+		if (slash == dir)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		w->wd = inotify_add_watch(inotify_watch.fd, w->dir, WATCH_MASK);
-		if (w->wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(w->dir, "/") == 0) {
+		w->wd = inotify_add_watch(inotify_watch.fd, dir, WATCH_MASK);
+		if (w->wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(dir, "/") == 0) {
 			if (w->wd < 0)
-				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", w->dir, w->path, strerror(errno));
+				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", dir, w->path, strerror(errno));
 			break;
 		}
+	}
+	if (!w->dir || strcmp(w->dir, dir) != 0) {
+		free(w->dir);
+		w->dir = strdup(dir);
+		if (!w->dir)
+			abort();
 	}
 	w->self_wd = inotify_add_watch(inotify_watch.fd, w->path, WATCH_MASK); /* fails unless a directory */
 }
@@ -115,13 +122,14 @@ static void mark(const struct inotify_event *ev)
 {
 	for (size_t i = 0; i < npaths; i++) {
 		struct watched *w = &paths[i];
-		char full[PATH_MAX * 2];
+		char full[PATH_MAX + NAME_MAX + 2];
 		if (ev->mask & IN_Q_OVERFLOW) {
 			w->changed = true;
 		} else if (ev->wd == w->self_wd) {
 			w->changed = true; /* something inside the watched directory */
 		} else if (ev->wd == w->wd) {
-			snprintf(full, sizeof(full), "%s%s%s", w->dir, strcmp(w->dir, "/") ? "/" : "", ev->len ? ev->name : "");
+			snprintf(full, sizeof(full), "%s%s%s", w->dir ? w->dir : "", w->dir && strcmp(w->dir, "/") ? "/" : "",
+				ev->len ? ev->name : "");
 			w->changed |= !ev->len || on_the_way(full, w->path);
 		}
 	}
@@ -203,6 +211,7 @@ void pathwatch_remove(const char *path)
 		rearm(old, nold); /* the removed entry's watches go unless another path shares them */
 		free(old);
 		free(gone.path);
+		free(gone.dir);
 		return;
 	}
 }
