@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,9 +71,23 @@ static void deliver_peer(struct endpoint *ep, int fd)
 	close(fd);
 }
 
+/*
+ * The service closed its end of the check-in connection (it is exiting, and
+ * launchd has not seen the exit yet): a peer handed to it now would be lost.
+ */
+static bool listener_gone(const struct endpoint *ep)
+{
+	struct pollfd p = {.fd = xpc_connection_get_fd(ep->listener), .events = POLLRDHUP};
+	return p.fd < 0 || (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
+}
+
 int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct gerror *e)
 {
 	size_t idx = (size_t)(ep - j->endpoints);
+	if (ep->listener && listener_gone(ep)) {
+		drop_listener(ep);
+		ep->for_next_instance = true; /* the exit of the dying instance must not fail these */
+	}
 	if (!ep->listener && j->spec->services[idx].hide_until_checkin)
 		return gerror_set(e, LE_ENDPOINT_HIDDEN, "%s is hidden until %s/%s checks in (HideUntilCheckIn); it is not "
 			"started on demand", ep->name, j->domain->name, j->spec->label);
@@ -160,6 +175,10 @@ void endpoints_failed(struct job *j, int code, const char *why)
 		struct endpoint *ep = &j->endpoints[i];
 		if (ep->listener || !ep->npending)
 			continue;
+		if (ep->for_next_instance) {
+			ep->for_next_instance = false;
+			continue;
+		}
 		char cause[1024];
 		snprintf(cause, sizeof(cause), "%s/%s, which provides %s, %s before checking in", j->domain->name,
 			j->spec->label, ep->name, why);
@@ -173,6 +192,14 @@ void endpoints_job_exited(struct job *j)
 {
 	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
 		drop_listener(&j->endpoints[i]);
+}
+
+bool endpoints_waiting(const struct job *j)
+{
+	for (size_t i = 0; j->endpoints && i < j->spec->nservices; i++)
+		if (!j->endpoints[i].listener && j->endpoints[i].npending)
+			return true;
+	return false;
 }
 
 void endpoints_termination_imminent(struct job *j)

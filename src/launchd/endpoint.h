@@ -27,6 +27,7 @@ struct endpoint {
 	int *pending;             /* service ends waiting for the listener */
 	size_t npending;
 	unsigned long connections; /* clients served since load */
+	bool for_next_instance;   /* pending ends queued after the listener closed: the next run takes them */
 };
 
 void endpoints_create(struct job *j);
@@ -48,5 +49,7 @@ void endpoints_failed(struct job *j, int code, const char *why);
 void endpoints_job_exited(struct job *j);
 /* launchd is about to stop the job: its listeners get XPC_ERROR_TERMINATION_IMMINENT. */
 void endpoints_termination_imminent(struct job *j);
+/* Do connections wait for an instance that is not running yet? */
+bool endpoints_waiting(const struct job *j);
 
 #endif

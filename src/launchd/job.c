@@ -298,6 +298,8 @@ static void on_proc(struct watch *w, uint32_t events)
 	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
 		.external_condition = job_external_condition(j), .queue_pending = pathtrig_queue_pending(j)};
 	step(j, &ev);
+	if (j->rt.state == JS_WAITING && endpoints_waiting(j))
+		job_event(j, EV_IPC); /* clients connected while it was exiting: the next instance serves them */
 }
 
 static void apply(struct job *j, const struct fsm_result *r)
