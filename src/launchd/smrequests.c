@@ -1,0 +1,345 @@
+/*
+ * The Service Management requests (see background.h): register, unregister
+ * and status for libServiceManagement, and list, approve, deny and reset for
+ * `launchctl background`. The work is in background.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "background.h"
+#include "background_internal.h"
+#include "control.h"
+#include "domain.h"
+#include "errors.h"
+#include "log.h"
+#include "pathwatch.h"
+#include "registry.h"
+#include "smderive.h"
+
+static const char *const kind_args[] = {"daemon", "agent", "login-item", "main-app"};
+
+/* What a libServiceManagement request names: a kind, a bundle and a plist name or identifier. */
+struct sm_request {
+	enum sm_kind kind;
+	const char *bundle, *name;
+};
+
+static bool parse_request(xpc_object_t msg, xpc_object_t reply, struct sm_request *r)
+{
+	const char *k = xpc_dictionary_get_string(msg, "kind");
+	r->bundle = xpc_dictionary_get_string(msg, "bundle");
+	r->name = xpc_dictionary_get_string(msg, "name");
+	r->bundle = r->bundle ? r->bundle : "";
+	r->name = r->name ? r->name : "";
+	for (int i = 0; k && i < 4; i++)
+		if (strcmp(k, kind_args[i]) == 0) {
+			r->kind = (enum sm_kind)i;
+			return true;
+		}
+	bg_sm_fail(reply, SME_INTERNAL, "unknown kind \"%s\" (daemon, agent, login-item, main-app)", k ? k : "");
+	return false;
+}
+
+/* The registered item a (kind, bundle, name) request means, or NULL. */
+static struct sm_item *find_requested(enum sm_kind kind, const char *bundle, const char *name, uid_t caller)
+{
+	char real[PATH_MAX], domain[32];
+	if (!realpath(bundle, real))
+		snprintf(real, sizeof(real), "%s", bundle);
+	if (kind == SM_DAEMON)
+		snprintf(domain, sizeof(domain), "system");
+	else
+		snprintf(domain, sizeof(domain), "gui/%u", (unsigned)caller);
+	for (struct sm_item *it = g_registry; it; it = it->next)
+		if (it->kind == kind && strcmp(it->domain, domain) == 0 && strcmp(it->name, name) == 0 &&
+		    strcmp(it->bundle, real) == 0)
+			return it;
+	return NULL;
+}
+
+/* Checks a registration against another one of the same label, or refuses it. */
+static int may_take_label(const struct sm_item *old, const struct sm_item *fresh, xpc_object_t reply)
+{
+	struct stat st;
+	if (old->kind != fresh->kind) {
+		bg_sm_fail(reply, SME_AUTHORIZATION, "%s/%s is already registered as a %s of %s", old->domain, old->label,
+			sm_kind_name(old->kind), old->bundle);
+		return -1;
+	}
+	bool same_app = old->bundle_id && fresh->bundle_id && strcmp(old->bundle_id, fresh->bundle_id) == 0;
+	if (strcmp(old->bundle, fresh->bundle) != 0 && !same_app && stat(old->bundle, &st) == 0) {
+		bg_sm_fail(reply, SME_AUTHORIZATION, "%s/%s belongs to %s (%s); another app may not take its label",
+			old->domain, old->label, old->bundle, old->bundle_id ? old->bundle_id : "no bundle identifier");
+		return -1;
+	}
+	if (old->approval == SM_DENIED) {
+		bg_sm_fail(reply, SME_DENIED, "an administrator denied %s/%s; it runs again once approved (launchctl "
+			"background approve %s/%s)", old->domain, old->label, old->domain, old->label);
+		return -1;
+	}
+	return 0;
+}
+
+bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct sm_request r;
+	if (!parse_request(msg, reply, &r))
+		return false;
+	if (r.kind == SM_DAEMON && !g_launchd.system) {
+		bg_sm_fail(reply, SME_SERVICE_UNAVAILABLE, "this launchd runs with --user; daemons register with the system "
+			"launchd (launchd --system)");
+		return false;
+	}
+	for (struct sm_item *other = g_registry; other; other = other->next)
+		bg_reconcile(other); /* every register checks the whole registry against the disk */
+	struct sm_item *fresh;
+	struct job_spec *spec;
+	enum sm_reason reason;
+	struct gerror e = {0};
+	if (sm_derive(r.kind, r.bundle, r.name, caller, &fresh, &spec, &reason, &e)) {
+		bg_sm_fail(reply, e.code, "%s", e.detail);
+		bg_put_status(reply, reason, e.detail);
+		return false;
+	}
+	struct sm_item *it = registry_find(fresh->domain, fresh->label);
+	if (it && may_take_label(it, fresh, reply)) {
+		sm_item_free(fresh);
+		spec_free(spec);
+		return false;
+	}
+	struct domain *d = domain_find_named(fresh->domain);
+	struct job *loaded = d ? domain_find_job(d, fresh->label) : NULL;
+	bool legacy = loaded && loaded->origin != ORIGIN_SM;
+	bool changed = !it || !bg_same_content(it, fresh);
+	if (it && changed) {
+		log_msg(LOG_INFO, "(%s/%s) registration updated by uid %u from %s", it->domain, it->label, (unsigned)caller,
+			fresh->bundle);
+		bg_adopt(it, fresh);
+	} else if (it) {
+		sm_item_free(fresh); /* the same content again: nothing to do but answer */
+	} else {
+		it = fresh;
+		it->registered = it->updated = it->approval_changed = bg_now();
+		it->approval = r.kind != SM_DAEMON || bg_preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
+		registry_add(it);
+		pathwatch_add(it->bundle);
+		log_msg(LOG_INFO, "(%s/%s) registered by uid %u from %s (%s)", it->domain, it->label, (unsigned)caller,
+			it->bundle, sm_approval_name(it->approval));
+	}
+	if (changed && registry_save(&e)) {
+		bg_sm_fail(reply, SME_INTERNAL, "%s", e.detail);
+		spec_free(spec);
+		return false;
+	}
+	if (r.kind == SM_MAIN_APP)
+		spec->run_at_load = false; /* the main app starts at later logins, not now */
+	bool later = bg_apply(it, spec, changed || legacy, reply);
+	if (!later)
+		bg_put_status(reply, it->reason, it->detail);
+	return later;
+}
+
+bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct sm_request r;
+	if (!parse_request(msg, reply, &r))
+		return false;
+	struct sm_item *it = find_requested(r.kind, r.bundle, r.name, caller);
+	if (!it) {
+		bg_sm_fail(reply, SME_JOB_NOT_FOUND, "%s \"%s\" of %s is not registered", kind_args[r.kind], r.name, r.bundle);
+		return false;
+	}
+	char domain[32], label[512];
+	snprintf(domain, sizeof(domain), "%s", it->domain);
+	snprintf(label, sizeof(label), "%s", it->label);
+	log_msg(LOG_INFO, "(%s/%s) unregistered by uid %u", domain, label, (unsigned)caller);
+	bg_forget(it);
+	struct gerror e = {0};
+	if (registry_save(&e))
+		bg_sm_fail(reply, SME_INTERNAL, "%s", e.detail);
+	return bg_stop_job_replying(domain, label, reply);
+}
+
+bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct sm_request r;
+	if (!parse_request(msg, reply, &r))
+		return false;
+	struct sm_item *it = find_requested(r.kind, r.bundle, r.name, caller);
+	if (it) {
+		bg_reconcile(it);
+		bg_put_status(reply, it->reason, it->detail);
+		return false;
+	}
+	struct sm_item *fresh;
+	struct job_spec *spec;
+	enum sm_reason reason;
+	struct gerror e = {0};
+	if (sm_derive(r.kind, r.bundle, r.name, caller, &fresh, &spec, &reason, &e)) {
+		bg_put_status(reply, reason, e.detail); /* what register() would run into */
+		return false;
+	}
+	spec_free(spec);
+	sm_item_free(fresh);
+	bg_put_status(reply, SMR_NOT_REGISTERED, "");
+	return false;
+}
+
+static xpc_object_t describe_item(const struct sm_item *it)
+{
+	xpc_object_t d = xpc_dictionary_create_empty();
+	char id[600];
+	snprintf(id, sizeof(id), "%s/%s", it->domain, it->label);
+	xpc_dictionary_set_string(d, "id", id);
+	xpc_dictionary_set_string(d, "domain", it->domain);
+	xpc_dictionary_set_string(d, "label", it->label);
+	xpc_dictionary_set_string(d, "kind", sm_kind_name(it->kind));
+	xpc_dictionary_set_string(d, "bundle", it->bundle);
+	xpc_dictionary_set_string(d, "bundle_identifier", it->bundle_id ? it->bundle_id : "");
+	xpc_dictionary_set_string(d, "bundle_version", it->version ? it->version : "");
+	xpc_dictionary_set_string(d, "plist", it->plist ? it->plist : "");
+	xpc_dictionary_set_string(d, "plist_sha256", it->plist_sha);
+	xpc_dictionary_set_string(d, "executable", it->exe);
+	xpc_dictionary_set_string(d, "executable_sha256", it->exe_sha);
+	xpc_dictionary_set_int64(d, "owner", it->owner);
+	xpc_dictionary_set_string(d, "approval", sm_approval_name(it->approval));
+	xpc_dictionary_set_int64(d, "registered", it->registered);
+	xpc_dictionary_set_int64(d, "updated", it->updated);
+	xpc_dictionary_set_int64(d, "approval_changed", it->approval_changed);
+	xpc_dictionary_set_int64(d, "status", bg_status_of(it->reason));
+	xpc_dictionary_set_string(d, "reason", sm_reason_name(it->reason));
+	xpc_dictionary_set_string(d, "detail", it->detail);
+	struct job *j = bg_item_job(it->domain, it->label);
+	xpc_dictionary_set_bool(d, "loaded", j != NULL);
+	xpc_dictionary_set_int64(d, "pid", j ? j->pid : 0);
+	return d;
+}
+
+bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)msg;
+	(void)caller;
+	xpc_object_t items = xpc_array_create(NULL, 0);
+	for (struct sm_item *it = g_registry; it; it = it->next) {
+		bg_reconcile(it);
+		xpc_object_t d = describe_item(it);
+		xpc_array_append_value(items, d);
+		xpc_release(d);
+	}
+	xpc_dictionary_set_value(reply, "items", items);
+	xpc_release(items);
+	return false;
+}
+
+/* The item an id ("system/LABEL", "gui/501/LABEL" or a label that is unique) names, checked for caller. */
+static struct sm_item *find_id(const char *id, uid_t caller, xpc_object_t reply)
+{
+	struct sm_item *found = NULL;
+	int matches = 0;
+	for (struct sm_item *it = g_registry; id && it; it = it->next) {
+		char full[600];
+		snprintf(full, sizeof(full), "%s/%s", it->domain, it->label);
+		if (strcmp(full, id) == 0 || strcmp(it->label, id) == 0) {
+			found = it;
+			matches += strcmp(full, id) == 0 ? 100 : 1;
+		}
+	}
+	if (!found) {
+		control_set_error(reply, LE_NO_SERVICE, "no background item \"%s\" (launchctl background list shows them)",
+			id ? id : "");
+		return NULL;
+	}
+	if (matches > 1 && matches < 100) {
+		control_set_error(reply, LE_USAGE, "\"%s\" is registered in several domains; name one as DOMAIN/%s", id, id);
+		return NULL;
+	}
+	if (caller != 0 && (caller != found->owner || found->kind == SM_DAEMON)) {
+		control_set_error(reply, darwin_errno(EPERM), "%s/%s: only root may change daemons and other users' items",
+			found->domain, found->label);
+		return NULL;
+	}
+	return found;
+}
+
+static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enum sm_approval to)
+{
+	struct sm_item *it = find_id(xpc_dictionary_get_string(msg, "id"), caller, reply);
+	if (!it)
+		return false;
+	struct gerror e = {0};
+	if (it->approval != to) {
+		it->approval = to;
+		it->approval_changed = bg_now();
+		log_msg(LOG_INFO, "(%s/%s) %s by uid %u", it->domain, it->label, to == SM_APPROVED ? "approved" : "denied",
+			(unsigned)caller);
+		if (registry_save(&e)) {
+			control_set_error(reply, e.code, "%s", e.detail);
+			return false;
+		}
+	}
+	struct sm_item *fresh;
+	struct job_spec *spec;
+	enum sm_reason reason;
+	if (to == SM_DENIED) {
+		bg_gate_detail(it, domain_find_named(it->domain));
+		bg_put_status(reply, it->reason, it->detail);
+		return bg_stop_job_replying(it->domain, it->label, reply);
+	}
+	if (sm_rederive(it, &fresh, &spec, &reason, &e)) {
+		it->reason = reason;
+		snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
+		bg_put_status(reply, reason, e.detail);
+		return false;
+	}
+	sm_item_free(fresh);
+	bool later = bg_apply(it, spec, false, reply);
+	if (!later)
+		bg_put_status(reply, it->reason, it->detail);
+	return later;
+}
+
+bool req_bg_approve(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	return set_approval(msg, reply, caller, SM_APPROVED);
+}
+
+bool req_bg_deny(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	return set_approval(msg, reply, caller, SM_DENIED);
+}
+
+/* Forgets one item (or, without an id, every item the caller may reset) and boots out its job. */
+bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	const char *id = xpc_dictionary_get_string(msg, "id");
+	struct sm_item *one = id ? find_id(id, caller, reply) : NULL;
+	if (id && !one)
+		return false;
+	struct pending_reply *pr = pending_reply_create(reply, 1);
+	int removed = 0;
+	for (struct sm_item *it = g_registry, *next; it; it = next) {
+		next = it->next;
+		if ((one && it != one) || (!one && caller != 0 && (it->owner != caller || it->kind == SM_DAEMON)))
+			continue;
+		log_msg(LOG_INFO, "(%s/%s) reset by uid %u", it->domain, it->label, (unsigned)caller);
+		bg_stop_job(it->domain, it->label, pr);
+		bg_forget(it);
+		removed++;
+	}
+	struct gerror e = {0};
+	if (removed && registry_save(&e))
+		control_set_error(reply, e.code, "%s", e.detail);
+	xpc_dictionary_set_int64(reply, "removed", removed);
+	bool later = pr->count > 1;
+	pr->count--; /* the reference taken at creation */
+	if (!later) {
+		xpc_release(pr->reply);
+		free(pr);
+	}
+	return later;
+}
