@@ -25,6 +25,9 @@ Ctrl-C stops it (and every job). In another terminal:
   launchctl kickstart -p gui/$UID_/com.example.ondemand
   launchctl disable gui/$UID_/com.example.clock && launchctl print-disabled gui/$UID_
   launchctl print gui/$UID_ --json
+  launchctl print gui/$UID_/com.example.every-minute # next and last calendar fire
+  python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.connect("$LOGS/echo.sock"); s.sendall(b"hi\\n"); print(s.recv(9))'
+  mkdir -p $LOGS/inbox && touch $LOGS/inbox/a $LOGS/inbox/b   # com.example.inbox drains it
 
 Job output goes to $LOGS; launchd's log is $ROOT/home/$UID_/.local/state/launchd/launchd.log.
 
