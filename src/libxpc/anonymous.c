@@ -58,7 +58,7 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 	char *cause = NULL;
 	if (xpc_get_type(endpoint) != XPC_TYPE_ENDPOINT) {
 		cause = xpc_xstrdup("not an endpoint");
-	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		if (asprintf(&cause, "cannot create a socket pair: %s", strerror(errno)) < 0)
 			abort();
 	} else {
@@ -129,7 +129,6 @@ void anonymous_accept(xpc_connection_t c, int budget)
 				close(fd);
 			continue;
 		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		conn_deliver_peer(c, fd);
 	}
 }

@@ -155,8 +155,7 @@ int connect_to(const char *path, char **cause)
 		close(fd);
 		return -1;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
+	return fd; /* left blocking: every call passes MSG_DONTWAIT, except a sync wait's receive */
 }
 
 xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags)
@@ -175,7 +174,6 @@ xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags)
 xpc_connection_t xpc_connection_create_from_fd(int fd)
 {
 	xpc_connection_t c = conn_alloc(fd);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	read_peer_cred(c);
 	return c;
 }
@@ -365,7 +363,7 @@ static int send_packet(int fd, const uint8_t *buf, size_t len, const int *fds, s
 	}
 	ssize_t n;
 	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? errno : 0;
 }
@@ -389,7 +387,7 @@ static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, con
 	c->out_bytes += len;
 }
 
-static int read_packet(xpc_connection_t c, xpc_object_t *out);
+static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait);
 static bool consume(xpc_connection_t c, xpc_object_t msg);
 
 /* The service end is gone: what it (or launchd) said last explains why. */
@@ -397,7 +395,7 @@ static void drain_service(xpc_connection_t c)
 {
 	xpc_object_t msg;
 	while (c->fd >= 0) {
-		int r = read_packet(c, &msg);
+		int r = read_packet(c, &msg, false);
 		if (r < 0 || (r == 0 && !c->frag_buf))
 			break;
 		if (r == 1) {
@@ -604,7 +602,8 @@ static int finish_message(xpc_connection_t c, const uint8_t *body, size_t len, i
 	return 1;
 }
 
-static int read_packet(xpc_connection_t c, xpc_object_t *out)
+/* wait: block in the receive (the descriptor is in blocking mode unless its owner changed that). */
+static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait)
 {
 	uint8_t pkt[PACKET_MAX];
 	union {
@@ -617,7 +616,7 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out)
 		.msg_controllen = sizeof(ctl.buf)};
 	ssize_t n;
 	do
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
@@ -788,7 +787,7 @@ void conn_deliver_peer(xpc_connection_t listener, int fd)
 static void accept_clients(xpc_connection_t c)
 {
 	for (int i = 0; i < DISPATCH_BUDGET; i++) {
-		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		conn_deliver_peer(c, fd);
@@ -823,7 +822,7 @@ void xpc_connection_dispatch(xpc_connection_t c)
 	}
 	for (int budget = DISPATCH_BUDGET; budget > 0 && c->fd >= 0 && !c->suspend_count; budget--) {
 		xpc_object_t msg = NULL;
-		int r = read_packet(c, &msg);
+		int r = read_packet(c, &msg, false);
 		if (r < 0)
 			break;
 		if (r == 0) {
@@ -861,30 +860,37 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 	struct sync_slot slot = {NULL};
 	xpc_connection_send_message_with_reply_f(c, msg, &slot, sync_reply);
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	bool can_block = deadline < 0; /* without a deadline the receive itself waits: no poll() per round trip */
 	while (!slot.reply) {
 		if (c->out_head && !flush(c))
 			break;
-		int wait = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0)
+		bool block = can_block && !c->out_head && c->fd >= 0;
+		if (!block) {
+			int wait = -1;
+			if (deadline >= 0) {
+				int64_t left = deadline - now_ms();
+				if (left <= 0)
+					break;
+				wait = (int)left;
+			}
+			struct pollfd pfd = {.fd = c->fd, .events = POLLIN | (c->out_head ? POLLOUT : 0)};
+			int pr = poll(&pfd, 1, wait);
+			if (pr < 0 && errno != EINTR)
 				break;
-			wait = (int)left;
+			if (pr <= 0)
+				continue;
 		}
-		struct pollfd pfd = {.fd = c->fd, .events = POLLIN | (c->out_head ? POLLOUT : 0)};
-		int pr = poll(&pfd, 1, wait);
-		if (pr < 0 && errno != EINTR)
-			break;
-		if (pr <= 0)
-			continue;
 		xpc_object_t in = NULL;
 		int r;
-		while (!slot.reply && (r = read_packet(c, &in)) != -1) {
+		while (!slot.reply && (r = read_packet(c, &in, block)) != -1) {
 			if (r == 0) {
+				if (block && !c->frag_buf)
+					can_block = false; /* its owner made the descriptor non-blocking: poll instead */
 				if (!c->frag_buf)
 					break;
 				continue;
 			}
+			block = false; /* drain what else arrived without waiting */
 			if (!consume(c, in)) {
 				struct inbox_item *i = xpc_xalloc(sizeof(*i));
 				i->msg = in;

@@ -77,7 +77,6 @@ void service_attach(xpc_connection_t c)
 			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->service_name, "");
 		} else {
 			c->fd = sfd;
-			fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK);
 			read_peer_cred(c);
 			free(c->error_cause); /* a previous interruption's cause no longer applies */
 			c->error_cause = NULL;
@@ -100,7 +99,6 @@ bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
 	int fd = xpc_dictionary_dup_fd(msg, "fd");
 	if (fd < 0)
 		return true;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	conn_deliver_peer(c, fd);
 	return true;
 }
