@@ -47,6 +47,24 @@ static void print_item(xpc_object_t it)
 	printf("}\n");
 }
 
+/* Jobs from job directories, listed like macOS's legacy background items. */
+static void print_legacy(xpc_object_t legacy)
+{
+	if (!xpc_array_get_count(legacy))
+		return;
+	printf("legacy items (loaded from job directories; no approval needed) = {\n");
+	for (size_t i = 0; i < xpc_array_get_count(legacy); i++) {
+		xpc_object_t it = xpc_array_get_value(legacy, i);
+		xpc_object_t ids = xpc_dictionary_get_array(it, "associated_bundle_identifiers");
+		printf("\t%s (%s) %s", xpc_dictionary_get_string(it, "id"), xpc_dictionary_get_string(it, "kind"),
+			xpc_dictionary_get_string(it, "plist"));
+		for (size_t k = 0; k < xpc_array_get_count(ids); k++)
+			printf("%s%s", k ? ", " : " for ", xpc_array_get_string(ids, k));
+		printf("\n");
+	}
+	printf("}\n");
+}
+
 static int bg_list(int argc, char **argv)
 {
 	bool json = want_json(&argc, argv);
@@ -56,12 +74,19 @@ static int bg_list(int argc, char **argv)
 	int r = call(request_new("background-list", NULL), "Background list", &reply);
 	if (!r) {
 		xpc_object_t items = xpc_dictionary_get_array(reply, "items");
-		if (json)
-			json_print(stdout, items);
+		if (json) { /* registered items, then legacy ones (kind legacy-daemon / legacy-agent) */
+			xpc_object_t all = xpc_copy(items), legacy = xpc_dictionary_get_array(reply, "legacy");
+			for (size_t i = 0; i < xpc_array_get_count(legacy); i++)
+				xpc_array_append_value(all, xpc_array_get_value(legacy, i));
+			json_print(stdout, all);
+			xpc_release(all);
+		}
 		for (size_t i = 0; !json && i < xpc_array_get_count(items); i++)
 			print_item(xpc_array_get_value(items, i));
 		if (!json && !xpc_array_get_count(items))
 			printf("no background items are registered\n");
+		if (!json)
+			print_legacy(xpc_dictionary_get_array(reply, "legacy"));
 	}
 	xpc_release(reply);
 	return r;

@@ -220,6 +220,30 @@ static xpc_object_t describe_item(const struct sm_item *it)
 	return d;
 }
 
+/* A job loaded from a job directory: a legacy background item (no approval, attributed to its apps). */
+static xpc_object_t describe_legacy(const struct job *j)
+{
+	xpc_object_t d = xpc_dictionary_create_empty();
+	char id[600];
+	struct stat st;
+	snprintf(id, sizeof(id), "%s/%s", j->domain->name, j->spec->label);
+	xpc_dictionary_set_string(d, "id", id);
+	xpc_dictionary_set_string(d, "domain", j->domain->name);
+	xpc_dictionary_set_string(d, "label", j->spec->label);
+	xpc_dictionary_set_string(d, "kind", j->domain->kind == DOMAIN_SYSTEM ? "legacy-daemon" : "legacy-agent");
+	xpc_dictionary_set_string(d, "plist", j->spec->path ? j->spec->path : "");
+	xpc_dictionary_set_string(d, "executable", spec_program(j->spec) ? spec_program(j->spec) : "");
+	xpc_object_t ids = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < j->spec->nassociated_ids; i++)
+		xpc_array_set_string(ids, XPC_ARRAY_APPEND, j->spec->associated_ids[i]);
+	xpc_dictionary_set_value(d, "associated_bundle_identifiers", ids);
+	xpc_release(ids);
+	xpc_dictionary_set_int64(d, "owner", j->spec->path && stat(j->spec->path, &st) == 0 ? st.st_uid : 0);
+	xpc_dictionary_set_string(d, "approval", "not needed (installed in a job directory)");
+	xpc_dictionary_set_int64(d, "pid", j->pid);
+	return d;
+}
+
 bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -231,6 +255,16 @@ bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		xpc_array_append_value(items, d);
 		xpc_release(d);
 	}
+	xpc_object_t legacy = xpc_array_create(NULL, 0);
+	for (struct domain *d = g_launchd.domains; d; d = d->next)
+		for (struct job *j = d->jobs; j; j = j->next)
+			if (j->origin == ORIGIN_ADMIN || j->origin == ORIGIN_VENDOR || j->origin == ORIGIN_USER) {
+				xpc_object_t o = describe_legacy(j);
+				xpc_array_append_value(legacy, o);
+				xpc_release(o);
+			}
+	xpc_dictionary_set_value(reply, "legacy", legacy);
+	xpc_release(legacy);
 	xpc_dictionary_set_value(reply, "items", items);
 	xpc_release(items);
 	return false;

@@ -420,6 +420,9 @@ void spec_free(struct job_spec *s)
 		free(s->services[i].name);
 	free(s->services);
 	free(s->calendar);
+	for (size_t i = 0; i < s->nassociated_ids; i++)
+		free(s->associated_ids[i]);
+	free(s->associated_ids);
 	for (size_t i = 0; i < s->nsockets; i++) {
 		struct spec_socket *k = &s->sockets[i];
 		free(k->name);

@@ -65,6 +65,8 @@ struct job_spec {
 	char **argv;         /* ProgramArguments, NULL-terminated (may be NULL) */
 	size_t argc;
 	char *bundle_program;
+	char **associated_ids;       /* AssociatedBundleIdentifiers */
+	size_t nassociated_ids;
 	bool globbing;
 	char *user, *group;
 	bool init_groups;

@@ -279,17 +279,20 @@ static void key_session_type(struct parse *p, const char *k, plist_t v)
 	free(s);
 }
 
+/* A string or an array of strings: the apps a legacy job belongs to (shown by `launchctl background list`). */
 static void key_bundle_ids(struct parse *p, const char *k, plist_t v)
 {
-	char **list = NULL, *one = NULL;
-	size_t n = 0;
+	char *one = NULL;
 	if (plist_get_node_type(v) == PLIST_STRING) {
-		want_string(p, k, v, &one);
-		free(one);
-	} else if (want_string_array(p, k, v, &list, &n)) {
-		for (size_t i = 0; i < n; i++)
-			free(list[i]);
-		free(list);
+		if (want_string(p, k, v, &one)) {
+			p->s->associated_ids = calloc(2, sizeof(char *));
+			if (!p->s->associated_ids)
+				abort();
+			p->s->associated_ids[0] = one;
+			p->s->nassociated_ids = 1;
+		}
+	} else {
+		want_string_array(p, k, v, &p->s->associated_ids, &p->s->nassociated_ids);
 	}
 }
 

@@ -396,3 +396,14 @@ def test_corrupt_registry_is_moved_aside_and_apps_register_again(gantry):
     assert status(gantry, app, "agent", "com.demo.agent.plist")[:2] == (0, "not-registered")
     assert sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=app).stdout.strip() == "ok"
     gantry.wait_running("com.demo.agent")
+
+
+def test_legacy_jobs_are_listed_with_their_apps(gantry):
+    path = gantry.write_plist("com.demo.legacy", ProgramArguments=["/bin/sleep", "600"],
+                              AssociatedBundleIdentifiers=["com.demo.app"])
+    gantry.restart()  # loaded from the job directory, as at login
+    item = background(gantry)[f"gui/{gantry.uid}/com.demo.legacy"]
+    assert item["kind"] == "legacy-agent" and item["associated_bundle_identifiers"] == ["com.demo.app"]
+    assert item["plist"] == str(path)
+    text = gantry.ctl("background", "list", check=True).stdout
+    assert f"gui/{gantry.uid}/com.demo.legacy (legacy-agent) {path} for com.demo.app" in text
