@@ -304,6 +304,18 @@ static void save_or_log(void)
 		log_msg(LOG_ERR, "%s", e.detail);
 }
 
+/* Re-derives the item from its bundle; on failure records why in it and returns false. */
+static bool rederive(struct sm_item *it, struct sm_item **fresh, struct job_spec **spec)
+{
+	enum sm_reason reason;
+	struct gerror e = {0};
+	if (!sm_rederive(it, fresh, spec, &reason, &e))
+		return true;
+	it->reason = reason;
+	snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
+	return false;
+}
+
 /*
  * Checks one item against its bundle. A bundle, plist or executable that is
  * gone or unsafe boots the job out (nothing runs from a bundle that is not
@@ -313,13 +325,9 @@ void bg_reconcile(struct sm_item *it)
 {
 	struct sm_item *fresh;
 	struct job_spec *spec;
-	enum sm_reason reason;
-	struct gerror e = {0};
-	if (sm_rederive(it, &fresh, &spec, &reason, &e)) {
-		it->reason = reason;
-		snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
+	if (!rederive(it, &fresh, &spec)) {
 		if (bg_stop_job(it->domain, it->label, NULL))
-			log_msg(LOG_INFO, "(%s/%s) booted out: %s", it->domain, it->label, e.detail);
+			log_msg(LOG_INFO, "(%s/%s) booted out: %s", it->domain, it->label, it->detail);
 		return;
 	}
 	spec_free(spec);
@@ -370,13 +378,9 @@ void background_load_domain(struct domain *d)
 			continue;
 		struct sm_item *fresh;
 		struct job_spec *spec;
-		enum sm_reason reason;
-		struct gerror e = {0};
-		if (sm_rederive(it, &fresh, &spec, &reason, &e)) {
-			it->reason = reason;
-			snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
+		if (!rederive(it, &fresh, &spec)) {
 			log_msg(LOG_WARNING, "(%s/%s) registered item not loaded: %s: %s", it->domain, it->label,
-				sm_reason_name(reason), e.detail);
+				sm_reason_name(it->reason), it->detail);
 			continue;
 		}
 		if (!bg_same_content(it, fresh)) { /* the bundle was updated while launchd was down: it passed every check */

@@ -254,3 +254,14 @@ void describe_blame(const struct job *j, char *buf, size_t len)
 			j->spawn_failure ? j->spawn_failure : "");
 	}
 }
+
+xpc_object_t describe_each_job(const struct domain *d, xpc_object_t (*fn)(const struct job *j))
+{
+	xpc_object_t all = xpc_array_create(NULL, 0);
+	for (const struct job *j = d->jobs; j; j = j->next) {
+		xpc_object_t o = fn(j);
+		xpc_array_append_value(all, o);
+		xpc_release(o);
+	}
+	return all;
+}

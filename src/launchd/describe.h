@@ -19,4 +19,7 @@ bool describe_disabled(const struct job *j);
 /* Why the job is (not) running, for `blame`. */
 void describe_blame(const struct job *j, char *buf, size_t len);
 
+/* An array of fn(job) for every job of d. */
+xpc_object_t describe_each_job(const struct domain *d, xpc_object_t (*fn)(const struct job *j));
+
 #endif

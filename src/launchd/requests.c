@@ -380,12 +380,7 @@ static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct domain *d = req_domain(msg, reply, caller, false);
 	if (!d)
 		return false;
-	xpc_object_t jobs = xpc_array_create(NULL, 0);
-	for (const struct job *j = d->jobs; j; j = j->next) {
-		xpc_object_t e = describe_list_entry(j);
-		xpc_array_append_value(jobs, e);
-		xpc_release(e);
-	}
+	xpc_object_t jobs = describe_each_job(d, describe_list_entry);
 	xpc_dictionary_set_value(reply, "jobs", jobs);
 	xpc_release(jobs);
 	return false;

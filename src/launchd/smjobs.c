@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "describe.h"
 #include "domain.h"
 #include "errors.h"
 #include "smjobs.h"
@@ -125,12 +126,7 @@ bool req_job_dictionary(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		xpc_release(o);
 		return false;
 	}
-	xpc_object_t all = xpc_array_create(NULL, 0);
-	for (const struct job *j = d->jobs; j; j = j->next) {
-		xpc_object_t o = job_dictionary(j);
-		xpc_array_append_value(all, o);
-		xpc_release(o);
-	}
+	xpc_object_t all = describe_each_job(d, job_dictionary);
 	xpc_dictionary_set_value(reply, "jobs", all);
 	xpc_release(all);
 	return false;
