@@ -240,7 +240,7 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 	log_msg(LOG_INFO, "(%s/%s) loaded%s%s", d->name, spec->label, spec->path ? " from " : "",
 		spec->path ? spec->path : "");
 	job_event(j, EV_LOAD);
-	if (j->rt.state == JS_WAITING && pathtrig_queue_pending(j))
+	if (pathtrig_queue_pending(j))
 		job_trigger(j, SR_QUEUE); /* filled before it was loaded: checked after the watch is armed */
 	domain_conditions_changed();
 	return j;
@@ -259,6 +259,17 @@ static int join_diag(struct gerror *e, struct spec_diag *diag)
 	}
 	spec_diag_clear(diag);
 	return e->code;
+}
+
+struct job *domain_submit_plist(struct domain *d, plist_t root, const char *source, struct gerror *e)
+{
+	struct spec_diag diag = {0};
+	struct job_spec *s = spec_from_plist(root, source, &diag);
+	if (!s) {
+		join_diag(e, &diag);
+		return NULL;
+	}
+	return domain_add_spec(d, s, ORIGIN_SUBMITTED, e);
 }
 
 /* Ownership checked and file parsed: the remaining checks, then load. */

@@ -51,6 +51,8 @@ struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin
 	struct gerror *e);
 /* Loads an already validated spec (submit); takes ownership of spec. */
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e);
+/* Validates a job given as a plist (launchctl submit, SMJobSubmit) and loads it; NULL with e set. */
+struct job *domain_submit_plist(struct domain *d, plist_t root, const char *source, struct gerror *e);
 /* Unlinks a removed job and frees it after the current event batch. */
 void domain_forget_job(struct job *j);
 /* The effective disabled state: override if any, else the plist's Disabled. */

@@ -358,11 +358,14 @@ void job_event(struct job *j, enum fsm_event_type type)
 	step(j, &ev);
 }
 
-void job_trigger(struct job *j, enum start_reason why)
+bool job_trigger(struct job *j, enum start_reason why)
 {
+	if (j->rt.state != JS_WAITING)
+		return false; /* running, stopping, scheduled or removed: the state machine would ignore it */
 	struct fsm_event ev = {.type = EV_TRIGGER, .now_ms = loop_now_ms(), .external_condition = job_external_condition(j),
 		.trigger = why};
 	step(j, &ev);
+	return true;
 }
 
 static void on_throttle(struct timer *t)

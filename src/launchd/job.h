@@ -66,8 +66,11 @@ void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *
  * (reply may be NULL when nobody waits: then gets a dictionary nobody reads).
  */
 void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx);
-/* A trigger (SR_INTERVAL, SR_CALENDAR, SR_CATCHUP) fired for a job that is not running. */
-void job_trigger(struct job *j, enum start_reason why);
+/*
+ * A trigger (timer, path, queue, socket, mount) fired: starts the job (throttled) if it is
+ * waiting. Returns false, doing nothing, if it is not.
+ */
+bool job_trigger(struct job *j, enum start_reason why);
 /* Who the job runs as; NULL with cause set if its user or group does not exist. */
 struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 /* Sends sig to the running instance; returns 0 or an errno. */

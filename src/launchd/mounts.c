@@ -65,7 +65,7 @@ static void on_mounts(struct watch *w, uint32_t events)
 		return;
 	for (struct domain *d = g_launchd.domains; d; d = d->next)
 		for (struct job *j = d->jobs; j; j = j->next)
-			if (j->spec->start_on_mount && j->rt.state == JS_WAITING)
+			if (j->spec->start_on_mount)
 				job_trigger(j, SR_MOUNT);
 }
 

@@ -54,9 +54,7 @@ bool pathtrig_queue_pending(const struct job *j)
 
 static void trigger(struct job *j, enum start_reason why)
 {
-	if (j->rt.state == JS_WAITING)
-		job_trigger(j, why);
-	else if (j->rt.state != JS_REMOVED)
+	if (!job_trigger(j, why) && j->rt.state != JS_REMOVED)
 		j->path_skips++;
 }
 

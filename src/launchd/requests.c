@@ -29,7 +29,7 @@
 #define GANTRY_VERSION "0.0.0"
 #endif
 
-static struct domain *req_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write)
+struct domain *request_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write)
 {
 	struct gerror e = {0};
 	const char *name = xpc_dictionary_get_string(msg, "domain");
@@ -43,7 +43,7 @@ static struct domain *req_domain(xpc_object_t msg, xpc_object_t reply, uid_t cal
 
 static struct job *req_job(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write)
 {
-	struct domain *d = req_domain(msg, reply, caller, write);
+	struct domain *d = request_domain(msg, reply, caller, write);
 	if (!d)
 		return NULL;
 	const char *label = xpc_dictionary_get_string(msg, "label");
@@ -131,7 +131,7 @@ static void batch_outcome(xpc_object_t reply, const struct batch *b, const char 
 
 static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct batch b = {.d = req_domain(msg, reply, caller, true)};
+	struct batch b = {.d = request_domain(msg, reply, caller, true)};
 	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
 	if (!b.d)
 		return false;
@@ -218,7 +218,7 @@ static bool remove_jobs(struct batch *b, xpc_object_t reply, uid_t caller)
 
 static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct batch b = {.d = req_domain(msg, reply, caller, true), .disable = xpc_dictionary_get_bool(msg, "disable")};
+	struct batch b = {.d = request_domain(msg, reply, caller, true), .disable = xpc_dictionary_get_bool(msg, "disable")};
 	if (!b.d)
 		return false;
 	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
@@ -245,7 +245,7 @@ static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 
 static bool set_override(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool disabled)
 {
-	struct domain *d = req_domain(msg, reply, caller, true);
+	struct domain *d = request_domain(msg, reply, caller, true);
 	const char *label = xpc_dictionary_get_string(msg, "label");
 	if (!d)
 		return false;
@@ -341,7 +341,7 @@ static bool req_print(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	if (xpc_dictionary_get_string(msg, "label"))
 		return reply_service(msg, reply, caller);
-	struct domain *d = req_domain(msg, reply, caller, false);
+	struct domain *d = request_domain(msg, reply, caller, false);
 	if (d) {
 		xpc_object_t o = describe_domain(d);
 		xpc_dictionary_set_value(reply, "domain_info", o);
@@ -352,7 +352,7 @@ static bool req_print(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 
 static bool req_print_disabled(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct domain *d = req_domain(msg, reply, caller, false);
+	struct domain *d = request_domain(msg, reply, caller, false);
 	if (d) {
 		xpc_object_t o = describe_overrides(d);
 		xpc_dictionary_set_value(reply, "disabled", o);
@@ -377,7 +377,7 @@ static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	if (xpc_dictionary_get_string(msg, "label"))
 		return reply_service(msg, reply, caller);
-	struct domain *d = req_domain(msg, reply, caller, false);
+	struct domain *d = request_domain(msg, reply, caller, false);
 	if (!d)
 		return false;
 	xpc_object_t jobs = describe_each_job(d, describe_list_entry);
@@ -389,7 +389,7 @@ static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 /* launchctl submit: an ad-hoc KeepAlive job without a plist. */
 static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct domain *d = req_domain(msg, reply, caller, true);
+	struct domain *d = request_domain(msg, reply, caller, true);
 	const char *label = xpc_dictionary_get_string(msg, "label");
 	xpc_object_t args = xpc_dictionary_get_array(msg, "arguments");
 	if (!d)
@@ -412,16 +412,10 @@ static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		if (v)
 			plist_dict_set_item(root, optional[i][1], plist_new_string(v));
 	}
-	struct spec_diag diag = {0};
-	struct job_spec *s = spec_from_plist(root, "(submitted)", &diag);
-	plist_free(root);
 	struct gerror e = {0};
-	if (!s) {
-		control_set_error(reply, diag.code, "%s", diag.nerrors ? diag.errors[0] : "invalid job");
-		spec_diag_clear(&diag);
-	} else if (!domain_add_spec(d, s, ORIGIN_SUBMITTED, &e)) {
+	if (!domain_submit_plist(d, root, "(submitted)", &e))
 		control_set_error(reply, e.code, "%s", e.detail);
-	}
+	plist_free(root);
 	return false;
 }
 

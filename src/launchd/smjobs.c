@@ -59,30 +59,19 @@ static plist_t to_plist(xpc_object_t v)
 
 bool req_submit_job(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct gerror e = {0};
-	const char *name = xpc_dictionary_get_string(msg, "domain");
-	struct domain *d = domain_resolve(name ? name : "default", caller, &e);
+	struct domain *d = request_domain(msg, reply, caller, true);
 	xpc_object_t job = xpc_dictionary_get_dictionary(msg, "job");
-	if (d && domain_check_write(d, caller, &e))
-		d = NULL;
-	if (!d) {
-		control_set_error(reply, e.code, "%s", e.detail);
+	if (!d)
 		return false;
-	}
 	if (!job) {
 		control_set_error(reply, LE_USAGE, "SMJobSubmit needs a job dictionary");
 		return false;
 	}
 	plist_t root = to_plist(job);
-	struct spec_diag diag = {0};
-	struct job_spec *s = spec_from_plist(root, "(SMJobSubmit)", &diag);
-	plist_free(root);
-	if (!s) {
-		control_set_error(reply, diag.code, "%s", diag.nerrors ? diag.errors[0] : "invalid job");
-		spec_diag_clear(&diag);
-	} else if (!domain_add_spec(d, s, ORIGIN_SUBMITTED, &e)) {
+	struct gerror e = {0};
+	if (!domain_submit_plist(d, root, "(SMJobSubmit)", &e))
 		control_set_error(reply, e.code, "%s", e.detail);
-	}
+	plist_free(root);
 	return false;
 }
 
@@ -108,13 +97,10 @@ static xpc_object_t job_dictionary(const struct job *j)
 
 bool req_job_dictionary(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct gerror e = {0};
-	const char *name = xpc_dictionary_get_string(msg, "domain"), *label = xpc_dictionary_get_string(msg, "label");
-	struct domain *d = domain_resolve(name ? name : "default", caller, &e);
-	if (!d) {
-		control_set_error(reply, e.code, "%s", e.detail);
+	const char *label = xpc_dictionary_get_string(msg, "label");
+	struct domain *d = request_domain(msg, reply, caller, false);
+	if (!d)
 		return false;
-	}
 	if (label) {
 		struct job *j = domain_find_job(d, label);
 		if (!j) {

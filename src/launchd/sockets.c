@@ -262,9 +262,7 @@ static void on_readable(struct watch *w, uint32_t events)
 		accept_instance(js, h);
 		return;
 	}
-	if (j->rt.state == JS_WAITING)
-		job_trigger(j, SR_SOCKET);
-	sockets_sync(j); /* the job alone reads from here on */
+	job_trigger(j, SR_SOCKET); /* the start stops the watch (sockets_sync): the job alone reads from here on */
 }
 
 void sockets_attach(struct job *j, struct job_sockets *js)
@@ -309,6 +307,15 @@ void sockets_close(struct job *j)
 		}
 		if (h->spec->path && h->spec->passive)
 			unlink(h->spec->path);
+		if (h->spec->secure_key) { /* and the private directory launchd made for it */
+			char dir[sizeof(h->address)];
+			snprintf(dir, sizeof(dir), "%s", h->spec->path);
+			char *slash = strrchr(dir, '/');
+			if (slash) {
+				*slash = '\0';
+				rmdir(dir);
+			}
+		}
 	}
 	for (struct instance *in = instances; in; in = in->next)
 		if (in->owner == js) {

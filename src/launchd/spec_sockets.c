@@ -102,7 +102,7 @@ static void socket_entry(struct parse *p, const char *name, const char *path, pl
 	each_entry(p, dict, path, socket_field);
 	struct spec_socket *sk = current(p);
 	if (sk->secure_key && !sk->path) {
-		parse_warn(p, path, "SecureSocketWithKey: launchd makes a private directory for the socket");
+		/* launchd makes the path, in a private directory, when the job is loaded */
 	} else if (sk->path) {
 		sk->family = AF_UNIX;
 	} else if (sk->family == AF_UNIX) {

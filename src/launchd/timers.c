@@ -38,13 +38,11 @@ static void fire(struct job_timers *t, enum start_reason why)
 		return;
 	t->last_fire = timers_now();
 	t->last_reason = why;
-	if (j->rt.state != JS_WAITING) {
+	if (!job_trigger(j, why)) {
 		t->skipped++;
 		log_msg(LOG_DEBUG, "(%s/%s) %s fire skipped: the job is %s", j->domain->name, j->spec->label,
 			fsm_reason_name(why), fsm_state_name(&j->rt));
-		return;
 	}
-	job_trigger(j, why);
 }
 
 static void on_interval(struct watch *w, uint32_t events)

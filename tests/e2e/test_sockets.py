@@ -138,3 +138,13 @@ def test_bad_socket_specs_are_refused_with_the_key(gantry):
                                   Sockets={"L": {"SockServiceName": port, "SockFamily": "IPv4"}})
         r = gantry.ctl("bootstrap", gantry.domain, path)
         assert r.returncode != 0 and f"Sockets.L: bind 0.0.0.0:{port}: Address already in use" in r.stderr
+
+
+def test_secure_socket_with_key(gantry):
+    load(gantry, "t.secure", {"Private": {"SecureSocketWithKey": "ECHO_SOCKET"}})
+    path = gantry.service("t.secure")["sockets"][0]["address"]
+    directory = os.path.dirname(path)
+    assert directory.startswith("/tmp/launch-") and stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    assert ask(socket.AF_UNIX, path).startswith("pid ")
+    gantry.ctl("bootout", f"{gantry.domain}/t.secure", check=True)
+    assert not os.path.exists(directory)  # the private directory goes with the job
