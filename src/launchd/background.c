@@ -350,11 +350,11 @@ void background_start(void)
 		pathwatch_add(it->bundle);
 }
 
-void background_paths_changed(void)
+void background_path_changed(const char *path)
 {
 	struct stat st;
 	for (struct sm_item *it = g_registry; it; it = it->next)
-		if (stat(it->bundle, &st) < 0 && bg_item_job(it->domain, it->label))
+		if (strcmp(it->bundle, path) == 0 && stat(path, &st) < 0 && bg_item_job(it->domain, it->label))
 			bg_reconcile(it);
 }
 

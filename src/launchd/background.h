@@ -19,8 +19,8 @@ void background_load_domain(struct domain *d);
 /* Is label in d a registered item (whose plist in a job directory must not load)? */
 bool background_owns(const struct domain *d, const char *label);
 
-/* Something changed in a watched directory: boots out items whose bundle is gone. */
-void background_paths_changed(void);
+/* A watched path changed: if it is a registered bundle that is gone, its items are booted out. */
+void background_path_changed(const char *path);
 
 bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller);
 bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller);

@@ -157,12 +157,12 @@ static void on_inotify(struct watch *w, uint32_t events)
 		free(old);
 	}
 	for (size_t i = 0; i < npaths; i++)
-		if (paths[i].changed) {
+		if (paths[i].changed) { /* each interested party checks whether the path is one of its own */
 			paths[i].changed = false;
 			pathtrig_changed(paths[i].path);
+			background_path_changed(paths[i].path);
+			timers_path_changed(paths[i].path);
 		}
-	background_paths_changed();
-	timers_paths_changed();
 	domain_conditions_changed();
 }
 

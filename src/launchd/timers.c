@@ -190,10 +190,10 @@ void timers_set_clock_offset(int64_t offset)
 	each_calendar(calendar_check);
 }
 
-void timers_paths_changed(void)
+void timers_path_changed(const char *path)
 {
-	if (!zone_seen.st_ino)
-		return; /* no calendar timer has looked at the zone yet */
+	if (strcmp(path, ZONE_FILE) != 0 || !zone_seen.st_ino)
+		return;
 	struct stat st = {0};
 	stat(ZONE_FILE, &st);
 	if (st.st_dev == zone_seen.st_dev && st.st_ino == zone_seen.st_ino &&
