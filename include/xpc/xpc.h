@@ -293,6 +293,14 @@ bool xpc_dictionary_get_sender(xpc_object_t xdict, pid_t *pid, uid_t *uid, gid_t
 int xpc_connection_get_fd(xpc_connection_t c);
 bool xpc_connection_wants_write(xpc_connection_t c);
 void xpc_connection_dispatch(xpc_connection_t c);
+/*
+ * Gantry extension for servers facing untrusted peers: the largest message
+ * accepted from the peer (a larger one is a protocol error that ends the
+ * connection; default and maximum 16 MiB) and the most output queued for a
+ * peer that does not read (the connection is then invalidated; default
+ * 32 MiB). 0 keeps a value.
+ */
+void xpc_connection_set_limits(xpc_connection_t c, size_t max_message, size_t max_queued);
 
 /*
  * Gantry's run loop, for programs without an event loop of their own (there

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "safefile.h"
 
 /* Files whose digest is remembered, keyed by device, inode, size, mtime and ctime. */
 #define DIGEST_CACHE_SIZE 64
@@ -127,7 +128,10 @@ int sha256_file_fd_hex(int fd, char out[SHA256_HEX_LEN + 1])
 
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = gantry_open_regular(path, &st);
+	if (fd == GANTRY_NOT_REGULAR)
+		return EINVAL;
 	if (fd < 0)
 		return errno;
 	int err = sha256_file_fd_hex(fd, out);

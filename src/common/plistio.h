@@ -13,6 +13,12 @@
 plist_t gantry_plist_parse(const char *buf, size_t len, char *why, size_t whylen);
 /* The same for a file (at most 4 MiB). */
 plist_t gantry_plist_load(const char *path, char *why, size_t whylen);
+/*
+ * The items of an array, in order, as a malloc'd vector of *n entries
+ * (free it; the items stay the array's). Linear time: in libplist 2.2
+ * plist_array_get_item walks the list, so a loop over it is quadratic.
+ */
+plist_t *gantry_plist_array_items(plist_t array, uint32_t *n);
 /* A string value as a malloc'd C string, or NULL when node is not a string. */
 char *gantry_plist_string(plist_t node);
 

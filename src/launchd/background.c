@@ -220,7 +220,7 @@ static void load_after_removal(xpc_object_t reply, void *ctx)
 bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_object_t reply)
 {
 	struct gerror e = {0};
-	struct domain *d = domain_resolve(it->domain, 0, &e);
+	struct domain *d = domain_resolve(it->domain, 0, true, &e);
 	if (!d) {
 		spec_free(spec);
 		snprintf(it->detail, sizeof(it->detail), "%s", e.detail);

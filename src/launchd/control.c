@@ -18,10 +18,45 @@
 #include "log.h"
 #include "loop.h"
 
+/*
+ * What one user may hold of launchd (root is not limited): connections
+ * open at once (more are closed at once, so one user cannot exhaust
+ * launchd's descriptors), the largest request (launchctl's are a few KiB;
+ * plists travel by path), and replies queued for a client that does not
+ * read them (the client is then dropped). A client with replies still
+ * queued is not read from: one request at a time in flight per connection.
+ */
+#define MAX_CONNECTIONS_PER_UID 64
+#define MAX_REQUEST_BYTES (1024 * 1024)
+#define MAX_QUEUED_REPLY_BYTES (8 * 1024 * 1024)
+
 struct client {
 	struct watch w;
 	xpc_connection_t conn;
+	uid_t uid;
 };
+
+/* Open connections per uid; few users, so a short list. */
+struct uid_count {
+	struct uid_count *next;
+	uid_t uid;
+	unsigned n;
+};
+static struct uid_count *counts;
+
+static struct uid_count *count_of(uid_t uid)
+{
+	for (struct uid_count *c = counts; c; c = c->next)
+		if (c->uid == uid)
+			return c;
+	struct uid_count *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->uid = uid;
+	c->next = counts;
+	counts = c;
+	return c;
+}
 
 static xpc_connection_t listener;
 static struct watch listener_watch;
@@ -41,8 +76,8 @@ void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
 
 static void update_interest(struct client *c)
 {
-	if (c->w.fd >= 0)
-		loop_modify(&c->w, EPOLLIN | (xpc_connection_wants_write(c->conn) ? EPOLLOUT : 0));
+	if (c->w.fd >= 0) /* replies not yet taken: wait for the client before reading more */
+		loop_modify(&c->w, xpc_connection_wants_write(c->conn) ? EPOLLOUT : EPOLLIN);
 }
 
 void control_deliver(xpc_connection_t conn, xpc_object_t msg)
@@ -63,6 +98,7 @@ void control_send(xpc_object_t reply)
 static void client_free(void *p)
 {
 	struct client *c = p;
+	count_of(c->uid)->n--;
 	xpc_connection_set_context(c->conn, NULL);
 	xpc_release((xpc_object_t)c->conn);
 	free(c);
@@ -119,10 +155,21 @@ static void on_new_client(void *ctx, xpc_object_t ev)
 	(void)ctx;
 	if (xpc_get_type(ev) != XPC_TYPE_CONNECTION)
 		return;
+	xpc_connection_t conn = (xpc_connection_t)ev;
+	uid_t uid = xpc_connection_get_euid(conn);
+	struct uid_count *n = count_of(uid);
+	if (uid != 0 && n->n >= MAX_CONNECTIONS_PER_UID) {
+		log_msg(LOG_DEBUG, "refused a control connection of uid %u: %u open already", (unsigned)uid, n->n);
+		xpc_connection_cancel(conn);
+		return;
+	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
+	n->n++;
+	c->uid = uid;
 	c->conn = (xpc_connection_t)xpc_retain(ev);
+	xpc_connection_set_limits(c->conn, MAX_REQUEST_BYTES, MAX_QUEUED_REPLY_BYTES);
 	xpc_connection_set_context(c->conn, c);
 	xpc_connection_set_event_handler_f(c->conn, on_client_event);
 	xpc_connection_activate(c->conn);

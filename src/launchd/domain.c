@@ -14,6 +14,7 @@
 
 #include "background.h"
 #include "domain.h"
+#include "identity.h"
 #include "pathtrig.h"
 #include "sockets.h"
 #include "errors.h"
@@ -65,7 +66,7 @@ static int parse_uid(const char *s, uid_t *uid)
 	return 0;
 }
 
-struct domain *domain_resolve(const char *name, uid_t caller, struct gerror *e)
+struct domain *domain_resolve(const char *name, uid_t caller, bool create, struct gerror *e)
 {
 	enum domain_kind kind;
 	uid_t uid = 0;
@@ -95,6 +96,16 @@ struct domain *domain_resolve(const char *name, uid_t caller, struct gerror *e)
 	}
 	if (!getpwuid(uid)) {
 		gerror_set(e, LE_NO_DOMAIN, "\"%s\": no user has uid %u", name, (unsigned)uid);
+		return NULL;
+	}
+	if (!create) {
+		gerror_set(e, LE_NO_DOMAIN, "%s does not exist yet: it is created when uid %u (or root) first loads or "
+			"starts something in it; looking never creates it", name, (unsigned)uid);
+		return NULL;
+	}
+	if (caller != 0 && caller != uid) {
+		gerror_set(e, EPERM, "%s does not exist, and only root or uid %u may create it (you are uid %u)", name,
+			(unsigned)uid, (unsigned)caller);
 		return NULL;
 	}
 	d = domain_create(kind, uid);
@@ -200,13 +211,50 @@ static bool session_fits(const struct domain *d, enum session_type s)
 
 static int check_identity(const struct domain *d, struct job_spec *s, struct gerror *e)
 {
-	if (d->kind != DOMAIN_SYSTEM || !g_launchd.system)
+	if (!g_launchd.system)
 		return 0;
+	if (d->kind != DOMAIN_SYSTEM)
+		return identity_check_spec(s, d->uid, e);
 	if (s->user && !getpwnam(s->user))
 		return gerror_set(e, LE_NO_USER, "UserName \"%s\": no such user", s->user);
 	if (s->group && !getgrnam(s->group))
 		return gerror_set(e, LE_NO_GROUP, "GroupName \"%s\": no such group", s->group);
 	return 0;
+}
+
+/* A path the job names that its user cannot even look at is refused (EACCES, not a missing path). */
+static int check_visible(const char *key, char **paths, size_t n, uid_t uid, struct gerror *e)
+{
+	struct stat st;
+	for (size_t i = 0; i < n; i++)
+		if (stat(paths[i], &st) < 0 && errno == EACCES)
+			return gerror_set(e, EACCES, "%s %s: permission denied for uid %u, whose job this is", key, paths[i],
+				(unsigned)uid);
+	return 0;
+}
+
+static int check_paths_visible(const struct job_spec *s, uid_t uid, struct gerror *e)
+{
+	for (size_t i = 0; i < s->nka_paths; i++)
+		if (check_visible("KeepAlive.PathState", &s->ka_paths[i].name, 1, uid, e))
+			return e->code;
+	if (check_visible("WatchPaths", s->watch_paths, s->nwatch_paths, uid, e) ||
+	    check_visible("QueueDirectories", s->queue_dirs, s->nqueue_dirs, uid, e))
+		return e->code;
+	return 0;
+}
+
+/* Opens the job's sockets and checks its paths with the rights of the domain's user. */
+static int acquire_as_owner(const struct domain *d, struct job_spec *spec, struct job_sockets **socks,
+	struct gerror *e)
+{
+	int r = identity_enter_uid(d->uid, e);
+	if (r)
+		return r;
+	if (!(r = check_paths_visible(spec, d->uid, e)))
+		r = sockets_open(spec, d->kind == DOMAIN_SYSTEM ? 0 : d->uid, socks, e);
+	identity_leave();
+	return r;
 }
 
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e)
@@ -222,14 +270,11 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 		spec_free(spec);
 		return NULL;
 	}
-	struct job_sockets *socks;
-	if (sockets_open(spec, &socks, e)) {
+	struct job_sockets *socks = NULL;
+	if (acquire_as_owner(d, spec, &socks, e)) {
 		spec_free(spec);
 		return NULL;
 	}
-	if (d->kind != DOMAIN_SYSTEM && (spec->user || spec->group))
-		log_msg(LOG_WARNING, "%s/%s: UserName/GroupName are ignored in %s; the job runs as uid %u", d->name,
-			spec->label, d->name, (unsigned)d->uid);
 	struct job *j = job_create(d, spec, origin);
 	sockets_attach(j, socks);
 	j->next = d->jobs;
@@ -293,21 +338,25 @@ static struct job *load_parsed(struct domain *d, const char *path, struct job_sp
 	return domain_add_spec(d, s, origin, e);
 }
 
-static struct job_spec *read_checked(struct domain *d, const char *path, struct gerror *e)
+/* Reads a job file with the rights of uid (the requester, or the owner of the directory scanned). */
+static struct job_spec *read_checked(struct domain *d, const char *path, uid_t as, struct gerror *e)
 {
-	if (check_ownership(d, path, e))
+	if (identity_enter_uid(as, e))
 		return NULL;
-	struct spec_diag diag = {0};
-	struct job_spec *s = spec_load_file(path, &diag);
-	if (!s)
-		join_diag(e, &diag);
+	struct job_spec *s = NULL;
+	if (!check_ownership(d, path, e)) {
+		struct spec_diag diag = {0};
+		if (!(s = spec_load_file(path, &diag)))
+			join_diag(e, &diag);
+	}
+	identity_leave();
 	return s;
 }
 
-struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags,
+struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags, uid_t as,
 	struct gerror *e)
 {
-	struct job_spec *s = read_checked(d, path, e);
+	struct job_spec *s = read_checked(d, path, as, e);
 	if (!s)
 		return NULL;
 	if (s->session != SESSION_DEFAULT && !session_fits(d, s->session)) {
@@ -325,10 +374,18 @@ static bool has_plist_suffix(const char *name)
 	return n > 6 && strcmp(name + n - 6, ".plist") == 0 && name[0] != '.';
 }
 
-static void scan_directory(struct domain *d, const char *dir, enum job_origin origin)
+/* as: whose rights read the directory (root for launchd's own, the user for a home directory). */
+static void scan_directory(struct domain *d, const char *dir, enum job_origin origin, uid_t as)
 {
 	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
+	struct gerror e0 = {0};
+	if (identity_enter_uid(as, &e0)) {
+		log_msg(LOG_ERR, "%s: cannot read job directory %s: %s", d->name, dir, e0.detail);
+		return;
+	}
+	int n = scandir(dir, &names, NULL, alphasort), err = errno;
+	identity_leave();
+	errno = err;
 	if (n < 0) {
 		if (errno != ENOENT)
 			log_msg(LOG_WARNING, "%s: cannot read job directory %s: %s", d->name, dir, strerror(errno));
@@ -339,7 +396,7 @@ static void scan_directory(struct domain *d, const char *dir, enum job_origin or
 			char path[PATH_MAX];
 			struct gerror e = {0};
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-			struct job_spec *s = read_checked(d, path, &e);
+			struct job_spec *s = read_checked(d, path, as, &e);
 			if (s && !session_fits(d, s->session)) {
 				spec_free(s); /* belongs to another kind of domain */
 			} else if (s && background_owns(d, s->label)) {
@@ -364,17 +421,17 @@ void domain_load_directories(struct domain *d)
 	const struct gantry_paths *p = &g_launchd.paths;
 	background_load_domain(d); /* registered items first: they win over legacy plists of the same label */
 	if (d->kind == DOMAIN_SYSTEM) {
-		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR);
-		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN);
+		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR, 0);
+		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN, 0);
 		return;
 	}
-	scan_directory(d, p->vendor_agents, ORIGIN_VENDOR);
-	scan_directory(d, p->admin_agents, ORIGIN_ADMIN);
+	scan_directory(d, p->vendor_agents, ORIGIN_VENDOR, 0);
+	scan_directory(d, p->admin_agents, ORIGIN_ADMIN, 0);
 	char dir[PATH_MAX];
 	if (!g_launchd.system)
-		scan_directory(d, p->user_agents, ORIGIN_USER);
+		scan_directory(d, p->user_agents, ORIGIN_USER, 0);
 	else if (gantry_user_agents_dir(p, d->uid, dir, sizeof(dir)) == 0)
-		scan_directory(d, dir, ORIGIN_USER);
+		scan_directory(d, dir, ORIGIN_USER, d->uid);
 }
 
 void domain_forget_job(struct job *j)

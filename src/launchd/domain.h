@@ -32,9 +32,11 @@ struct domain {
 /*
  * Resolves a domain name for a caller: "system", "user/<uid>", "gui/<uid>",
  * or "default" (legacy verbs: system for root, gui/<uid> otherwise).
- * Creates a user's domains in the system daemon on first use.
+ * The system daemon creates a user's domain on its first use by that user
+ * or root when create is set (a request that changes or starts something);
+ * reading (create false) never creates one, nor starts its jobs.
  */
-struct domain *domain_resolve(const char *name, uid_t caller, struct gerror *e);
+struct domain *domain_resolve(const char *name, uid_t caller, bool create, struct gerror *e);
 /* May caller change this domain? Returns 0 or EPERM with the reason. */
 int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
 struct domain *domain_create(enum domain_kind kind, uid_t uid);
@@ -46,8 +48,8 @@ struct job *domain_find_job(const struct domain *d, const char *label);
 struct domain *domain_find_named(const char *name);
 /* The job, in any domain, whose running process is pid; NULL if none. */
 struct job *domain_job_by_pid(pid_t pid);
-/* Validates and loads one plist; returns the job, or NULL with e set. */
-struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags,
+/* Validates and loads one plist, read with the rights of uid as; returns the job, or NULL with e set. */
+struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags, uid_t as,
 	struct gerror *e);
 /* Loads an already validated spec (submit); takes ownership of spec. */
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e);

@@ -97,6 +97,9 @@ int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return gerror_set(e, darwin_errno(errno), "socketpair for %s: %s", ep->name, strerror(errno));
+	int one = 1; /* messages queued before either side runs carry attested credentials */
+	setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	*client_fd = sv[0];
 	ep->connections++;
 	if (ep->listener) {

@@ -6,8 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +19,13 @@
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "identity.h"
 #include "job.h"
 #include "log.h"
 #include "mounts.h"
 #include "pathtrig.h"
 #include "pathwatch.h"
+#include "pgroups.h"
 #include "sockets.h"
 #include "spawn.h"
 #include "timers.h"
@@ -139,83 +139,13 @@ static void finish_waiters(struct job *j, int kind, int code, const char *detail
 	}
 }
 
-/*
- * Identities are resolved once and shared by every job that runs as the
- * same user and group: a thousand agents of one user cost one lookup and
- * one record. The cache is bounded by the number of distinct users.
- */
-struct identity_entry {
-	struct identity_entry *next;
-	uid_t uid;
-	char *user_name, *group_name; /* the keys: UserName / GroupName, or NULL */
-	bool init_groups;
-	struct spawn_identity id;
-};
-
-static struct identity_entry *identities;
-
-static bool same_key(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static struct spawn_identity *lookup_identity(uid_t uid, const char *user, const char *group, bool init_groups,
-	char *cause, size_t len)
-{
-	for (struct identity_entry *e = identities; e; e = e->next)
-		if (e->uid == uid && same_key(e->user_name, user) && same_key(e->group_name, group) &&
-		    e->init_groups == init_groups)
-			return &e->id;
-	struct passwd *pw = user ? getpwnam(user) : getpwuid(uid);
-	if (!pw && user) {
-		snprintf(cause, len, "UserName %s: no such user", user);
-		return NULL;
-	}
-	struct group *gr = group ? getgrnam(group) : NULL;
-	if (group && !gr) {
-		snprintf(cause, len, "GroupName %s: no such group", group);
-		return NULL;
-	}
-	struct identity_entry *e = calloc(1, sizeof(*e));
-	if (!e)
-		abort();
-	e->uid = uid;
-	e->user_name = user ? strdup(user) : NULL;
-	e->group_name = group ? strdup(group) : NULL;
-	e->init_groups = init_groups;
-	struct spawn_identity *id = &e->id;
-	id->uid = pw ? pw->pw_uid : uid;
-	id->gid = gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)uid;
-	if (pw) {
-		id->user = strdup(pw->pw_name);
-		id->home = strdup(pw->pw_dir);
-		id->shell = strdup(pw->pw_shell);
-	}
-	id->change = g_launchd.system && geteuid() == 0 && (id->uid != 0 || id->gid != 0);
-	int n = 1;
-	gid_t groups[SPAWN_MAX_GROUPS] = {id->gid};
-	if (id->change && init_groups && id->user) {
-		n = SPAWN_MAX_GROUPS;
-		if (getgrouplist(id->user, id->gid, groups, &n) < 0)
-			n = SPAWN_MAX_GROUPS; /* truncated to the first SPAWN_MAX_GROUPS */
-	}
-	id->groups = malloc((size_t)n * sizeof(gid_t));
-	if (!id->groups)
-		abort();
-	memcpy(id->groups, groups, (size_t)n * sizeof(gid_t));
-	id->ngroups = n;
-	e->next = identities;
-	identities = e;
-	return id;
-}
-
 struct spawn_identity *job_identity(struct job *j, char *cause, size_t len)
 {
 	const struct job_spec *s = j->spec;
 	const struct domain *d = j->domain;
 	bool system_job = d->kind == DOMAIN_SYSTEM;
 	uid_t uid = g_launchd.system ? d->uid : g_launchd.uid;
-	return lookup_identity(uid, system_job ? s->user : NULL, system_job ? s->group : NULL, s->init_groups,
+	return identity_lookup(uid, system_job ? s->user : NULL, system_job ? s->group : NULL, s->init_groups,
 		cause, len);
 }
 
@@ -310,7 +240,7 @@ static void apply(struct job *j, const struct fsm_result *r)
 	if (r->actions & ACT_CANCEL_EXIT_TIMER)
 		timer_cancel(&j->exit_timer);
 	if (r->actions & ACT_KILL_PGROUP && j->pid)
-		kill(-j->pid, SIGTERM); /* what the job left behind in its process group */
+		pgroups_terminate(j->pid, j->spec->exit_timeout); /* what the job left behind in its process group */
 	if (!(r->actions & ACT_SPAWN) && j->rt.state != JS_RUNNING && j->rt.state != JS_STOPPING)
 		j->pid = 0;
 	if (r->actions & ACT_SIGKILL && j->pid) {

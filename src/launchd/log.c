@@ -20,12 +20,17 @@ static int log_fd = -1;
 static char log_path[4096];
 static bool debug_enabled;
 
+static void open_log_path(void)
+{
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (log_fd < 0)
+		fprintf(stderr, "launchd: cannot open log file %s: %s (logging to stderr only)\n", log_path, strerror(errno));
+}
+
 void log_open(const char *file)
 {
 	snprintf(log_path, sizeof(log_path), "%s", file);
-	log_fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (log_fd < 0)
-		fprintf(stderr, "launchd: cannot open log file %s: %s (logging to stderr only)\n", file, strerror(errno));
+	open_log_path();
 }
 
 void log_set_debug(bool on)
@@ -42,7 +47,7 @@ static void rotate_if_large(void)
 	snprintf(old, sizeof(old), "%s.1", log_path);
 	rename(log_path, old);
 	close(log_fd);
-	log_open(log_path);
+	open_log_path(); /* log_path itself: formatting it onto itself emptied it once */
 }
 
 static const char *level_name(int level)

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "domain.h"
 #include "log.h"
 #include "loop.h"
+#include "pgroups.h"
 #include "spawn.h"
 
 #ifndef GANTRY_VERSION
@@ -122,6 +124,14 @@ static int setup_signals(void)
 	return loop_watch(&signal_watch, fd, EPOLLIN, on_signal);
 }
 
+/*
+ * Large buffers (a client's partial request, a big reply) come from mmap and
+ * go back to the system when freed: glibc's adaptive threshold would keep
+ * them in the heap after the first one, so a burst from a hostile client
+ * would stay in launchd's RSS for good.
+ */
+#define MALLOC_MMAP_THRESHOLD (128 * 1024)
+
 /* Every running job holds a pidfd and a status pipe: make room for thousands. */
 static void raise_fd_limit(void)
 {
@@ -184,6 +194,8 @@ int main(int argc, char **argv)
 		return fail("cannot create socket directory", r, p->run_dir);
 	log_open(p->log_file);
 	raise_fd_limit();
+	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, MALLOC_MMAP_THRESHOLD);
 	if ((r = loop_init()) || (r = setup_signals()))
 		return fail("event loop", r, NULL);
 	struct gerror e = {0};
@@ -200,6 +212,7 @@ int main(int argc, char **argv)
 		domain_load_directories(domain_create(DOMAIN_GUI, g_launchd.uid));
 	}
 	r = loop_run();
+	pgroups_kill_all();
 	control_stop();
 	log_msg(LOG_INFO, "all jobs stopped; exiting");
 	return r ? fail("event loop", r, NULL) : 0;

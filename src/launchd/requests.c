@@ -23,6 +23,7 @@
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "identity.h"
 #include "log.h"
 
 #ifndef GANTRY_VERSION
@@ -33,7 +34,7 @@ struct domain *request_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller
 {
 	struct gerror e = {0};
 	const char *name = xpc_dictionary_get_string(msg, "domain");
-	struct domain *d = domain_resolve(name ? name : "default", caller, &e);
+	struct domain *d = domain_resolve(name ? name : "default", caller, write, &e);
 	if (d && write && domain_check_write(d, caller, &e))
 		d = NULL;
 	if (!d)
@@ -75,13 +76,23 @@ static int plist_filter(const struct dirent *de)
 	return de->d_name[0] != '.' && n > 6 && strcmp(de->d_name + n - 6, ".plist") == 0;
 }
 
-/* Calls fn for path, or for every *.plist in it when it is a directory. */
-static void each_path(const char *path, void (*fn)(void *ctx, const char *path), void *ctx)
+/*
+ * Calls fn for path, or for every *.plist in it when it is a directory,
+ * looked at with the rights of uid as (fn reads each file the same way).
+ */
+static void each_path(const char *path, uid_t as, void (*fn)(void *ctx, const char *path), void *ctx)
 {
 	struct stat st;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		struct dirent **names;
-		int n = scandir(path, &names, plist_filter, alphasort);
+	struct gerror e = {0};
+	if (identity_enter_uid(as, &e)) {
+		fn(ctx, path); /* fn fails on its own with the same cause */
+		return;
+	}
+	bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	struct dirent **names;
+	int n = dir ? scandir(path, &names, plist_filter, alphasort) : 0;
+	identity_leave();
+	if (dir) {
 		for (int i = 0; i < n; i++) {
 			char full[PATH_MAX];
 			snprintf(full, sizeof(full), "%s/%s", path, names[i]->d_name);
@@ -97,6 +108,7 @@ static void each_path(const char *path, void (*fn)(void *ctx, const char *path),
 
 struct batch {
 	struct domain *d;
+	uid_t caller;       /* whose rights read the files */
 	int flags;
 	xpc_object_t results;
 	int failures, last_code;
@@ -111,7 +123,7 @@ static void bootstrap_one(void *ctx, const char *path)
 {
 	struct batch *b = ctx;
 	struct gerror e = {0};
-	struct job *j = domain_bootstrap(b->d, path, ORIGIN_PATH, b->flags, &e);
+	struct job *j = domain_bootstrap(b->d, path, ORIGIN_PATH, b->flags, b->caller, &e);
 	if (!j) {
 		b->failures++;
 		b->last_code = e.code;
@@ -131,7 +143,7 @@ static void batch_outcome(xpc_object_t reply, const struct batch *b, const char 
 
 static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct batch b = {.d = request_domain(msg, reply, caller, true)};
+	struct batch b = {.d = request_domain(msg, reply, caller, true), .caller = caller};
 	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
 	if (!b.d)
 		return false;
@@ -144,19 +156,29 @@ static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	b.results = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < xpc_array_get_count(paths); i++) {
 		const char *p = xpc_array_get_string(paths, i);
-		if (p)
-			each_path(p, bootstrap_one, &b);
+		if (p) {
+			each_path(p, caller, bootstrap_one, &b);
+		} else {
+			struct gerror e = {0};
+			gerror_set(&e, LE_USAGE, "paths[%zu] is not a string", i);
+			b.failures++;
+			b.last_code = e.code;
+			add_result(b.results, "", NULL, &e);
+		}
 	}
 	batch_outcome(reply, &b, "bootstrap");
 	xpc_release(b.results);
 	return false;
 }
 
-/* Reads only the Label of a plist, for bootout by path. */
-static char *label_of(const char *path, struct gerror *e)
+/* Reads only the Label of a plist, for bootout by path, with the rights of uid as. */
+static char *label_of(const char *path, uid_t as, struct gerror *e)
 {
 	struct spec_diag diag = {0};
+	if (identity_enter_uid(as, e))
+		return NULL;
 	struct job_spec *s = spec_load_file(path, &diag);
+	identity_leave();
 	if (!s) {
 		gerror_set(e, diag.code ? diag.code : LE_INVALID_PLIST, "%s", diag.nerrors ? diag.errors[0] : path);
 		spec_diag_clear(&diag);
@@ -179,7 +201,7 @@ static void bootout_one(void *ctx, const char *path)
 {
 	struct batch *b = ctx;
 	struct gerror e = {0};
-	char *label = label_of(path, &e);
+	char *label = label_of(path, b->caller, &e);
 	struct job *j = label ? domain_find_job(b->d, label) : NULL;
 	if (label && !j)
 		gerror_set(&e, LE_NO_SERVICE, "%s: service \"%s\" is not loaded in %s", path, label, b->d->name);
@@ -218,7 +240,8 @@ static bool remove_jobs(struct batch *b, xpc_object_t reply, uid_t caller)
 
 static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	struct batch b = {.d = request_domain(msg, reply, caller, true), .disable = xpc_dictionary_get_bool(msg, "disable")};
+	struct batch b = {.d = request_domain(msg, reply, caller, true), .caller = caller,
+		.disable = xpc_dictionary_get_bool(msg, "disable")};
 	if (!b.d)
 		return false;
 	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
@@ -232,8 +255,10 @@ static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		collect_job(&b, j);
 	} else if (paths && xpc_array_get_count(paths)) {
 		b.results = xpc_array_create(NULL, 0);
-		for (size_t i = 0; i < xpc_array_get_count(paths); i++)
-			each_path(xpc_array_get_string(paths, i), bootout_one, &b);
+		for (size_t i = 0; i < xpc_array_get_count(paths); i++) {
+			const char *p = xpc_array_get_string(paths, i);
+			each_path(p ? p : "", caller, bootout_one, &b);
+		}
 		batch_outcome(reply, &b, "bootout");
 		xpc_release(b.results);
 	} else {
@@ -398,6 +423,12 @@ static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, LE_USAGE, "submit needs -l LABEL and a command after --");
 		return false;
 	}
+	for (size_t i = 0; i < xpc_array_get_count(args); i++) {
+		if (!xpc_array_get_string(args, i)) {
+			control_set_error(reply, LE_USAGE, "submit: arguments[%zu] is not a string", i);
+			return false;
+		}
+	}
 	plist_t root = plist_new_dict();
 	plist_t argv = plist_new_array();
 	for (size_t i = 0; i < xpc_array_get_count(args); i++)
@@ -432,7 +463,7 @@ static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t 
 		snprintf(own, sizeof(own), "gui/%u", (unsigned)caller);
 		name = caller == 0 && g_launchd.system ? "system" : own;
 	}
-	struct domain *d = domain_resolve(name, caller, &e);
+	struct domain *d = domain_resolve(name, caller, true, &e);
 	if (!d)
 		control_set_error(reply, e.code, "%s", e.detail);
 	return d;
@@ -453,7 +484,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		struct gerror ignored = {0};
 		char user[32];
 		snprintf(user, sizeof(user), "user/%u", (unsigned)d->uid);
-		struct domain *u = domain_resolve(user, caller, &ignored);
+		struct domain *u = domain_resolve(user, caller, true, &ignored);
 		j = u && name ? endpoint_find(u, name, &ep) : NULL;
 	}
 	if (!j) {

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "domain.h"
 #include "log.h"
+#include "safefile.h"
 #include "paths.h"
 #include "plistio.h"
 #include "smderive.h"
@@ -58,19 +59,9 @@ static bool app_claims(const char *bundle, const char *label, char *why, size_t 
 
 static char *read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size <= HELPER_MAX && (buf = malloc((size_t)st.st_size + 1))) {
-		size_t have = 0;
-		ssize_t n;
-		while (have < (size_t)st.st_size && (n = read(fd, buf + have, (size_t)st.st_size - have)) > 0)
-			have += (size_t)n;
-		*len = have;
-	}
-	if (fd >= 0)
-		close(fd);
-	return buf;
+	char why[128];
+	int err;
+	return gantry_read_regular(path, HELPER_MAX, len, &err, why, sizeof(why));
 }
 
 /* The installed plist: the bundle's, with ProgramArguments[0] the installed helper. */
@@ -111,7 +102,7 @@ static void bootstrap_installed(xpc_object_t reply, void *ctx)
 	struct bless_later *b = ctx;
 	struct domain *d = domain_find_named("system");
 	struct gerror e = {0};
-	if (d && !domain_bootstrap(d, b->plist, ORIGIN_ADMIN, 0, &e))
+	if (d && !domain_bootstrap(d, b->plist, ORIGIN_ADMIN, 0, 0, &e))
 		bless_fail(reply, SME_INTERNAL, e.detail);
 	control_send(reply);
 	free(b);

@@ -17,6 +17,7 @@
 
 #include "domain.h"
 #include "errors.h"
+#include "identity.h"
 #include "job.h"
 #include "log.h"
 #include "sockets.h"
@@ -100,7 +101,14 @@ static void join_group(int fd, const struct spec_socket *sk, int family)
 }
 
 /* One descriptor per address getaddrinfo() gives (IPv4 and IPv6 for IPv4v6). */
-static int inet_sockets(struct job_sockets *js, const struct spec_socket *sk, struct gerror *e)
+static int port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+}
+
+static int inet_sockets(struct job_sockets *js, const struct spec_socket *sk, uid_t owner, struct gerror *e)
 {
 	struct addrinfo hints = {.ai_family = sk->family, .ai_socktype = sk->type, .ai_protocol = sk->protocol,
 		.ai_flags = sk->passive ? AI_PASSIVE : 0}, *res;
@@ -112,6 +120,12 @@ static int inet_sockets(struct job_sockets *js, const struct spec_socket *sk, st
 	for (struct addrinfo *a = res; a && !err; a = a->ai_next) {
 		char host[64], port[16];
 		getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+		int lowest = owner && sk->passive ? identity_unprivileged_port_start() : 0;
+		if (port_of(a->ai_addr) > 0 && port_of(a->ai_addr) < lowest) {
+			err = gerror_set(e, EACCES, "Sockets.%s: port %s is privileged (below %d); only a system daemon may "
+				"listen on it", sk->name, port, lowest);
+			break;
+		}
 		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol), one = 1;
 		if (fd < 0 || js->n == SOCKETS_MAX) {
 			err = gerror_set(e, darwin_errno(fd < 0 ? errno : EMFILE), "Sockets.%s: socket for %s: %s", sk->name,
@@ -162,7 +176,7 @@ static int secure_path(struct job_spec *spec, struct spec_socket *sk, struct ger
 	return 0;
 }
 
-int sockets_open(struct job_spec *spec, struct job_sockets **out, struct gerror *e)
+int sockets_open(struct job_spec *spec, uid_t owner, struct job_sockets **out, struct gerror *e)
 {
 	*out = NULL;
 	if (!spec->nsockets)
@@ -176,7 +190,7 @@ int sockets_open(struct job_spec *spec, struct job_sockets **out, struct gerror 
 		if (sk->secure_key && !sk->path && (err = secure_path(spec, sk, e)))
 			break;
 		if (!sk->path) {
-			err = inet_sockets(js, sk, e);
+			err = inet_sockets(js, sk, owner, e);
 			continue;
 		}
 		int fd = js->n < SOCKETS_MAX ? unix_socket(sk, e) : -fail(e, sk, "too many sockets", EMFILE);

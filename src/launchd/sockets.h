@@ -21,8 +21,12 @@ struct job;
 struct job_spec;
 struct job_sockets;
 
-/* Creates the spec's sockets (bound, listening). Returns 0, or an errno with e naming socket, address and cause. */
-int sockets_open(struct job_spec *spec, struct job_sockets **out, struct gerror *e);
+/*
+ * Creates the spec's sockets (bound, listening) for a job of user owner, with the identity the caller took
+ * (identity_enter): ports an unprivileged user may not bind are refused for owner != 0. Returns 0, or an
+ * errno with e naming socket, address and cause.
+ */
+int sockets_open(struct job_spec *spec, uid_t owner, struct job_sockets **out, struct gerror *e);
 /* Attaches them to their job and starts watching. */
 void sockets_attach(struct job *j, struct job_sockets *socks);
 /* Watches while the job waits, not while it runs (called after every state change). */

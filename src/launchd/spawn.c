@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "spawn.h"
 
 #define IOPRIO_CLASS_IDLE 3
@@ -140,9 +142,129 @@ CHILD_CODE static void become_user(struct child_ctx *c)
 			strerror(errno));
 }
 
+/* Symbolic links followed in one path at most, as the kernel's MAXSYMLINKS. */
+#define MAX_LINKS 40
+
+/*
+ * openat() of one path component, following it only if it is a symbolic
+ * link owned by root or trusted. Returns a descriptor, or -1 with errno
+ * (EPERM with *owner set for a link of someone else); a link is rewritten
+ * into rest as target + what followed the component.
+ */
+CHILD_CODE static int open_component(int dir, const char *comp, const char *after, int flags, char *rest,
+	size_t restlen, uid_t trusted, uid_t *owner, int *links)
+{
+	struct stat st;
+	int fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd >= 0 && !(flags & O_PATH))
+		return fd; /* the last component, opened */
+	if (fd < 0 && errno != ELOOP)
+		return -1;
+	if (fd >= 0) { /* a directory on the way, or a link to follow */
+		bool link = fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 && S_ISLNK(st.st_mode);
+		if (!link && S_ISDIR(st.st_mode))
+			return fd;
+		close(fd);
+		if (!link) {
+			errno = ENOTDIR;
+			return -1;
+		}
+	}
+	char target[PATH_MAX];
+	if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (st.st_uid != 0 && st.st_uid != trusted) {
+		*owner = st.st_uid;
+		errno = EPERM;
+		return -1;
+	}
+	ssize_t n = readlinkat(dir, comp, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	if (++*links > MAX_LINKS || (size_t)n + strlen(after) + 2 > restlen) {
+		errno = ELOOP;
+		return -1;
+	}
+	size_t alen = strlen(after);
+	memmove(rest + n + 1, after, alen + 1);
+	memcpy(rest, target, (size_t)n);
+	rest[n] = '/';
+	if (!alen)
+		rest[n] = '\0';
+	errno = 0;
+	return -2; /* resolve rest again */
+}
+
+/*
+ * open(2) of a job's path that never follows a symbolic link owned by
+ * somebody other than root or the job's own user (trusted): a link planted
+ * in a shared directory cannot redirect a job's output into another owner's
+ * file, whatever fs.protected_symlinks says. No allocation (runs in the
+ * child). Returns a descriptor, or -1 with errno (EPERM: *owner owns the link).
+ */
+CHILD_CODE static int open_trusted(const char *path, int flags, uid_t trusted, uid_t *owner)
+{
+	char rest[PATH_MAX];
+	int links = 0;
+	if (strlen(path) >= sizeof(rest)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(rest, path);
+	int dir = open(rest[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *p = rest;
+	while (dir >= 0) {
+		if (*p == '/') { /* an absolute link target starts again at the root */
+			close(dir);
+			if ((dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+				return -1;
+		}
+		while (*p == '/')
+			p++;
+		if (!*p) { /* "/" itself, or a path ending in a slash */
+			int fd = openat(dir, ".", flags | O_CLOEXEC, 0666);
+			close(dir);
+			return fd;
+		}
+		char *end = p + strcspn(p, "/");
+		char *after = end;
+		while (*after == '/')
+			after++;
+		bool last = !*after;
+		char comp[NAME_MAX + 1];
+		if ((size_t)(end - p) > NAME_MAX) {
+			close(dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, p, (size_t)(end - p));
+		comp[end - p] = '\0';
+		char tail[PATH_MAX];
+		strcpy(tail, after);
+		int fd = open_component(dir, comp, tail, last ? flags : O_PATH, rest, sizeof(rest), trusted, owner, &links);
+		if (fd == -2) { /* a trusted link: resolve its target from the same directory */
+			p = rest;
+			continue;
+		}
+		close(dir);
+		if (fd < 0 || last)
+			return fd;
+		dir = fd;
+		memmove(rest, tail, strlen(tail) + 1);
+		p = rest;
+	}
+	return -1;
+}
+
 CHILD_CODE static void open_stdio(struct child_ctx *c, int target, const char *key, const char *path, int flags)
 {
-	int fd = path ? open(path, flags | O_NOCTTY, 0666) : open("/dev/null", O_RDWR | O_NOCTTY);
+	uid_t owner = 0;
+	int fd = path ? open_trusted(path, flags | O_NOCTTY, c->id->change ? c->id->uid : 0, &owner)
+		      : open("/dev/null", O_RDWR | O_NOCTTY);
+	if (fd < 0 && errno == EPERM && owner)
+		child_fail(c, "%s %s: a symbolic link on the way is owned by uid %u; a job follows only links of root "
+			"or its own user", key, path, (unsigned)owner);
 	if (fd < 0)
 		child_fail(c, "%s %s: %s", key, path ? path : "/dev/null", strerror(errno));
 	if (fd != target) {
@@ -219,6 +341,8 @@ CHILD_CODE static int child_main(void *arg)
 	reset_signals();
 	if (setsid() < 0)
 		setpgid(0, 0);
+	if (c->id->drop_first)
+		become_user(c);
 	apply_priority(c);
 	apply_limits(c);
 	if (s->root_dir) {
@@ -227,7 +351,8 @@ CHILD_CODE static int child_main(void *arg)
 		if (chdir("/") < 0)
 			child_fail(c, "RootDirectory %s: chdir: %s", s->root_dir, strerror(errno));
 	}
-	become_user(c);
+	if (!c->id->drop_first)
+		become_user(c);
 	const char *wd = s->working_dir ? s->working_dir : "/";
 	if (chdir(wd) < 0)
 		child_fail(c, "WorkingDirectory %s: %s", wd, strerror(errno));
@@ -287,8 +412,12 @@ static void free_list(char **list)
 	free(list);
 }
 
-/* The argument vector; with EnableGlobbing, expanded like launchd (no sort, no-match kept). */
-static char **build_argv(const struct job_spec *s, glob_t *g, char **only_program)
+/*
+ * The argument vector; with EnableGlobbing, expanded like launchd (no sort,
+ * no-match kept), with the job's rights: a glob must not list directories its
+ * user cannot read.
+ */
+static char **build_argv(const struct job_spec *s, const struct spawn_identity *id, glob_t *g, char **only_program)
 {
 	if (!s->argc) {
 		only_program[0] = (char *)spec_program(s);
@@ -297,10 +426,13 @@ static char **build_argv(const struct job_spec *s, glob_t *g, char **only_progra
 	}
 	if (!s->globbing)
 		return s->argv;
-	for (size_t i = 0; i < s->argc; i++)
-		if (glob(s->argv[i], GLOB_NOSORT | GLOB_NOCHECK | GLOB_TILDE | (i ? GLOB_APPEND : 0), NULL, g) != 0)
-			return NULL;
-	return g->gl_pathv;
+	if (identity_enter(id))
+		return NULL;
+	bool ok = true;
+	for (size_t i = 0; i < s->argc && ok; i++)
+		ok = glob(s->argv[i], GLOB_NOSORT | GLOB_NOCHECK | GLOB_TILDE | (i ? GLOB_APPEND : 0), NULL, g) == 0;
+	identity_leave();
+	return ok ? g->gl_pathv : NULL;
 }
 
 static const char *env_path(char **env)
@@ -316,7 +448,7 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const c
 {
 	glob_t g = {0};
 	char *only_program[2];
-	char **argv = build_argv(s, &g, only_program);
+	char **argv = build_argv(s, id, &g, only_program);
 	if (!argv) {
 		snprintf(cause, SPAWN_CAUSE_MAX, "EnableGlobbing: cannot expand the arguments");
 		globfree(&g);

@@ -20,6 +20,8 @@
 /* Who the job runs as, resolved by the caller before the spawn. */
 struct spawn_identity {
 	bool change;   /* set groups, gid and uid (launchd runs as root) */
+	bool drop_first; /* a user's own job: credentials change before nice, limits and I/O priority, so the
+			    kernel refuses what the user could not do */
 	uid_t uid;
 	gid_t gid;
 	gid_t *groups; /* supplementary groups (InitGroups) */

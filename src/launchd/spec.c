@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <expat.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "errors.h"
 #include "plistio.h"
+#include "safefile.h"
 #include "spec_parse.h"
 
 static char *vformat(const char *fmt, va_list ap)
@@ -159,18 +161,20 @@ bool want_string_array(struct parse *p, const char *keypath, plist_t v, char ***
 {
 	if (plist_get_node_type(v) != PLIST_ARRAY)
 		return mismatch(p, keypath, "array of strings", v);
-	uint32_t count = plist_array_get_size(v);
+	uint32_t count;
+	plist_t *items = gantry_plist_array_items(v, &count);
 	char **list = calloc(count + 1, sizeof(*list));
 	if (!list)
 		abort();
 	bool ok = true;
 	for (uint32_t i = 0; i < count; i++) {
-		plist_t item = plist_array_get_item(v, i);
+		plist_t item = items[i];
 		char path[256];
 		snprintf(path, sizeof(path), "%s[%u]", keypath, i);
 		if (!want_string(p, path, item, &list[i]))
 			ok = false;
 	}
+	free(items);
 	if (!ok) {
 		for (uint32_t i = 0; i < count; i++)
 			free(list[i]);
@@ -317,41 +321,12 @@ static void explain_xml(const char *file, const char *buf, size_t len, struct sp
 
 static char *read_file(const char *path, size_t *len, struct spec_diag *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0) {
-		spec_diag_add(d, errno == ENOENT ? ENOENT : LE_INVALID_PATH, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		spec_diag_add(d, LE_INVALID_PATH, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > SPEC_MAX_FILE_SIZE) {
-		spec_diag_add(d, LE_INVALID_PLIST, "%s: %lld bytes, larger than the %d-byte limit for a job file",
-			path, (long long)st.st_size, SPEC_MAX_FILE_SIZE);
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t have = 0;
-	while (buf && have < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	close(fd);
-	if (!buf || have != (size_t)st.st_size) {
-		spec_diag_add(d, EIO, "%s: short read", path);
-		free(buf);
-		return NULL;
-	}
-	buf[have] = '\0';
-	*len = have;
+	char why[PATH_MAX + 96];
+	int err = 0;
+	char *buf = gantry_read_regular(path, SPEC_MAX_FILE_SIZE, len, &err, why, sizeof(why));
+	if (!buf)
+		spec_diag_add(d, err == ENOENT ? ENOENT : err == EFBIG ? LE_INVALID_PLIST : LE_INVALID_PATH, "%s%s", why,
+			err == EFBIG ? " for a job file" : "");
 	return buf;
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "errors.h"
+#include "plistio.h"
 #include "spec_parse.h"
 
 
@@ -345,12 +346,14 @@ static void key_calendar(struct parse *p, const char *k, plist_t v)
 	if (plist_get_node_type(v) == PLIST_DICT) {
 		calendar_entry(p, v, k);
 	} else if (plist_get_node_type(v) == PLIST_ARRAY) {
-		for (uint32_t i = 0; i < plist_array_get_size(v); i++) {
+		uint32_t n;
+		plist_t *items = gantry_plist_array_items(v, &n);
+		for (uint32_t i = 0; i < n; i++) {
 			snprintf(path, sizeof(path), "%s[%u]", k, i);
-			plist_t e = plist_array_get_item(v, i);
-			if (want_dict(p, path, e))
-				calendar_entry(p, e, path);
+			if (want_dict(p, path, items[i]))
+				calendar_entry(p, items[i], path);
 		}
+		free(items);
 	} else {
 		parse_error(p, LE_INVALID_PLIST, k, "expected dictionary or array of dictionaries, found %s",
 			plist_type_name(v));

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "errors.h"
+#include "plistio.h"
 #include "spec_parse.h"
 
 static struct spec_socket *current(struct parse *p)
@@ -126,13 +127,15 @@ static void socket_name(struct parse *p, const char *parent, const char *key, pl
 		parse_error(p, LE_INVALID_PLIST, path, "expected dictionary or array of dictionaries");
 		return;
 	}
-	for (uint32_t i = 0; i < plist_array_get_size(v); i++) {
+	uint32_t n;
+	plist_t *items = gantry_plist_array_items(v, &n);
+	for (uint32_t i = 0; i < n; i++) {
 		char item[560];
 		snprintf(item, sizeof(item), "%s[%u]", path, i);
-		plist_t e = plist_array_get_item(v, i);
-		if (want_dict(p, item, e))
-			socket_entry(p, key, item, e);
+		if (want_dict(p, item, items[i]))
+			socket_entry(p, key, item, items[i]);
 	}
+	free(items);
 }
 
 void key_sockets(struct parse *p, const char *k, plist_t v)

@@ -62,6 +62,7 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 		if (asprintf(&cause, "cannot create a socket pair: %s", strerror(errno)) < 0)
 			abort();
 	} else {
+		conn_passcred(sv[1]); /* attested credentials from the first message the listener reads */
 		struct iovec iov = {.iov_base = DOOR_KNOCK, .iov_len = DOOR_KNOCK_LEN};
 		union {
 			char buf[CMSG_SPACE(sizeof(int))];

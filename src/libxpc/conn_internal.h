@@ -48,6 +48,7 @@ struct xpc_connection {
 	struct pending_reply *pending;
 	struct out_packet *out_head, *out_tail;
 	size_t out_bytes;
+	size_t max_message, max_queued; /* xpc_connection_set_limits() */
 	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
 	/* reassembly of a fragmented message */
 	uint8_t *frag_buf; /* grows with what arrived, not with what was announced */
@@ -79,6 +80,8 @@ struct xpc_connection {
 xpc_connection_t conn_alloc(int fd);
 /* Records SO_PEERCRED and turns on per-message credentials. */
 void read_peer_cred(xpc_connection_t c);
+/* SO_PASSCRED on a socket we create, so every message it receives carries attested credentials. */
+void conn_passcred(int fd);
 /* A connected SOCK_SEQPACKET socket to path, or -1 with cause (malloc'd). */
 int connect_to(const char *path, char **cause);
 void deliver(xpc_connection_t c, xpc_object_t event);

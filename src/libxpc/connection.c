@@ -77,7 +77,23 @@ xpc_connection_t conn_alloc(int fd)
 	c->frag_pidfd = -1;
 	c->job_pidfd = -1;
 	c->door = -1;
+	c->max_message = MESSAGE_MAX;
+	c->max_queued = OUT_QUEUE_MAX;
 	return c;
+}
+
+void xpc_connection_set_limits(xpc_connection_t c, size_t max_message, size_t max_queued)
+{
+	if (max_message)
+		c->max_message = max_message < MESSAGE_MAX ? max_message : MESSAGE_MAX;
+	if (max_queued)
+		c->max_queued = max_queued;
+}
+
+void conn_passcred(int fd)
+{
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 }
 
 void read_peer_cred(xpc_connection_t c)
@@ -129,7 +145,13 @@ static int listen_on(const char *path, char **cause)
 			close(probe);
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+	/*
+	 * Credentials from the first byte: with SO_PASSCRED on the listener, the
+	 * kernel attaches them to messages sent before accept() too.
+	 */
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
 		*cause = format_cause("bind/listen on", path, errno);
 		close(fd);
 		return -1;
@@ -492,9 +514,11 @@ static uint64_t send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply
 		memcpy(pkt + FRAME_HDR, body + off, chunk);
 		size_t plen = FRAME_HDR + chunk;
 		int err = c->out_head ? EAGAIN : send_packet(c->fd, pkt, plen, first ? fds : NULL, first ? nfds : 0);
-		if (err == EAGAIN && c->out_bytes + plen > OUT_QUEUE_MAX) {
+		if (err == EAGAIN && c->out_bytes + plen > c->max_queued) {
+			char why[96];
+			snprintf(why, sizeof(why), "the peer does not read its messages (%zu bytes queued)", c->out_bytes);
 			free(body);
-			invalidate(c, "the peer does not read its messages (32 MiB queued)");
+			invalidate(c, why);
 			return 0;
 		}
 		if (err == EAGAIN)
@@ -628,7 +652,7 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait)
 	int fds[XPC_WIRE_MAX_FDS];
 	size_t nfds = 0;
 	int pidfd = -1;
-	struct ucred cred = {.pid = c->pid, .uid = c->uid, .gid = c->gid};
+	struct ucred cred = {0}; /* never defaulted: a message without attested credentials is refused */
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
 			continue;
@@ -647,6 +671,13 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait)
 		} else if (cm->cmsg_type == GANTRY_SCM_PIDFD && pidfd < 0) {
 			memcpy(&pidfd, CMSG_DATA(cm), sizeof(int));
 		}
+	}
+	if (cred.pid <= 0) { /* no SCM_CREDENTIALS, or the kernel had none to attach */
+		close_fds(fds, nfds);
+		if (pidfd >= 0)
+			close(pidfd);
+		protocol_error(c, "message without kernel-attested credentials");
+		return -1;
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_fds(fds, nfds);
@@ -667,7 +698,7 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait)
 	uint32_t total = get32(pkt + 24), want_fds = get32(pkt + 28);
 	size_t chunk = (size_t)n - FRAME_HDR;
 	if (!c->frag_buf) {
-		if (total > MESSAGE_MAX || want_fds != nfds || chunk > total ||
+		if (total > c->max_message || want_fds != nfds || chunk > total ||
 		    (!(flags & FRAME_MORE) && chunk != total)) {
 			close_fds(fds, nfds);
 			if (pidfd >= 0)

@@ -92,8 +92,12 @@ def test_system_daemon_hosts_user_domains(make_gantry):
     g = make_gantry(mode="system", public=True)
     agents = g.root / "home/65534/.config/launchd/LaunchAgents"
     g.write_plist("t.agent", directory=agents, ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
-    r = g.ctl("print", "gui/65534/t.agent", "--json")  # creating the domain loads the user's agents
-    assert r.returncode == 0, r.stderr
+    r = g.ctl("print", "gui/65534/t.agent", "--json")  # looking never creates a domain or starts its agents
+    assert r.returncode == 112 and "gui/65534 does not exist yet" in r.stderr
+    assert subprocess.run(["pgrep", "-u", "65534", "-f", "^/bin/sleep 1000$"]).returncode == 1  # nothing started
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
+                        "kickstart", "gui/65534/t.agent"], env=g.env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr  # the user's first request creates the domain and loads its agents
     s = g.wait_state_in("gui/65534", "t.agent", lambda s: s["pid"], "running")
     with open(f"/proc/{s['pid']}/status") as f:
         uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
