@@ -234,7 +234,7 @@ plist_t gantry_plist_parse(const char *buf, size_t len, char *why, size_t whylen
 			return NULL;
 		plist_from_xml(buf, (uint32_t)len, &root);
 		if (!root)
-			snprintf(why, whylen, "not a valid XML property list");
+			snprintf(why, whylen, "%s", GANTRY_PLIST_XML_INVALID);
 		return root;
 	}
 	long nul = bplist_nul_string((const unsigned char *)buf, len);

@@ -9,6 +9,8 @@
 #include <plist/plist.h>
 #include <stddef.h>
 
+/* why for an XML document libplist would not take (expat can then say where). */
+#define GANTRY_PLIST_XML_INVALID "not a valid XML property list"
 /* The root of an XML or binary plist, or NULL with the reason in why. */
 plist_t gantry_plist_parse(const char *buf, size_t len, char *why, size_t whylen);
 /* The same for a file (at most 4 MiB). */

@@ -27,7 +27,7 @@ int gantry_open_regular(const char *path, struct stat *st)
 	return fd;
 }
 
-static const char *kind_of(mode_t m)
+const char *gantry_file_kind(mode_t m)
 {
 	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
 	       S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
@@ -38,7 +38,7 @@ char *gantry_read_regular(const char *path, size_t max, size_t *len, int *err, c
 	struct stat st;
 	int fd = gantry_open_regular(path, &st);
 	if (fd == GANTRY_NOT_REGULAR) {
-		snprintf(why, whylen, "%s is %s, not a regular file", path, kind_of(st.st_mode));
+		snprintf(why, whylen, "%s is %s, not a regular file", path, gantry_file_kind(st.st_mode));
 		*err = EINVAL;
 		return NULL;
 	}

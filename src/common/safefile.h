@@ -13,6 +13,9 @@
 /* The result of gantry_open_regular() for a path that is not a regular file (st says what it is). */
 #define GANTRY_NOT_REGULAR (-2)
 
+/* "a directory", "a FIFO", "a socket", "a device", or "not a regular file" for other kinds. */
+const char *gantry_file_kind(mode_t mode);
+
 /* Opens path read-only if it is a regular file: a descriptor, -1 with errno, or GANTRY_NOT_REGULAR. */
 int gantry_open_regular(const char *path, struct stat *st);
 

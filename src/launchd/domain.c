@@ -19,6 +19,7 @@
 #include "sockets.h"
 #include "errors.h"
 #include "log.h"
+#include "safefile.h"
 
 static void overrides_path(enum domain_kind kind, uid_t uid, char *out, size_t len)
 {
@@ -182,7 +183,7 @@ static int check_ownership(const struct domain *d, const char *path, struct gerr
 	if (stat(path, &st) < 0)
 		return gerror_set(e, errno == ENOENT ? ENOENT : LE_INVALID_PATH, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return gerror_set(e, LE_INVALID_PATH, "%s: not a regular file", path);
+		return gerror_set(e, LE_INVALID_PATH, "%s is %s, not a regular file", path, gantry_file_kind(st.st_mode));
 	uid_t owner_ok = d->kind == DOMAIN_SYSTEM ? 0 : d->uid;
 	bool owner_bad = st.st_uid != 0 && st.st_uid != owner_ok;
 	bool mode_bad = st.st_mode & (S_IWGRP | S_IWOTH);

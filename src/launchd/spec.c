@@ -336,7 +336,7 @@ plist_t spec_parse_bytes(const char *buf, size_t len, const char *file, struct s
 	plist_t root = gantry_plist_parse(buf, len, why, sizeof(why));
 	if (root)
 		return root;
-	if (len == 0 || (len >= 8 && memcmp(buf, "bplist00", 8) == 0))
+	if (len == 0 || (len >= 8 && memcmp(buf, "bplist00", 8) == 0) || strcmp(why, GANTRY_PLIST_XML_INVALID) != 0)
 		spec_diag_add(d, LE_INVALID_PLIST, "%s: %s", file, why);
 	else
 		explain_xml(file, buf, len, d); /* line and column from expat */

@@ -1,0 +1,346 @@
+"""The system launchd against an unprivileged local user (nobody): the privilege rule (whatever
+launchd does for a user, it does with that user's rights), hostile requests, hostile job files and
+hostile clients. Root starts launchd; the attacks run as uid 65534 through setpriv or a raw socket."""
+import os
+import plistlib
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from conftest import LAUNCHCTL, needs_root, pid_alive, wait_for
+from rawxpc import Raw, encode, frame
+
+NOBODY = (65534, 65534)
+pytestmark = needs_root
+
+
+def as_nobody(g, *args):
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
+                           *map(str, args)], env=g.env, capture_output=True, text=True, timeout=60)
+
+
+def nobody_raw(g):
+    """A raw control connection made by uid 65534 (the socket is created in a child that drops to nobody)."""
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # child: become nobody, connect, hand the connection back
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            r = Raw(g.socket)
+            socket.send_fds(b, [b"x"], [r.s.fileno()])
+        finally:
+            os._exit(0)
+    msg, fds, _, _ = socket.recv_fds(a, 1, 1)
+    os.waitpid(pid, 0)
+    a.close()
+    b.close()
+    raw = Raw.__new__(Raw)
+    raw.s = socket.socket(fileno=fds[0])
+    raw.next_id = 1
+    return raw
+
+
+@pytest.fixture
+def system(make_gantry):
+    g = make_gantry(mode="system", public=True)
+    home = g.root / "nobody"
+    home.mkdir(mode=0o755)
+    os.chown(home, *NOBODY)
+    g.nobody_dir = home
+    return g
+
+
+def nobody_plist(g, label, **keys):
+    path = g.nobody_dir / f"{label}.plist"
+    path.write_bytes(plistlib.dumps({"Label": label, **keys}))
+    os.chown(path, *NOBODY)
+    return path
+
+
+def assert_alive(g):
+    assert g.proc.poll() is None, (g.root / "launchd.stderr").read_text()
+    r = g.ctl("list")
+    assert r.returncode == 0, r.stderr
+
+
+# --- the privilege rule ------------------------------------------------------------------------
+
+def test_agent_cannot_replace_a_root_socket(system):
+    g = system
+    private = g.root / "private"
+    private.mkdir(mode=0o700)
+    sock_path = private / "root.sock"
+    root_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    root_sock.bind(str(sock_path))
+    root_sock.listen()
+    inode = sock_path.stat().st_ino
+    path = nobody_plist(g, "t.steal", ProgramArguments=["/bin/sleep", "100"],
+                        Sockets={"s": {"SockPathName": str(sock_path)}})
+    r = as_nobody(g, "bootstrap", "gui/65534", path)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+    assert sock_path.stat().st_ino == inode and sock_path.stat().st_uid == 0
+    control = g.socket.stat()
+    path = nobody_plist(g, "t.control", ProgramArguments=["/bin/sleep", "100"],
+                        Sockets={"s": {"SockPathName": str(g.socket)}})
+    r = as_nobody(g, "bootstrap", "gui/65534", path)
+    assert r.returncode != 0
+    assert g.socket.stat().st_ino == control.st_ino
+    assert_alive(g)
+
+
+def test_agent_socket_is_owned_by_its_user(system):
+    g = system
+    sock_path = g.nobody_dir / "mine.sock"
+    path = nobody_plist(g, "t.mine", ProgramArguments=["/bin/sleep", "100"],
+                        Sockets={"s": {"SockPathName": str(sock_path)}})
+    r = as_nobody(g, "bootstrap", "gui/65534", path)
+    assert r.returncode == 0, r.stderr
+    assert sock_path.stat().st_uid == 65534
+
+
+def test_agent_cannot_listen_on_a_privileged_port(system):
+    path = nobody_plist(system, "t.port", ProgramArguments=["/bin/sleep", "100"],
+                        Sockets={"s": {"SockServiceName": "81", "SockNodeName": "127.0.0.1"}})
+    r = as_nobody(system, "bootstrap", "gui/65534", path)
+    assert r.returncode != 0 and "port 81 is privileged" in r.stderr, r.stderr
+
+
+def test_bootstrap_reads_with_the_callers_rights(system):
+    g = system
+    secret_dir = g.root / "secret"
+    secret_dir.mkdir(mode=0o700)
+    secret = secret_dir / "t.secret.plist"
+    secret.write_bytes(plistlib.dumps({"Label": "t.secret", "ProgramArguments": ["/bin/true"],
+                                       "EnvironmentVariables": {"TOKEN": "hunter2"}}))
+    secret.chmod(0o600)
+    r = as_nobody(g, "bootstrap", "gui/65534", secret)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+    assert "hunter2" not in as_nobody(g, "print", "gui/65534").stdout
+    # the same through a symlink the user owns
+    link = g.nobody_dir / "link.plist"
+    os.symlink(secret, link)
+    os.lchown(link, *NOBODY)
+    r = as_nobody(g, "bootstrap", "gui/65534", link)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+    r = as_nobody(g, "bootout", "gui/65534", secret)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("keys, named", [
+    ({"RootDirectory": "/"}, "RootDirectory"),
+    ({"UserName": "root"}, 'UserName "root"'),
+    ({"GroupName": "root"}, 'GroupName "root"'),
+    ({"Nice": -5}, "Nice -5"),
+    ({"HardResourceLimits": {"NumberOfFiles": 2 ** 40}}, "HardResourceLimits.NumberOfFiles"),
+])
+def test_privileged_keys_refused_for_a_users_job(system, keys, named):
+    path = nobody_plist(system, "t.priv", ProgramArguments=["/bin/true"], **keys)
+    r = as_nobody(system, "bootstrap", "gui/65534", path)
+    assert r.returncode == 1 and named in r.stderr, r.stderr
+
+
+def test_glob_expands_with_the_jobs_rights(system):
+    g = system
+    hidden = g.root / "hidden"
+    hidden.mkdir(mode=0o700)
+    (hidden / "secret-name").write_text("")
+    out = g.nobody_dir / "args.out"
+    path = nobody_plist(g, "t.glob", ProgramArguments=["/bin/sh", "-c", f'echo "$@" > {out}', "sh",
+                                                       f"{hidden}/*"], EnableGlobbing=True, RunAtLoad=True)
+    assert as_nobody(g, "bootstrap", "gui/65534", path).returncode == 0
+    wait_for(lambda: out.exists() and out.read_text(), "the job's output")
+    assert "secret-name" not in out.read_text()
+
+
+def test_credentials_are_attested_from_the_first_byte(system):
+    """Root requests from a client without SO_PASSCRED, sent before launchd accepts, are root's."""
+    for i in range(300):
+        r = Raw(system.socket)
+        reply = r.call({"routine": "enable", "domain": "system", "label": f"t.cred{i % 3}"})
+        r.close()
+        assert reply is not None and reply.get("error") in (0, None), reply
+
+
+def test_reading_never_creates_a_domain(system):
+    g = system
+    out = g.root / "out"
+    out.mkdir(mode=0o1777)
+    marker = out / "ran"
+    g.write_plist("t.everyone", directory=g.root / "etc/launchd/LaunchAgents",
+                  ProgramArguments=["/bin/sh", "-c", f"touch {marker}.$(id -u)"], RunAtLoad=True)
+    for args in (("print", "gui/1"), ("print", "user/1"), ("list",), ("print-disabled", "gui/1"),
+                 ("blame", "gui/1/t.everyone")):
+        r = as_nobody(g, *args)
+        assert r.returncode != 0 or args == ("list",), (args, r.stdout)
+    assert g.ctl("print", "gui/1").returncode == 112  # root reading does not create it either
+    r = as_nobody(g, "kickstart", "gui/1/t.everyone")
+    assert r.returncode == 1 and "only root or uid 1 may create it" in r.stderr, r.stderr
+    assert not list(out.iterdir())
+
+
+def test_job_output_never_follows_another_users_symlink(system):
+    g = system
+    shared = g.root / "shared"
+    shared.mkdir(mode=0o1777)
+    target = g.root / "root-owned.log"
+    target.write_text("root's\n")
+    target.chmod(0o600)
+    planted = shared / "daemon.log"
+    os.symlink(target, planted)
+    os.lchown(planted, *NOBODY)
+    g.write_plist("t.out", ProgramArguments=["/bin/echo", "appended"], StandardOutPath=str(planted),
+                  RunAtLoad=True)
+    r = g.ctl("bootstrap", "system", g.jobs_dir / "t.out.plist")
+    assert r.returncode == 0, r.stderr
+    s = g.wait_state_in("system", "t.out", lambda s: s["state"] == "spawn failed", "spawn failed")
+    assert "owned by uid 65534" in s["spawn_failure"]
+    assert target.read_text() == "root's\n"
+    # a link of root's own is followed as before
+    os.lchown(planted, 0, 0)
+    assert g.ctl("kickstart", "system/t.out").returncode == 0
+    wait_for(lambda: target.read_text() == "root's\nappended\n", "the job's output through root's own link")
+
+
+# --- availability ------------------------------------------------------------------------------
+
+ROUTINES = ["bootstrap", "bootout", "enable", "disable", "kickstart", "start", "stop", "kill", "remove", "print",
+            "print-disabled", "blame", "list", "submit", "version", "lookup", "checkin", "identify", "sm-register",
+            "sm-unregister", "sm-status", "background-list", "background-approve", "background-deny",
+            "background-reset", "submit-job", "job-dictionary", "sm-bless", "test-clock", "activate-socket"]
+KEYS = ["domain", "label", "paths", "arguments", "signal", "kill", "name", "pid", "kind", "bundle", "plist",
+        "job", "program", "stdout", "stderr", "offset", "privileged", "force", "enable", "disable", "identifier",
+        "target", "item", "path"]
+WRONG = [7, -1, 2 ** 62, True, "", "x" * 3000, [], [1, None, {}], {"a": 1}, b"\x00\xff", 1.5, None,
+         ["../../../../etc/shadow"], "/dev/zero"]
+
+
+def test_wrongly_typed_requests_get_errors_not_crashes(system):
+    g = system
+    raw = nobody_raw(g)
+    sent = 0
+    for routine in ROUTINES:
+        for i, wrong in enumerate(WRONG):
+            request = {"routine": routine}
+            for k, key in enumerate(KEYS):
+                request[key] = WRONG[(i + k) % len(WRONG)]
+            request["domain"] = wrong if i % 2 else "gui/65534"
+            reply = raw.call(request)
+            assert reply is not None, f"launchd closed the connection after {request}"
+            sent += 1
+    assert sent == len(ROUTINES) * len(WRONG)
+    r = raw.call({"routine": "submit", "domain": "gui/65534", "label": "t.int", "arguments": [1, 2]})
+    assert r["error"] != 0 and "not a string" in r["error_detail"]
+    assert_alive(g)
+
+
+def write_bplist(path, objects, top=0):
+    out = bytearray(b"bplist00")
+    offsets = []
+    for o in objects:
+        offsets.append(len(out))
+        out += o
+    table = len(out)
+    for o in offsets:
+        out += struct.pack(">I", o)
+    out += bytes(6) + bytes([4, 4]) + struct.pack(">QQQ", len(objects), top, table)
+    path.write_bytes(out)
+    os.chown(path, *NOBODY)
+    return path
+
+
+def test_hostile_job_files_are_refused_quickly(system):
+    g = system
+    d = g.nobody_dir
+    nested = write_bplist(d / "nested.plist", [b"\xa1" + struct.pack(">I", i + 1) for i in range(110000)] + [b"\xa0"])
+    dag = write_bplist(d / "dag.plist", [b"\xa2" + struct.pack(">II", i + 1, i + 1) for i in range(40)] + [b"\x50"])
+    cycle = write_bplist(d / "cycle.plist", [b"\xa1" + struct.pack(">I", 0)])
+    fifo = d / "fifo.plist"
+    os.mkfifo(fifo)
+    os.chown(fifo, *NOBODY)
+    deep_xml = d / "deep.plist"
+    deep_xml.write_text("<plist><dict><key>Label</key><string>x</string><key>A</key>" + "<array>" * 50000 +
+                        "</array>" * 50000 + "</dict></plist>")
+    os.chown(deep_xml, *NOBODY)
+    for path, why in ((nested, "nested deeper than 64"), (dag, "more than 100000 objects"),
+                      (cycle, "contains itself"), (fifo, "a FIFO"), (deep_xml, "nested deeper than 64")):
+        r = as_nobody(g, "bootstrap", "gui/65534", path)
+        assert r.returncode != 0 and why in r.stderr, (path, r.stderr)
+    r = as_nobody(g, "bootout", "gui/65534", fifo)
+    assert r.returncode != 0 and "a FIFO" in r.stderr, r.stderr
+    assert_alive(g)
+
+
+def test_many_arguments_load_in_linear_time(system):
+    path = system.nobody_dir / "t.args.plist"
+    path.write_bytes(plistlib.dumps({"Label": "t.args", "ProgramArguments": [f"a{i}" for i in range(30000)]},
+                                    fmt=plistlib.FMT_BINARY))
+    os.chown(path, *NOBODY)
+    r = as_nobody(system, "bootstrap", "gui/65534", path)
+    assert r.returncode == 0, r.stderr
+    assert as_nobody(system, "print", "gui/65534/t.args").returncode == 0
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_one_user_cannot_exhaust_connections(system):
+    g = system
+    held = [nobody_raw(g) for _ in range(3)]
+    # more connections by the same user: launchd closes those past its per-user limit
+    extra = []
+    for _ in range(100):
+        extra.append(nobody_raw(g))
+    closed = 0
+    for r in extra:
+        r.s.settimeout(DEADLINE_SHORT)
+        try:
+            r.send({"routine": "version"})
+            if r.recv() is None:
+                closed += 1
+        except (BrokenPipeError, ConnectionResetError):
+            closed += 1
+    assert closed >= 100 + 3 - 64, closed
+    assert_alive(g)  # root is never refused
+    for r in held + extra:
+        r.close()
+
+
+DEADLINE_SHORT = 10.0
+
+
+def test_clients_that_never_read_are_bounded(system):
+    g = system
+    before = rss_kib(g.proc.pid)
+    clients = [nobody_raw(g) for _ in range(20)]
+    for c in clients:
+        c.s.setblocking(False)
+        for _ in range(2000):
+            try:
+                c.s.send(frame(encode({"routine": "print", "domain": "system"}), 1))
+            except BlockingIOError:
+                break
+    assert_alive(g)
+    grown = rss_kib(g.proc.pid) - before
+    assert grown < 64 * 1024, f"launchd grew by {grown} KiB for 20 clients that do not read"
+    for c in clients:
+        c.close()
+
+
+def test_unfinished_large_messages_are_refused(system):
+    g = system
+    clients = []
+    for _ in range(32):
+        c = nobody_raw(g)
+        c.s.send(frame(b"\x0c" + b"\x00" * 60000, 1, total=16 * 1024 * 1024, more=True))
+        clients.append(c)
+    for c in clients:
+        assert c.recv(timeout=DEADLINE_SHORT) is None  # launchd dropped it: larger than a request may be
+        c.close()
+    assert_alive(g)
