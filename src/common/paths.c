@@ -131,12 +131,33 @@ void gantry_launchd_socket(bool user_ok, bool honour_env, char *out, size_t len)
 	}
 	bool have_sys = gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0;
 	bool have_usr = gantry_paths_init(&usr, false, getuid(), err, sizeof(err)) == 0;
-	if (user_ok && have_usr && access(usr.socket, F_OK) == 0)
+	if (user_ok && have_usr && access(usr.socket, F_OK) == 0 &&
+	    gantry_dir_trusted(usr.run_dir, getuid(), err, sizeof(err)) == 0)
 		snprintf(out, len, "%s", usr.socket);
 	else if (have_sys)
 		snprintf(out, len, "%s", sys.socket);
 	else
 		snprintf(out, len, "%s", have_usr ? usr.socket : "");
+}
+
+int gantry_dir_trusted(const char *dir, uid_t uid, char *why, size_t len)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is not a directory (a symbolic link?)", dir);
+		return EPERM;
+	}
+	if ((st.st_uid != uid && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(why, len, "%s is owned by uid %u with mode %04o; a launchd socket directory must belong to uid %u "
+			"(or root) and be writable by nobody else", dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+			(unsigned)uid);
+		return EPERM;
+	}
+	return 0;
 }
 
 int mkdir_p(const char *path, mode_t mode)

@@ -30,9 +30,17 @@ int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, s
 /*
  * The control socket of the launchd to ask: $LAUNCHD_SOCKET when honour_env
  * (launchd puts it in every job's environment), else the caller's own
- * launchd --user when user_ok and it runs, else the system launchd.
+ * launchd --user when user_ok and it runs in a directory the caller can
+ * trust (gantry_dir_trusted), else the system launchd.
  */
 void gantry_launchd_socket(bool user_ok, bool honour_env, char *out, size_t len);
+/*
+ * May a socket in dir be trusted by uid? Only a real directory (not a
+ * symbolic link) owned by uid or root and writable by nobody else: another
+ * user who created /tmp/launchd-<uid> first must not receive our requests.
+ * Returns 0, or EPERM with why saying what is wrong.
+ */
+int gantry_dir_trusted(const char *dir, uid_t uid, char *why, size_t len);
 /* mkdir -p with the given mode for created components. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -54,6 +54,12 @@ xpc_object_t request_send(xpc_object_t req)
 	char path[4096];
 	socket_for(xpc_dictionary_get_string(req, "domain"), path, sizeof(path));
 	xpc_connection_t c = xpc_connection_create_socket(path, 0);
+	uid_t server = xpc_connection_get_euid(c);
+	if (xpc_connection_get_fd(c) >= 0 && server != 0 && server != getuid()) {
+		fprintf(stderr, "launchctl: %s is served by uid %u, which is neither root nor you; not sending it anything "
+			"(another user may have created the socket)\n", path, (unsigned)server);
+		exit(EACCES);
+	}
 	xpc_connection_activate(c);
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, REQUEST_TIMEOUT_MS);
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {

@@ -91,6 +91,8 @@ void print_service(FILE *f, xpc_object_t s)
 	fprintf(f, "\tlast exit code = %s\n", str(s, "last_exit_description"));
 	if (has(s, "spawn_failure"))
 		fprintf(f, "\tspawn failure = %s\n", str(s, "spawn_failure"));
+	if (has(s, "previous_instance"))
+		fprintf(f, "\tprevious instance = %s\n", str(s, "previous_instance"));
 	if (has(s, "next_start"))
 		fprintf(f, "\tnext start = in %.1f seconds (throttled: ThrottleInterval %" PRId64 ")\n",
 			xpc_dictionary_get_double(s, "next_start"), xpc_dictionary_get_int64(s, "throttle_interval"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "procrec.h"
 #include "pathtrig.h"
 #include "sockets.h"
 #include "timers.h"
@@ -144,6 +145,7 @@ xpc_object_t describe_service(const struct job *j)
 	xpc_dictionary_set_int64(d, "runs", j->rt.runs);
 	exit_fields(d, j);
 	set_opt_string(d, "spawn_failure", j->spawn_failure);
+	set_opt_string(d, "previous_instance", procrec_note(j->domain->name, s->label));
 	if (j->rt.state == JS_SCHEDULED) {
 		int64_t left = j->rt.due_ms - loop_now_ms();
 		xpc_dictionary_set_double(d, "next_start", left > 0 ? (double)left / 1000.0 : 0.0);

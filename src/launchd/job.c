@@ -26,6 +26,7 @@
 #include "pathtrig.h"
 #include "pathwatch.h"
 #include "pgroups.h"
+#include "procrec.h"
 #include "sockets.h"
 #include "spawn.h"
 #include "timers.h"
@@ -43,6 +44,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	j->spec = spec;
 	j->origin = origin;
 	j->proc.fd = -1;
+	j->rec_slot = -1;
 	fsm_init(&j->rt);
 	timer_init(&j->throttle_timer, on_throttle);
 	timer_init(&j->exit_timer, on_exit_timeout);
@@ -185,6 +187,7 @@ static void do_spawn(struct job *j)
 		return;
 	}
 	j->pid = pid;
+	j->rec_slot = procrec_add(pid, j->domain->name, j->spec->label);
 	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
 	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
@@ -215,6 +218,8 @@ static void on_proc(struct watch *w, uint32_t events)
 	int pidfd = w->fd;
 	loop_unwatch(w);
 	close(pidfd);
+	procrec_remove(j->rec_slot);
+	j->rec_slot = -1;
 	int status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
 	set_spawn_failure(j, NULL);
 	log_exit(j, j->pid, status);

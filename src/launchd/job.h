@@ -53,6 +53,7 @@ struct job {
 	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
 	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
 	struct job_sockets *sockets; /* Sockets launchd holds for it, or NULL */
+	int rec_slot;               /* its process's slot in the process record (procrec.h), or -1 */
 };
 
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);

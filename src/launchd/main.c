@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pgroups.h"
+#include "procrec.h"
 #include "spawn.h"
 
 #ifndef GANTRY_VERSION
@@ -192,6 +194,8 @@ int main(int argc, char **argv)
 		return fail("cannot create state directory", r, p->state_dir);
 	if ((r = mkdir_p(p->run_dir, 0755)))
 		return fail("cannot create socket directory", r, p->run_dir);
+	if ((r = gantry_dir_trusted(p->run_dir, g_launchd.uid, err, sizeof(err))))
+		return fail("will not listen in the socket directory", r, err);
 	log_open(p->log_file);
 	raise_fd_limit();
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
@@ -204,6 +208,9 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "Gantry launchd %s starting (%s mode, uid %u%s%s), socket %s", GANTRY_VERSION,
 		g_launchd.system ? "system" : "user", (unsigned)g_launchd.uid, p->root[0] ? ", root " : "", p->root,
 		p->socket);
+	char records[PATH_MAX];
+	snprintf(records, sizeof(records), "%s/processes", p->run_dir);
+	procrec_start(records); /* before any job loads: what a crashed predecessor left running is stopped */
 	background_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));

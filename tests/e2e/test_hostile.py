@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import LAUNCHCTL, needs_root, pid_alive, wait_for
+from conftest import LAUNCHCTL, LAUNCHD, needs_root, pid_alive, wait_for
 from rawxpc import Raw, encode, frame
 
 NOBODY = (65534, 65534)
@@ -344,3 +344,29 @@ def test_unfinished_large_messages_are_refused(system):
         assert c.recv(timeout=DEADLINE_SHORT) is None  # launchd dropped it: larger than a request may be
         c.close()
     assert_alive(g)
+
+
+# --- the client side ---------------------------------------------------------------------------
+
+def test_socket_directory_made_by_another_user_is_not_trusted(make_gantry):
+    g = make_gantry(start=False, public=True)
+    run = g.root / "run/launchd"
+    run.mkdir(parents=True)
+    run.chmod(0o1777)
+    os.chown(run, *NOBODY)
+    proc = subprocess.run([str(LAUNCHD), "--user"], env=g.env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "owned by uid 65534 with mode 1777" in proc.stderr, proc.stderr
+    # a socket served by another user is never sent a request
+    fake = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+        fake.bind(str(g.socket))
+        fake.listen()
+        conn, _ = fake.accept()
+        os._exit(0 if conn.recv(100) == b"" else 3)  # launchctl must close without sending anything
+    wait_for(lambda: g.socket.exists(), "the fake socket")
+    r = g.ctl("list")
+    assert r.returncode == 13 and "served by uid 65534, which is neither root nor you" in r.stderr, r.stderr
+    assert os.waitpid(pid, 0)[1] == 0
