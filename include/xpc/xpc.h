@@ -195,6 +195,8 @@ xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queu
  * xpc_connection_copy_invalidation_reason() returns the cause.
  */
 #define XPC_SERVICE_ERROR_KEY "GantryServiceError"
+/* The only key of the notice a peer sends back for a message its peer requirement refused. */
+#define XPC_PEER_REFUSED_KEY "GantryPeerRefused"
 
 /*
  * Gantry: a connection to (or, with XPC_CONNECTION_LISTENER, a listener on)

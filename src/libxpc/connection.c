@@ -786,8 +786,41 @@ static bool refused(xpc_connection_t c, xpc_object_t msg)
 		return false;
 	free(c->requirement_failure);
 	c->requirement_failure = xpc_xstrdup(why);
+	xpc_object_t notice = xpc_dictionary_create_reply(msg); /* the sender learns it was refused, not why */
+	if (notice) {
+		xpc_dictionary_set_bool(notice, XPC_PEER_REFUSED_KEY, true);
+		xpc_connection_send_message(c, notice);
+		xpc_release(notice);
+	}
 	for (struct pending_reply **pp = &c->pending; *pp && msg->dict.reply_to; pp = &(*pp)->next) {
 		if ((*pp)->id == msg->dict.reply_to) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			p->handler(p->context, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
+			free(p);
+			break;
+		}
+	}
+	return true;
+}
+
+/*
+ * The peer refused our message (its requirement does not hold for us): the
+ * waiting reply handler gets XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT at once
+ * instead of a timeout, and the cause is kept for
+ * xpc_connection_copy_peer_requirement_failure().
+ */
+static bool refused_by_peer(xpc_connection_t c, xpc_object_t msg)
+{
+	if (!xpc_dictionary_get_bool(msg, XPC_PEER_REFUSED_KEY) || xpc_dictionary_get_count(msg) != 1)
+		return false;
+	free(c->requirement_failure);
+	c->requirement_failure = xpc_xstrdup("the peer refused the message: this process does not satisfy the peer's "
+		"requirement");
+	uint64_t to = msg->dict.reply_to;
+	msg->dict.reply_to = 0;
+	for (struct pending_reply **pp = &c->pending; *pp && to; pp = &(*pp)->next) {
+		if ((*pp)->id == to) {
 			struct pending_reply *p = *pp;
 			*pp = p->next;
 			p->handler(p->context, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
@@ -801,7 +834,7 @@ static bool refused(xpc_connection_t c, xpc_object_t msg)
 /* Replies and launchd's own messages are handled here; the rest goes to the handler. */
 static bool consume(xpc_connection_t c, xpc_object_t msg)
 {
-	return refused(c, msg) || route_reply(c, msg) || (c->service_listener && service_listener_event(c, msg)) ||
+	return refused(c, msg) || refused_by_peer(c, msg) || route_reply(c, msg) || (c->service_listener && service_listener_event(c, msg)) ||
 	       (c->service_name && service_error_event(c, msg));
 }
 
