@@ -15,6 +15,7 @@
 #include "endpoint.h"
 #include "errors.h"
 #include "log.h"
+#include "procrec.h"
 
 void endpoints_create(struct job *j)
 {
@@ -71,20 +72,29 @@ static void deliver_peer(struct endpoint *ep, int fd)
 	close(fd);
 }
 
+/* PF_EXITING in the flags of /proc/<pid>/stat (field 9): set when the process starts to exit. */
+#define PF_EXITING 0x4
+
 /*
- * The service closed its end of the check-in connection (it is exiting, and
- * launchd has not seen the exit yet): a peer handed to it now would be lost.
+ * The service is exiting and launchd has not seen the exit yet: a peer
+ * handed to it now would be lost. Its end of the check-in connection may
+ * still look open — an exiting process's sockets are released in no
+ * particular order, so a client can see its own connection close (and look
+ * the name up again) before the check-in connection does — but the
+ * process is already marked as exiting when any of them closes.
  */
-static bool listener_gone(const struct endpoint *ep)
+static bool listener_gone(const struct endpoint *ep, pid_t pid)
 {
 	struct pollfd p = {.fd = xpc_connection_get_fd(ep->listener), .events = POLLRDHUP};
-	return p.fd < 0 || (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
+	if (p.fd < 0 || (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))))
+		return true;
+	return pid > 0 && (procrec_stat_field(pid, 9) & PF_EXITING);
 }
 
 int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct gerror *e)
 {
 	size_t idx = (size_t)(ep - j->endpoints);
-	if (ep->listener && listener_gone(ep)) {
+	if (ep->listener && listener_gone(ep, j->pid)) {
 		drop_listener(ep);
 		ep->for_next_instance = true; /* the exit of the dying instance must not fail these */
 	}

@@ -40,7 +40,7 @@ struct stopped {
 };
 static struct stopped *stopped;
 
-static uint64_t starttime_of(pid_t pid)
+uint64_t procrec_stat_field(pid_t pid, int field)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -53,16 +53,17 @@ static uint64_t starttime_of(pid_t pid)
 		return 0;
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	if (!p)
+	if (!p || field < 3)
 		return 0;
-	unsigned long long v = 0;
-	/* after ") ": state (field 3) ... starttime is field 22, the 20th from here */
-	char *save = NULL, *tok = strtok_r(p + 1, " ", &save);
-	for (int field = 3; tok && field < 22; field++)
+	char *save = NULL, *tok = strtok_r(p + 1, " ", &save); /* field 3, the state */
+	for (int f = 3; tok && f < field; f++)
 		tok = strtok_r(NULL, " ", &save);
-	if (tok)
-		v = strtoull(tok, NULL, 10);
-	return v;
+	return tok ? strtoull(tok, NULL, 10) : 0;
+}
+
+static uint64_t starttime_of(pid_t pid)
+{
+	return procrec_stat_field(pid, 22);
 }
 
 static void remember_stopped(const struct record *r)

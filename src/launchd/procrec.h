@@ -11,6 +11,7 @@
 #ifndef GANTRY_PROCREC_H
 #define GANTRY_PROCREC_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -26,5 +27,8 @@ int procrec_add(pid_t pid, const char *domain, const char *label);
 void procrec_remove(int slot);
 /* "pid N, left running by a launchd that exited uncleanly, was stopped at start", or NULL for that job. */
 const char *procrec_note(const char *domain, const char *label);
+
+/* Field (numbered as in proc(5), from 3) of /proc/<pid>/stat; 0 if it cannot be read. */
+uint64_t procrec_stat_field(pid_t pid, int field);
 
 #endif
