@@ -58,6 +58,7 @@ typedef enum {
 	SMStatusReasonInvalidPlist,        /* detail: the key */
 	SMStatusReasonLaunchFailed,        /* enabled, but its process failed to spawn or exited with an error */
 	SMStatusReasonLaunchdUnavailable,
+	SMStatusReasonNotLoaded,           /* nothing runs: launchd booted it out (see the log); register() loads it */
 } SMStatusReason;
 
 typedef struct {

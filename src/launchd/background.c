@@ -273,27 +273,29 @@ bool bg_same_content(const struct sm_item *a, const struct sm_item *b)
 	       strcmp(a->exe, b->exe) == 0 && strcmp(a->bundle, b->bundle) == 0;
 }
 
+/* Exchanges what came from the bundle (paths, digests, version, update time) between a and b. */
+void bg_swap_content(struct sm_item *a, struct sm_item *b)
+{
+	struct sm_item t = *a;
+	a->bundle = b->bundle, b->bundle = t.bundle;
+	a->exe = b->exe, b->exe = t.exe;
+	a->plist = b->plist, b->plist = t.plist;
+	a->version = b->version, b->version = t.version;
+	a->bundle_id = b->bundle_id, b->bundle_id = t.bundle_id;
+	memcpy(a->exe_sha, b->exe_sha, sizeof(a->exe_sha)), memcpy(b->exe_sha, t.exe_sha, sizeof(b->exe_sha));
+	memcpy(a->plist_sha, b->plist_sha, sizeof(a->plist_sha)), memcpy(b->plist_sha, t.plist_sha, sizeof(b->plist_sha));
+	a->updated = b->updated, b->updated = t.updated;
+	if (strcmp(a->bundle, b->bundle) != 0) {
+		pathwatch_remove(b->bundle);
+		pathwatch_add(a->bundle);
+	}
+}
+
 /* Takes over what the bundle says now (paths, digests, version) from fresh. */
 void bg_adopt(struct sm_item *it, struct sm_item *fresh)
 {
-	if (strcmp(it->bundle, fresh->bundle) != 0) {
-		pathwatch_remove(it->bundle);
-		pathwatch_add(fresh->bundle);
-	}
-	free(it->bundle);
-	free(it->exe);
-	free(it->plist);
-	free(it->version);
-	free(it->bundle_id);
-	it->bundle = fresh->bundle;
-	it->exe = fresh->exe;
-	it->plist = fresh->plist;
-	it->version = fresh->version;
-	it->bundle_id = fresh->bundle_id;
-	fresh->bundle = fresh->exe = fresh->plist = fresh->version = fresh->bundle_id = NULL;
-	memcpy(it->exe_sha, fresh->exe_sha, sizeof(it->exe_sha));
-	memcpy(it->plist_sha, fresh->plist_sha, sizeof(it->plist_sha));
-	it->updated = bg_now();
+	fresh->updated = bg_now();
+	bg_swap_content(it, fresh);
 	sm_item_free(fresh);
 }
 
@@ -339,6 +341,11 @@ void bg_reconcile(struct sm_item *it)
 	} else {
 		bg_gate_detail(it, d);
 		launch_outcome(it);
+		if (it->reason == SMR_NONE && d && !bg_item_job(it->domain, it->label)) {
+			it->reason = SMR_NOT_LOADED; /* never "enabled" while nothing runs */
+			snprintf(it->detail, sizeof(it->detail), "launchd has no job for it: it was booted out earlier (the "
+				"log says why) and nothing runs; register() again loads it");
+		}
 	}
 	sm_item_free(fresh);
 }

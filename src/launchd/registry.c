@@ -24,7 +24,7 @@ static const char *const kind_names[] = {"daemon", "agent", "login-item", "main-
 static const char *const approval_names[] = {"awaiting-approval", "approved", "denied"};
 static const char *const reason_names[] = {"none", "not-registered", "awaiting-approval", "approval-revoked",
 	"disabled-by-override", "plist-missing", "executable-missing", "bundle-missing", "record-stale",
-	"unsafe-ownership", "invalid-plist", "launch-failed"};
+	"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded"};
 
 const char *sm_kind_name(enum sm_kind k) { return kind_names[k]; }
 const char *sm_approval_name(enum sm_approval a) { return approval_names[a]; }
@@ -144,6 +144,8 @@ int registry_save(struct gerror *e)
 {
 	plist_t root = plist_new_array();
 	for (struct sm_item *it = g_registry; it; it = it->next) {
+		if (it->leaving)
+			continue;
 		plist_t d = plist_new_dict();
 		set_str(d, "Domain", it->domain);
 		set_str(d, "Label", it->label);

@@ -31,6 +31,8 @@ enum sm_reason {
 	SMR_UNSAFE_OWNERSHIP,
 	SMR_INVALID_PLIST,
 	SMR_LAUNCH_FAILED,        /* its job failed to spawn or exited with an error */
+	SMR_LAUNCHD_UNAVAILABLE,  /* the library's own: launchd did not answer */
+	SMR_NOT_LOADED,           /* eligible, but launchd has no job for it (booted out earlier) */
 };
 
 struct sm_item {
@@ -47,6 +49,7 @@ struct sm_item {
 	uid_t owner;              /* who registered it */
 	enum sm_approval approval;
 	int64_t registered, updated, approval_changed; /* seconds since the epoch */
+	bool leaving;             /* being removed: registry_save() leaves it out */
 	/* not stored: the last reconciliation's verdict */
 	enum sm_reason reason;
 	char detail[1024];
@@ -56,7 +59,10 @@ extern struct sm_item *g_registry;
 
 /* Reads the registry file; a corrupt file is moved aside and logged. */
 void registry_load(void);
-/* Writes it atomically. Returns 0 or an errno with e set. */
+/*
+ * Writes it atomically, without the items marked leaving. Returns 0 or an
+ * errno with e set; callers then put memory back as the disk has it.
+ */
 int registry_save(struct gerror *e);
 struct sm_item *registry_find(const char *domain, const char *label);
 /* Inserts item (the registry owns it). */

@@ -115,27 +115,38 @@ bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct domain *d = domain_find_named(fresh->domain);
 	struct job *loaded = d ? domain_find_job(d, fresh->label) : NULL;
 	bool legacy = loaded && loaded->origin != ORIGIN_SM;
-	bool changed = !it || !bg_same_content(it, fresh);
+	bool changed = !it || !bg_same_content(it, fresh), added = !it;
 	if (it && changed) {
-		log_msg(LOG_INFO, "(%s/%s) registration updated by uid %u from %s", it->domain, it->label, (unsigned)caller,
-			fresh->bundle);
-		bg_adopt(it, fresh);
+		fresh->updated = bg_now();
+		bg_swap_content(it, fresh); /* fresh now holds the previous content, until the new one is saved */
 	} else if (it) {
 		sm_item_free(fresh); /* the same content again: nothing to do but answer */
+		fresh = NULL;
 	} else {
 		it = fresh;
+		fresh = NULL;
 		it->registered = it->updated = it->approval_changed = bg_now();
 		it->approval = r.kind != SM_DAEMON || bg_preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
 		registry_add(it);
 		pathwatch_add(it->bundle);
-		log_msg(LOG_INFO, "(%s/%s) registered by uid %u from %s (%s)", it->domain, it->label, (unsigned)caller,
-			it->bundle, sm_approval_name(it->approval));
 	}
-	if (changed && registry_save(&e)) {
-		bg_sm_fail(reply, SME_INTERNAL, "%s", e.detail);
+	if (changed && registry_save(&e)) { /* memory goes back to what the disk holds */
+		bg_sm_fail(reply, SME_INTERNAL, "%s; nothing was registered", e.detail);
+		if (added)
+			bg_forget(it);
+		else
+			bg_swap_content(it, fresh);
+		sm_item_free(fresh);
 		spec_free(spec);
 		return false;
 	}
+	if (fresh)
+		log_msg(LOG_INFO, "(%s/%s) registration updated by uid %u from %s", it->domain, it->label,
+			(unsigned)caller, it->bundle);
+	else if (added)
+		log_msg(LOG_INFO, "(%s/%s) registered by uid %u from %s (%s)", it->domain, it->label, (unsigned)caller,
+			it->bundle, sm_approval_name(it->approval));
+	sm_item_free(fresh);
 	if (r.kind == SM_MAIN_APP)
 		spec->run_at_load = false; /* the main app starts at later logins, not now */
 	bool later = bg_apply(it, spec, changed || legacy, reply);
@@ -157,11 +168,15 @@ bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	char domain[32], label[512];
 	snprintf(domain, sizeof(domain), "%s", it->domain);
 	snprintf(label, sizeof(label), "%s", it->label);
+	struct gerror e = {0};
+	it->leaving = true;
+	if (registry_save(&e)) { /* still registered, on disk and here */
+		it->leaving = false;
+		bg_sm_fail(reply, SME_INTERNAL, "%s; it is still registered", e.detail);
+		return false;
+	}
 	log_msg(LOG_INFO, "(%s/%s) unregistered by uid %u", domain, label, (unsigned)caller);
 	bg_forget(it);
-	struct gerror e = {0};
-	if (registry_save(&e))
-		bg_sm_fail(reply, SME_INTERNAL, "%s", e.detail);
 	return bg_stop_job_replying(domain, label, reply);
 }
 
@@ -307,14 +322,18 @@ static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enu
 		return false;
 	struct gerror e = {0};
 	if (it->approval != to) {
+		enum sm_approval was = it->approval;
+		int64_t changed = it->approval_changed;
 		it->approval = to;
 		it->approval_changed = bg_now();
-		log_msg(LOG_INFO, "(%s/%s) %s by uid %u", it->domain, it->label, to == SM_APPROVED ? "approved" : "denied",
-			(unsigned)caller);
-		if (registry_save(&e)) {
-			control_set_error(reply, e.code, "%s", e.detail);
+		if (registry_save(&e)) { /* memory stays as the disk has it */
+			it->approval = was;
+			it->approval_changed = changed;
+			control_set_error(reply, e.code, "%s; the approval did not change", e.detail);
 			return false;
 		}
+		log_msg(LOG_INFO, "(%s/%s) %s by uid %u", it->domain, it->label, to == SM_APPROVED ? "approved" : "denied",
+			(unsigned)caller);
 	}
 	struct sm_item *fresh;
 	struct job_spec *spec;
@@ -354,20 +373,27 @@ bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct sm_item *one = id ? find_id(id, caller, reply) : NULL;
 	if (id && !one)
 		return false;
-	struct pending_reply *pr = pending_reply_create(reply, 1);
 	int removed = 0;
+	for (struct sm_item *it = g_registry; it; it = it->next) {
+		it->leaving = (!one || it == one) && (one || caller == 0 || (it->owner == caller && it->kind != SM_DAEMON));
+		removed += it->leaving;
+	}
+	struct gerror e = {0};
+	if (removed && registry_save(&e)) { /* nothing forgotten: memory stays as the disk has it */
+		for (struct sm_item *it = g_registry; it; it = it->next)
+			it->leaving = false;
+		control_set_error(reply, e.code, "%s; nothing was reset", e.detail);
+		return false;
+	}
+	struct pending_reply *pr = pending_reply_create(reply, 1);
 	for (struct sm_item *it = g_registry, *next; it; it = next) {
 		next = it->next;
-		if ((one && it != one) || (!one && caller != 0 && (it->owner != caller || it->kind == SM_DAEMON)))
+		if (!it->leaving)
 			continue;
 		log_msg(LOG_INFO, "(%s/%s) reset by uid %u", it->domain, it->label, (unsigned)caller);
 		bg_stop_job(it->domain, it->label, pr);
 		bg_forget(it);
-		removed++;
 	}
-	struct gerror e = {0};
-	if (removed && registry_save(&e))
-		control_set_error(reply, e.code, "%s", e.detail);
 	xpc_dictionary_set_int64(reply, "removed", removed);
 	bool later = pr->count > 1;
 	pr->count--; /* the reference taken at creation */

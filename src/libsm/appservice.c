@@ -208,6 +208,6 @@ const char *SMStatusReasonName(SMStatusReason r)
 {
 	static const char *const names[] = {"none", "not-registered", "awaiting-approval", "approval-revoked",
 		"disabled-by-override", "plist-missing", "executable-missing", "bundle-missing", "record-stale",
-		"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable"};
+		"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded"};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
 }

@@ -407,3 +407,55 @@ def test_legacy_jobs_are_listed_with_their_apps(gantry):
     assert item["plist"] == str(path)
     text = gantry.ctl("background", "list", check=True).stdout
     assert f"gui/{gantry.uid}/com.demo.legacy (legacy-agent) {path} for com.demo.app" in text
+
+
+def test_never_enabled_while_nothing_runs(gantry):
+    """An item booted out (executable removed) and then restored says so until register() loads it again."""
+    app = make_bundle(gantry, agents=AGENT)
+    assert sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=app).stdout.strip() == "ok"
+    gantry.wait_running("com.demo.agent")
+    helper = app / "Contents/MacOS/helper"
+    saved = helper.read_bytes()
+    helper.unlink()
+    assert status(gantry, app, "agent", "com.demo.agent.plist")[1] == "executable-missing"
+    wait_for(lambda: gantry.service("com.demo.agent") is None, "the job booted out")
+    helper.write_bytes(saved)
+    helper.chmod(0o755)
+    st, reason, detail = status(gantry, app, "agent", "com.demo.agent.plist")
+    assert (st, reason) == (3, "not-loaded") and "register() again loads it" in detail
+    assert gantry.service("com.demo.agent") is None  # looking did not start it
+    assert sm(gantry, "register", "agent", "com.demo.agent.plist", bundle=app).stdout.strip() == "ok"
+    gantry.wait_running("com.demo.agent")
+    assert status(gantry, app, "agent", "com.demo.agent.plist")[:2] == (1, "none")
+
+
+@needs_root
+def test_failed_registry_write_leaves_nothing_half_done(make_gantry):
+    g = make_gantry(start=False)
+    g.state_dir.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(g.state_dir)], check=True)
+    try:
+        g.start()
+        app = make_bundle(g, agents=AGENT)
+        filler = g.state_dir / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:  # the disk is full
+            while os.write(fd, b"x" * 4096):
+                pass
+        except OSError:
+            pass
+        os.close(fd)
+        for attempt in range(2):
+            r = sm(g, "register", "agent", "com.demo.agent.plist", bundle=app)
+            assert r.stdout.startswith("error:") and "nothing was registered" in r.stdout, (attempt, r.stdout)
+            assert status(g, app, "agent", "com.demo.agent.plist")[:2] == (0, "not-registered")
+            assert g.service("com.demo.agent") is None
+        filler.unlink()
+        assert sm(g, "register", "agent", "com.demo.agent.plist", bundle=app).stdout.strip() == "ok"
+        g.wait_running("com.demo.agent")
+        g.restart()
+        assert status(g, app, "agent", "com.demo.agent.plist")[:2] == (1, "none")
+        assert g.stop() == 0
+    finally:
+        g.stop()
+        subprocess.run(["umount", "-l", str(g.state_dir)])
