@@ -2,15 +2,22 @@
  * The path watcher (see pathwatch.h): one inotify instance for the whole
  * daemon. Each watched path has a watch on its nearest existing ancestor
  * directory (creation, deletion, renames over it, writes to it) and, when it
- * is a directory, one on itself (changes inside). Watches are recomputed
- * after a batch that created, deleted or renamed something, because that
- * may move the nearest existing ancestor — keeping the descriptors of
- * directories that stay watched, so no queued event is lost; on a queue
- * overflow every path counts as changed.
+ * is a directory, one on itself (changes inside). A path is re-armed only
+ * when its own watches saw something created, deleted or renamed (which
+ * may move its nearest existing ancestor); directories that stay watched
+ * keep their descriptors, so no queued event is lost; on a queue overflow
+ * every path is re-armed and counts as changed.
+ *
+ * Every operation costs what it touches: paths are found through a hash
+ * of their names, events reach only the paths that share the event's
+ * watch descriptor (a table of wd -> owners), and a watch is removed when
+ * its last owner goes. Adding or removing one of N paths is O(1), not a
+ * recomputation of all N.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,87 +35,141 @@
 
 #define STRUCTURE (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 #define WATCH_MASK (STRUCTURE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_ONLYDIR)
+#define NBUCKETS 4096 /* both hash tables; chains grow beyond that, lookups stay cheap to ~100k paths */
 
 struct watched {
 	char *path;
 	int refs;
-	int wd;               /* on the nearest existing ancestor directory */
+	int wd;               /* on the nearest existing ancestor directory, or -1 */
 	char *dir;            /* that directory (malloc'd) */
 	int self_wd;          /* on the path itself when it is a directory, else -1 */
-	bool changed;
+	size_t wd_pos, self_pos; /* where it stands in the owners of wd and self_wd */
+	bool changed, rearm;
+	struct watched *hnext;   /* same hash bucket */
+	struct watched *prev, *next; /* every path */
+};
+
+/* The paths one watch descriptor serves (as their ancestor or as themselves). */
+struct wdent {
+	int wd;
+	bool dead;            /* the kernel removed it (IN_IGNORED): never inotify_rm_watch it */
+	bool structure;       /* saw a creation, deletion or rename in this batch */
+	struct watched **owners;
+	size_t n, cap;
+	struct wdent *hnext;
 };
 
 static struct watch inotify_watch = {.fd = -1};
-static struct watched *paths;
-static size_t npaths;
+static struct watched *by_name[NBUCKETS], *all;
+static struct wdent *by_wd[NBUCKETS];
 
+static size_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (size_t)(h % NBUCKETS);
+}
+
+static struct wdent *wd_find(int wd)
+{
+	for (struct wdent *e = by_wd[(unsigned)wd % NBUCKETS]; e; e = e->hnext)
+		if (e->wd == wd)
+			return e;
+	return NULL;
+}
+
+static void wd_attach(int wd, struct watched *w, size_t *pos)
+{
+	struct wdent *e = wd_find(wd);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			abort();
+		e->wd = wd;
+		e->hnext = by_wd[(unsigned)wd % NBUCKETS];
+		by_wd[(unsigned)wd % NBUCKETS] = e;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 4;
+		e->owners = realloc(e->owners, e->cap * sizeof(*e->owners));
+		if (!e->owners)
+			abort();
+	}
+	*pos = e->n;
+	e->owners[e->n++] = w;
+}
+
+static void wd_free(struct wdent *e)
+{
+	struct wdent **pp = &by_wd[(unsigned)e->wd % NBUCKETS];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	if (!e->dead)
+		inotify_rm_watch(inotify_watch.fd, e->wd);
+	free(e->owners);
+	free(e);
+}
+
+/* w no longer uses wd (at *pos); the watch goes when nobody does. */
+static void wd_detach(int wd, size_t pos)
+{
+	struct wdent *e = wd_find(wd);
+	if (!e)
+		return;
+	struct watched *moved = e->owners[--e->n];
+	e->owners[pos] = moved;
+	if (moved->wd == wd)
+		moved->wd_pos = pos;
+	else
+		moved->self_pos = pos;
+	if (!e->n)
+		wd_free(e);
+}
+
+/* (Re)computes w's watches: new ones are taken before old ones are dropped, so shared ones survive. */
 static void watch_one(struct watched *w)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", w->path);
-	w->wd = w->self_wd = -1;
+	int wd = -1;
 	for (;;) {
 		char *slash = strrchr(dir, '/');
 		if (!slash)
-			return;
+			break;
 		if (slash == dir)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		w->wd = inotify_add_watch(inotify_watch.fd, dir, WATCH_MASK);
-		if (w->wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(dir, "/") == 0) {
-			if (w->wd < 0)
+		wd = inotify_add_watch(inotify_watch.fd, dir, WATCH_MASK);
+		if (wd >= 0 || (errno != ENOENT && errno != ENOTDIR) || strcmp(dir, "/") == 0) {
+			if (wd < 0)
 				log_msg(LOG_WARNING, "cannot watch %s (for %s): %s", dir, w->path, strerror(errno));
 			break;
 		}
 	}
+	int self = inotify_add_watch(inotify_watch.fd, w->path, WATCH_MASK); /* fails unless a directory */
+	if (self == wd)
+		self = -1; /* "/" is its own nearest directory */
+	int old_wd = w->wd, old_self = w->self_wd;
+	size_t old_wd_pos = w->wd_pos, old_self_pos = w->self_pos;
+	if (wd != old_wd && wd >= 0)
+		wd_attach(wd, w, &w->wd_pos);
+	if (self != old_self && self >= 0)
+		wd_attach(self, w, &w->self_pos);
+	w->wd = wd;
+	w->self_wd = self;
+	if (old_wd != wd && old_wd >= 0)
+		wd_detach(old_wd, old_wd_pos);
+	if (old_self != self && old_self >= 0)
+		wd_detach(old_self, old_self_pos);
 	if (!w->dir || strcmp(w->dir, dir) != 0) {
 		free(w->dir);
 		w->dir = strdup(dir);
 		if (!w->dir)
 			abort();
 	}
-	w->self_wd = inotify_add_watch(inotify_watch.fd, w->path, WATCH_MASK); /* fails unless a directory */
-}
-
-static bool in_use(int wd)
-{
-	for (size_t i = 0; i < npaths; i++)
-		if (paths[i].wd == wd || paths[i].self_wd == wd)
-			return true;
-	return false;
-}
-
-/*
- * Recomputes every path's watches. A directory that stays watched keeps its
- * descriptor (inotify returns the existing one), so events already queued
- * for it still match; only watches no path needs any more are removed.
- */
-static void rearm(int *old, size_t nold)
-{
-	for (size_t i = 0; i < npaths; i++)
-		watch_one(&paths[i]);
-	for (size_t i = 0; i < nold; i++)
-		if (old[i] >= 0 && !in_use(old[i]))
-			inotify_rm_watch(inotify_watch.fd, old[i]);
-}
-
-/* The descriptors in use now (malloc'd, 2 per path), for rearm(). */
-static int *current_wds(size_t *n, const struct watched *extra)
-{
-	int *wds = malloc((2 * npaths + 2) * sizeof(int));
-	if (!wds)
-		abort();
-	*n = 0;
-	for (size_t i = 0; i < npaths; i++) {
-		wds[(*n)++] = paths[i].wd;
-		wds[(*n)++] = paths[i].self_wd;
-	}
-	if (extra) {
-		wds[(*n)++] = extra->wd;
-		wds[(*n)++] = extra->self_wd;
-	}
-	return wds;
 }
 
 /* Is full the watched path, or a directory on the way to it? */
@@ -120,48 +181,71 @@ static bool on_the_way(const char *full, const char *path)
 
 static void mark(const struct inotify_event *ev)
 {
-	for (size_t i = 0; i < npaths; i++) {
-		struct watched *w = &paths[i];
+	struct wdent *e = wd_find(ev->wd);
+	if (!e)
+		return; /* a watch removed since */
+	if (ev->mask & (STRUCTURE | IN_IGNORED))
+		e->structure = true;
+	if (ev->mask & IN_IGNORED)
+		e->dead = true;
+	for (size_t i = 0; i < e->n; i++) {
+		struct watched *w = e->owners[i];
 		char full[PATH_MAX + NAME_MAX + 2];
-		if (ev->mask & IN_Q_OVERFLOW) {
-			w->changed = true;
-		} else if (ev->wd == w->self_wd) {
+		if (ev->wd == w->self_wd) {
 			w->changed = true; /* something inside the watched directory */
-		} else if (ev->wd == w->wd) {
-			snprintf(full, sizeof(full), "%s%s%s", w->dir ? w->dir : "", w->dir && strcmp(w->dir, "/") ? "/" : "",
-				ev->len ? ev->name : "");
+		} else {
+			snprintf(full, sizeof(full), "%s%s%s", w->dir, strcmp(w->dir, "/") ? "/" : "", ev->len ? ev->name : "");
 			w->changed |= !ev->len || on_the_way(full, w->path);
 		}
 	}
+}
+
+/* The paths of every watch that saw a structural change (or all of them) get their watches recomputed. */
+static void rearm_marked(bool everything)
+{
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct wdent *e = by_wd[b]; e; e = e->hnext)
+			if (e->structure || e->dead)
+				for (size_t i = 0; i < e->n; i++)
+					e->owners[i]->rearm = true;
+	for (struct watched *w = all; w; w = w->next) {
+		if (everything)
+			w->changed = true;
+		if (w->rearm || everything) {
+			w->rearm = false;
+			watch_one(w);
+		}
+	}
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct wdent *e = by_wd[b], *next; e; e = next) {
+			next = e->hnext;
+			e->structure = false;
+		}
 }
 
 static void on_inotify(struct watch *w, uint32_t events)
 {
 	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	(void)events;
-	bool structure = false;
+	bool structure = false, overflow = false;
 	ssize_t n;
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			/* not IN_IGNORED: rearm() itself causes those, and must not feed on them */
-			structure |= (ev->mask & (STRUCTURE | IN_Q_OVERFLOW)) != 0;
-			if (!(ev->mask & IN_IGNORED))
+			overflow |= (ev->mask & IN_Q_OVERFLOW) != 0;
+			structure |= (ev->mask & (STRUCTURE | IN_IGNORED)) != 0;
+			if (!(ev->mask & IN_Q_OVERFLOW))
 				mark(ev);
 			p += sizeof(*ev) + ev->len;
 		}
-	if (structure) {
-		size_t nold;
-		int *old = current_wds(&nold, NULL);
-		rearm(old, nold);
-		free(old);
-	}
-	for (size_t i = 0; i < npaths; i++)
-		if (paths[i].changed) { /* each interested party checks whether the path is one of its own */
-			paths[i].changed = false;
-			pathtrig_changed(paths[i].path);
-			background_path_changed(paths[i].path);
-			timers_path_changed(paths[i].path);
+	if (structure || overflow)
+		rearm_marked(overflow);
+	for (struct watched *p = all; p; p = p->next)
+		if (p->changed) { /* each interested party checks whether the path is one of its own */
+			p->changed = false;
+			pathtrig_changed(p->path);
+			background_path_changed(p->path);
+			timers_path_changed(p->path);
 		}
 	domain_conditions_changed();
 }
@@ -182,36 +266,54 @@ static int ensure_inotify(void)
 	return 0;
 }
 
+static struct watched **slot_of(const char *path)
+{
+	struct watched **pp = &by_name[hash_name(path)];
+	while (*pp && strcmp((*pp)->path, path) != 0)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
 void pathwatch_add(const char *path)
 {
 	if (ensure_inotify())
 		return;
-	for (size_t i = 0; i < npaths; i++)
-		if (strcmp(paths[i].path, path) == 0) {
-			paths[i].refs++;
-			return;
-		}
-	paths = realloc(paths, (npaths + 1) * sizeof(*paths));
-	if (!paths)
+	struct watched **slot = slot_of(path);
+	if (*slot) {
+		(*slot)->refs++;
+		return;
+	}
+	struct watched *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path)))
 		abort();
-	paths[npaths] = (struct watched){.path = strdup(path), .refs = 1};
-	watch_one(&paths[npaths]);
-	npaths++;
+	w->refs = 1;
+	w->wd = w->self_wd = -1;
+	*slot = w;
+	w->next = all;
+	if (all)
+		all->prev = w;
+	all = w;
+	watch_one(w);
 }
 
 void pathwatch_remove(const char *path)
 {
-	for (size_t i = 0; i < npaths; i++) {
-		if (strcmp(paths[i].path, path) != 0 || --paths[i].refs > 0)
-			continue;
-		struct watched gone = paths[i];
-		paths[i] = paths[--npaths];
-		size_t nold;
-		int *old = current_wds(&nold, &gone);
-		rearm(old, nold); /* the removed entry's watches go unless another path shares them */
-		free(old);
-		free(gone.path);
-		free(gone.dir);
+	struct watched **slot = slot_of(path);
+	struct watched *w = *slot;
+	if (!w || --w->refs > 0)
 		return;
-	}
+	*slot = w->hnext;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		all = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	if (w->wd >= 0)
+		wd_detach(w->wd, w->wd_pos); /* its watches go unless another path shares them */
+	if (w->self_wd >= 0)
+		wd_detach(w->self_wd, w->self_pos);
+	free(w->path);
+	free(w->dir);
+	free(w);
 }

@@ -370,3 +370,21 @@ def test_socket_directory_made_by_another_user_is_not_trusted(make_gantry):
     r = g.ctl("list")
     assert r.returncode == 13 and "served by uid 65534, which is neither root nor you" in r.stderr, r.stderr
     assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_thousands_of_watched_paths_do_not_stall_launchd(system):
+    g = system
+    base = g.nobody_dir / "w"
+    for i in range(4000):
+        (base / f"d{i}").mkdir(parents=True)
+    for p in [base, *base.iterdir()]:
+        os.chown(p, *NOBODY)
+    path = nobody_plist(g, "t.many", ProgramArguments=["/bin/true"],
+                        WatchPaths=[f"{base}/d{i}/f" for i in range(4000)],
+                        QueueDirectories=[f"{base}/d{i}" for i in range(500)])
+    assert as_nobody(g, "bootstrap", "gui/65534", path).returncode == 0
+    assert_alive(g)
+    (base / "d3999/f").write_text("x")  # a watched path changes: the job runs
+    g.wait_state_in("gui/65534", "t.many", lambda s: s["runs"] >= 1, "the job started by its watch path")
+    assert as_nobody(g, "bootout", "gui/65534/t.many").returncode == 0
+    assert_alive(g)
