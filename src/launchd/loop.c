@@ -184,7 +184,7 @@ void loop_defer(void (*fn)(void *), void *arg)
 	deferred = d;
 }
 
-static void run_deferred(void)
+void loop_run_deferred(void)
 {
 	while (deferred) {
 		struct deferred *d = deferred;
@@ -215,7 +215,7 @@ int loop_run(void)
 			if (w->fd >= 0)
 				w->cb(w, evs[i].events);
 		}
-		run_deferred();
+		loop_run_deferred();
 	}
 	return 0;
 }

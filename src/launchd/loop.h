@@ -48,6 +48,8 @@ int64_t loop_now_ms(void); /* CLOCK_MONOTONIC */
  * still point at it. Callers unwatch the object first.
  */
 void loop_defer(void (*fn)(void *), void *arg);
+/* Runs what loop_defer() queued; the loop does it after every batch, a test driving launchd without the loop calls it. */
+void loop_run_deferred(void);
 /* Runs until loop_quit(); returns 0, or an errno if epoll fails. */
 int loop_run(void);
 void loop_quit(void);

@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,6 @@
 
 struct launchd g_launchd;
 static struct watch signal_watch;
-
-int gerror_set(struct gerror *e, int code, const char *fmt, ...)
-{
-	va_list ap;
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 static void usage(FILE *f)
 {
