@@ -73,6 +73,7 @@ bench: bench-deps build
 	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/sm.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/triggers.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/hostile.py --build $(CURDIR)/$(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
