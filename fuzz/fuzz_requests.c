@@ -85,18 +85,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void boot_everything_out(void)
-{
-	for (struct domain *d = g_launchd.domains; d; d = d->next) {
-		struct job *next;
-		for (struct job *j = d->jobs; j; j = next) {
-			next = j->next;
-			job_event(j, EV_REMOVE);
-		}
-	}
-	loop_run_deferred();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	xpc_object_t msg;
@@ -109,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		xpc_connection_dispatch(client); /* its reply, taken */
 	}
 	xpc_release(msg);
-	boot_everything_out();
+	domain_remove_all_jobs();
+	loop_run_deferred();
 	xpc_connection_dispatch(client); /* replies that waited for a job to go */
 	return 0;
 }

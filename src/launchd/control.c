@@ -29,11 +29,14 @@
 #define MAX_CONNECTIONS_PER_UID 64
 #define MAX_REQUEST_BYTES (1024 * 1024)
 #define MAX_QUEUED_REPLY_BYTES (8 * 1024 * 1024)
+/* Requests of one connection that wait for a job at once (bootout, kickstart...): each holds memory. */
+#define MAX_WAITING_REQUESTS 32
 
 struct client {
 	struct watch w;
 	xpc_connection_t conn;
 	uid_t uid;
+	unsigned waiting; /* requests whose replies wait for a job */
 };
 
 /* Open connections per uid; few users, so a short list. */
@@ -95,6 +98,26 @@ void control_send(xpc_object_t reply)
 	control_deliver(xpc_dictionary_get_remote_connection(reply), reply);
 }
 
+static struct client *client_of(xpc_object_t reply)
+{
+	xpc_connection_t conn = xpc_dictionary_get_remote_connection(reply);
+	return conn ? xpc_connection_get_context(conn) : NULL;
+}
+
+void control_hold(xpc_object_t reply)
+{
+	struct client *c = client_of(reply);
+	if (c)
+		c->waiting++;
+}
+
+void control_unhold(xpc_object_t reply)
+{
+	struct client *c = client_of(reply);
+	if (c && c->waiting)
+		c->waiting--;
+}
+
 static void client_free(void *p)
 {
 	struct client *c = p;
@@ -117,12 +140,14 @@ static void handle_request(struct client *c, xpc_object_t msg)
 	if (!h)
 		control_set_error(reply, LE_NOT_IMPLEMENTED, "unknown routine \"%s\" (launchctl and launchd versions differ?)",
 			routine ? routine : "(none)");
+	else if (c->waiting >= MAX_WAITING_REQUESTS && c->uid != 0)
+		control_set_error(reply, darwin_errno(EBUSY), "%u requests of this connection already wait for jobs; wait for "
+			"their replies first", c->waiting);
 	else
 		later = h(msg, reply, caller);
 	if (!later)
 		control_send(reply);
 	xpc_release(reply);
-	(void)c;
 }
 
 static void on_client_event(void *ctx, xpc_object_t ev)

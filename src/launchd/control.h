@@ -16,6 +16,13 @@ int control_start(const char *path, struct gerror *e);
 void control_stop(void);
 /* Sends a reply made with xpc_dictionary_create_reply(). */
 void control_send(xpc_object_t reply);
+/*
+ * A reply to a client's request will be sent later (a wait for a job):
+ * each connection may have MAX_WAITING_REQUESTS such requests at once;
+ * control_unhold() when the wait is over.
+ */
+void control_hold(xpc_object_t reply);
+void control_unhold(xpc_object_t reply);
 /* Sends a message to a connected client (a checked-in listener). */
 void control_deliver(xpc_connection_t conn, xpc_object_t msg);
 /* Sets "error", "error_message" and "error_detail" on a reply. */

@@ -21,6 +21,9 @@
 #include "log.h"
 #include "safefile.h"
 
+/* Jobs one user's domain may hold in the system launchd: each costs launchd memory and descriptors. */
+#define MAX_JOBS_PER_USER_DOMAIN 10000
+
 static void overrides_path(enum domain_kind kind, uid_t uid, char *out, size_t len)
 {
 	if (kind == DOMAIN_SYSTEM)
@@ -159,6 +162,17 @@ bool domain_job_disabled(const struct domain *d, const char *label, bool plist_d
 	return plist_default;
 }
 
+void domain_remove_all_jobs(void)
+{
+	for (struct domain *d = g_launchd.domains; d; d = d->next) {
+		struct job *next;
+		for (struct job *j = d->jobs; j; j = next) {
+			next = j->next;
+			job_event(j, EV_REMOVE);
+		}
+	}
+}
+
 size_t domain_total_jobs(void)
 {
 	size_t n = 0;
@@ -260,6 +274,12 @@ static int acquire_as_owner(const struct domain *d, struct job_spec *spec, struc
 
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e)
 {
+	if (g_launchd.system && d->kind != DOMAIN_SYSTEM && d->njobs >= MAX_JOBS_PER_USER_DOMAIN) {
+		gerror_set(e, darwin_errno(EDQUOT), "%s holds %zu jobs already, the most a user's domain may hold in the "
+			"system launchd", d->name, d->njobs);
+		spec_free(spec);
+		return NULL;
+	}
 	struct job *old = domain_find_job(d, spec->label);
 	if (old) {
 		gerror_set(e, darwin_errno(EALREADY), "%s/%s is already loaded%s%s; bootout it first or kickstart -k to restart it",

@@ -84,7 +84,15 @@ struct pending_reply *pending_reply_create(xpc_object_t reply, int count)
 		abort();
 	pr->reply = xpc_retain(reply);
 	pr->count = count;
+	control_hold(reply);
 	return pr;
+}
+
+void pending_reply_free(struct pending_reply *pr)
+{
+	control_unhold(pr->reply);
+	xpc_release(pr->reply);
+	free(pr);
 }
 
 /* One wait is over; the first error sticks; the last one sends the reply. */
@@ -100,8 +108,7 @@ static void pending_reply_done(struct pending_reply *pr, int code, const char *d
 		pr->then(pr->reply, pr->then_ctx); /* it sends the reply */
 	else
 		control_send(pr->reply);
-	xpc_release(pr->reply);
-	free(pr);
+	pending_reply_free(pr);
 }
 
 void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx)

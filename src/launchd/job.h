@@ -61,6 +61,8 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 void job_event(struct job *j, enum fsm_event_type type);
 /* Creates a reply that is sent when count waits have finished. */
 struct pending_reply *pending_reply_create(xpc_object_t reply, int count);
+/* Frees a pending reply nobody waits on any more (its reply was sent or is dropped). */
+void pending_reply_free(struct pending_reply *pr);
 void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr);
 /*
  * Boots j out; once it is gone, then(reply, ctx) runs and must send reply

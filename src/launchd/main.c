@@ -58,13 +58,7 @@ static void begin_shutdown(int sig)
 	g_launchd.shutting_down = true;
 	log_msg(LOG_INFO, "received %s: stopping %zu jobs", sigabbrev_np(sig), domain_total_jobs());
 	control_stop();
-	for (struct domain *d = g_launchd.domains; d; d = d->next) {
-		struct job *next;
-		for (struct job *j = d->jobs; j; j = next) {
-			next = j->next;
-			job_event(j, EV_REMOVE);
-		}
-	}
+	domain_remove_all_jobs();
 	launchd_maybe_exit();
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "identity.h"
 #include "smderive.h"
 
 static int fail(struct gerror *e, enum sm_reason *reason, enum sm_reason r, int code, const char *fmt, ...)
@@ -182,7 +183,7 @@ static struct job_spec *app_spec(struct sm_item *it, struct gerror *e, enum sm_r
 	return s;
 }
 
-int sm_derive(enum sm_kind kind, const char *bundle, const char *name, uid_t caller, struct sm_item **out,
+static int derive(enum sm_kind kind, const char *bundle, const char *name, uid_t caller, struct sm_item **out,
 	struct job_spec **spec, enum sm_reason *reason, struct gerror *e)
 {
 	char real[PATH_MAX], why[PATH_MAX + 200];
@@ -232,6 +233,19 @@ int sm_derive(enum sm_kind kind, const char *bundle, const char *name, uid_t cal
 	*spec = s;
 	*reason = SMR_NONE;
 	return 0;
+}
+
+/* Everything in the bundle is read with the rights of the user who registers it (the privilege rule). */
+int sm_derive(enum sm_kind kind, const char *bundle, const char *name, uid_t caller, struct sm_item **out,
+	struct job_spec **spec, enum sm_reason *reason, struct gerror *e)
+{
+	if (identity_enter_uid(caller, e)) {
+		*reason = SMR_NOT_REGISTERED;
+		return SME_INTERNAL;
+	}
+	int r = derive(kind, bundle, name, caller, out, spec, reason, e);
+	identity_leave();
+	return r;
 }
 
 int sm_rederive(const struct sm_item *it, struct sm_item **fresh, struct job_spec **spec, enum sm_reason *reason,

@@ -397,9 +397,7 @@ bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	xpc_dictionary_set_int64(reply, "removed", removed);
 	bool later = pr->count > 1;
 	pr->count--; /* the reference taken at creation */
-	if (!later) {
-		xpc_release(pr->reply);
-		free(pr);
-	}
+	if (!later)
+		pending_reply_free(pr);
 	return later;
 }

@@ -388,3 +388,44 @@ def test_thousands_of_watched_paths_do_not_stall_launchd(system):
     g.wait_state_in("gui/65534", "t.many", lambda s: s["runs"] >= 1, "the job started by its watch path")
     assert as_nobody(g, "bootout", "gui/65534/t.many").returncode == 0
     assert_alive(g)
+
+
+def test_requests_waiting_for_jobs_are_bounded_per_connection(system):
+    g = system
+    path = nobody_plist(g, "t.slow", ProgramArguments=["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"],
+                        RunAtLoad=True, ExitTimeOut=600)
+    assert as_nobody(g, "bootstrap", "gui/65534", path).returncode == 0
+    g.wait_state_in("gui/65534", "t.slow", lambda s: s["pid"], "running")
+    raw = nobody_raw(g)
+    for _ in range(40):  # each bootout waits for the process, which ignores SIGTERM
+        raw.send({"routine": "bootout", "domain": "gui/65534", "label": "t.slow"})
+    busy = [raw.recv() for _ in range(8)]
+    assert all(r["error"] == 16 and "already wait for jobs" in r["error_detail"] for r in busy), busy
+    assert g.ctl("kill", "SIGKILL", "gui/65534/t.slow").returncode == 0
+    done = [raw.recv() for _ in range(32)]
+    assert all(r.get("error", 0) == 0 for r in done), done
+    assert_alive(g)
+
+
+def test_service_management_reads_bundles_with_the_callers_rights(system):
+    from conftest import BUILD
+    g = system
+    secret_dir = g.root / "secret"
+    secret_dir.mkdir(mode=0o700)
+    secret = secret_dir / "com.x.agent.plist"
+    secret.write_bytes(plistlib.dumps({"Label": "com.x.agent", "ProgramArguments": ["/bin/sleep", "100"],
+                                       "EnvironmentVariables": {"TOKEN": "hunter2"}}))
+    secret.chmod(0o600)
+    app = g.nobody_dir / "X.app"
+    agents = app / "Contents/Library/LaunchAgents"
+    agents.mkdir(parents=True)
+    (app / "Contents/Info.plist").write_bytes(plistlib.dumps({"CFBundleIdentifier": "com.x"}))
+    os.symlink(secret, agents / "com.x.agent.plist")
+    for p in [app, app / "Contents", app / "Contents/Library", agents, app / "Contents/Info.plist"]:
+        os.chown(p, *NOBODY)
+    os.lchown(agents / "com.x.agent.plist", *NOBODY)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(BUILD / "tests/helpers/sm-tool"), "-b", str(app), "register", "agent", "com.x.agent.plist"],
+                       env=g.env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.startswith("error:") and "Permission denied" in r.stdout, r.stdout + r.stderr
+    assert "hunter2" not in as_nobody(g, "print", "gui/65534").stdout
