@@ -7,8 +7,7 @@
  * names, exactly as control.c does. A crash, a sanitizer report or a reply
  * without an error code where the routine failed is a bug.
  *
- * Nothing is ever started: spawn_job() is replaced by a stub that fails
- * (the seam between the engine and the OS), so a fuzzed "submit" of
+ * Nothing is ever started (launchd_stubs.c), so a fuzzed "submit" of
  * /bin/rm cannot run it. After each input every job is booted out.
  */
 #define _GNU_SOURCE
@@ -22,22 +21,8 @@
 
 #include "control.h"
 #include "domain.h"
+#include "launchd_stubs.h"
 #include "loop.h"
-#include "spawn.h"
-
-struct launchd g_launchd;
-
-void launchd_maybe_exit(void)
-{
-}
-
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
-{
-	(void)s, (void)id, (void)launchd_socket, (void)extra, (void)pid, (void)pidfd;
-	snprintf(cause, SPAWN_CAUSE_MAX, "fuzzing: no process is started");
-	return ECANCELED;
-}
 
 static xpc_connection_t client, server;
 
@@ -64,15 +49,7 @@ static void ignore(void *ctx, xpc_object_t ev)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	char root[] = "/tmp/gantry-fuzz-XXXXXX", err[256];
-	if (!mkdtemp(root) || setenv("LAUNCHD_ROOT", root, 1))
-		abort();
-	g_launchd.uid = geteuid();
-	if (gantry_paths_init(&g_launchd.paths, false, g_launchd.uid, err, sizeof(err)) ||
-	    mkdir_p(g_launchd.paths.state_dir, 0755) || loop_init())
-		abort();
-	domain_create(DOMAIN_USER, g_launchd.uid);
-	domain_create(DOMAIN_GUI, g_launchd.uid);
+	fuzz_launchd_init();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();

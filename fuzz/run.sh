@@ -14,16 +14,20 @@ clang $CFLAGS $(pkg-config --cflags libplist-2.0) -o "$OUT/fuzz_wire" fuzz/fuzz_
 	$(pkg-config --libs libplist-2.0)
 clang $CFLAGS $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_spec" fuzz/fuzz_spec.c $SPEC \
 	$(pkg-config --libs libplist-2.0 expat)
-# every request handler: launchd's sources but main.c (the harness is main) and spawn.c (stubbed: nothing starts)
-LAUNCHD=$(ls src/launchd/*.c | grep -v -e '/main\.c$' -e '/spawn\.c$')
-clang $CFLAGS $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_requests" fuzz/fuzz_requests.c $LAUNCHD $XPC \
-	src/common/errors.c src/common/atomicfile.c $(pkg-config --libs libplist-2.0 expat) -ldl -lpthread
-for target in wire spec requests; do
+# every request handler, and Service Management's bundle derivation: launchd's sources but main.c (the
+# harness is main) and spawn.c (launchd_stubs.c: nothing starts)
+LAUNCHD="fuzz/launchd_stubs.c $(ls src/launchd/*.c | grep -v -e '/main\.c$' -e '/spawn\.c$') $XPC src/common/errors.c \
+	src/common/atomicfile.c"
+for target in requests smderive; do
+	clang $CFLAGS -Ifuzz $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_$target" "fuzz/fuzz_$target.c" \
+		$LAUNCHD $(pkg-config --libs libplist-2.0 expat) -ldl -lpthread
+done
+for target in wire spec requests smderive; do
 	mkdir -p "$OUT/corpus-$target"
 	echo "fuzz_$target: ${SECONDS_EACH}s"
-	# the requests target keeps launchd state between inputs (a daemon does): leaks are reported by the e2e ASan runs
+	# the launchd targets keep launchd's state between inputs (a daemon does): its leaks show in the e2e ASan runs
 	leaks=1
-	[ "$target" = requests ] && leaks=0
+	case $target in requests | smderive) leaks=0 ;; esac
 	"$OUT/fuzz_$target" -max_total_time="$SECONDS_EACH" -print_final_stats=0 -detect_leaks=$leaks "$OUT/corpus-$target" \
 		"fuzz/corpus/$target" 2>"$OUT/fuzz_$target.log" || { tail -40 "$OUT/fuzz_$target.log"; exit 1; }
 	grep -E "^#[0-9]+ +DONE" "$OUT/fuzz_$target.log" || tail -1 "$OUT/fuzz_$target.log"

@@ -20,6 +20,7 @@
 #include "identity.h"
 #include "job.h"
 #include "log.h"
+#include "procrec.h"
 #include "sockets.h"
 
 /* A job's sockets are bounded: each is a descriptor launchd holds for as long as the job is loaded. */
@@ -46,6 +47,7 @@ struct job_sockets {
 struct instance {
 	struct watch w;
 	pid_t pid;
+	int rec_slot; /* in the process record, so a launchd after a crash stops it too */
 	struct job_sockets *owner;
 	struct instance *next;
 };
@@ -222,6 +224,7 @@ static void on_instance_exit(struct watch *w, uint32_t events)
 	int fd = w->fd;
 	loop_unwatch(w);
 	close(fd);
+	procrec_remove(in->rec_slot);
 	if (in->owner)
 		in->owner->instances--;
 	for (struct instance **pp = &instances; *pp; pp = &(*pp)->next)
@@ -261,6 +264,7 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 		free(in);
 		return;
 	}
+	in->rec_slot = procrec_add(pid, j->domain->name, j->spec->label);
 	in->next = instances;
 	instances = in;
 	js->instances++;

@@ -3,6 +3,7 @@ intact; SIGTERM leaves no process of any job behind, even ones that ignore SIGTE
 going after it rotates."""
 import os
 import signal
+import socket
 import subprocess
 
 from conftest import pid_alive, wait_for
@@ -72,3 +73,23 @@ def test_log_keeps_going_after_rotation(make_gantry):
     wait_for(lambda: "(gui" in log.read_text() and "t.after) loaded" in log.read_text(),
              "the log line after rotation in the new launchd.log")
     assert (g.state_dir / "launchd.log.1").stat().st_size > 4 * 1024 * 1024
+
+
+def test_kill9_and_restart_stop_inetd_instances_too(make_gantry):
+    g = make_gantry(start=False)
+    sock_path = g.root / "echo.sock"
+    g.write_plist("t.echo", ProgramArguments=["/bin/sh", "-c", "echo $$; exec /bin/cat"],
+                  inetdCompatibility={"Wait": False}, Sockets={"Listeners": {"SockPathName": str(sock_path)}})
+    g.start()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(str(sock_path))
+    instance = int(conn.makefile("rb").readline())
+    assert pid_alive(instance)
+    g.proc.send_signal(signal.SIGKILL)
+    g.proc.wait()
+    g.errfile.close()
+    assert pid_alive(instance)  # launchd is gone; its instance is not
+    g.start()
+    wait_for(lambda: not pid_alive(instance), "the instance left by the killed launchd to be stopped")
+    assert g.service("t.echo")["previous_instance"].startswith(f"pid {instance}, left running")
+    conn.close()

@@ -1,0 +1,38 @@
+/* The fuzz targets' launchd (see launchd_stubs.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "domain.h"
+#include "launchd_stubs.h"
+#include "loop.h"
+#include "spawn.h"
+
+struct launchd g_launchd;
+
+void launchd_maybe_exit(void)
+{
+}
+
+int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
+	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
+{
+	(void)s, (void)id, (void)launchd_socket, (void)extra, (void)pid, (void)pidfd;
+	snprintf(cause, SPAWN_CAUSE_MAX, "fuzzing: no process is started");
+	return ECANCELED;
+}
+
+void fuzz_launchd_init(void)
+{
+	char root[] = "/tmp/gantry-fuzz-XXXXXX", err[256];
+	if (!mkdtemp(root) || setenv("LAUNCHD_ROOT", root, 1))
+		abort();
+	g_launchd.uid = geteuid();
+	if (gantry_paths_init(&g_launchd.paths, false, g_launchd.uid, err, sizeof(err)) ||
+	    mkdir_p(g_launchd.paths.state_dir, 0755) || loop_init())
+		abort();
+	domain_create(DOMAIN_USER, g_launchd.uid);
+	domain_create(DOMAIN_GUI, g_launchd.uid);
+}
