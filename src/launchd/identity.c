@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -164,6 +165,17 @@ int identity_enter_uid(uid_t uid, struct gerror *e)
 	if (r)
 		return gerror_set(e, r, "cannot take the identity of uid %u: %s", (unsigned)uid, strerror(r));
 	return 0;
+}
+
+bool identity_path_exists(uid_t uid, const char *path)
+{
+	struct gerror e = {0};
+	struct stat st;
+	if (identity_enter_uid(uid, &e))
+		return false;
+	bool exists = stat(path, &st) == 0;
+	identity_leave();
+	return exists;
 }
 
 static int check_user_key(const char *key, const char *name, bool group, uid_t uid, struct gerror *e)

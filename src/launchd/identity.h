@@ -37,6 +37,12 @@ int identity_enter(const struct spawn_identity *id);
 void identity_leave(void);
 /* identity_enter() for the user uid (0: root, no change); 0, or the error in e. */
 int identity_enter_uid(uid_t uid, struct gerror *e);
+/*
+ * Does path exist, as the user uid sees it? For the paths a job watches
+ * (PathState, QueueDirectories, print's path states): a user whose watched
+ * directory became a link into root's files learns nothing from launchd.
+ */
+bool identity_path_exists(uid_t uid, const char *path);
 
 
 #endif

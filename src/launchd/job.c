@@ -65,11 +65,16 @@ const char *job_type_name(const struct job *j)
 	return j->domain->kind == DOMAIN_SYSTEM ? "LaunchDaemon" : "LaunchAgent";
 }
 
+uid_t job_owner(const struct job *j)
+{
+	return j->domain->kind == DOMAIN_SYSTEM ? 0 : j->domain->uid;
+}
+
 bool job_external_condition(const struct job *j)
 {
 	const struct job_spec *s = j->spec;
 	for (size_t i = 0; i < s->nka_paths; i++)
-		if ((access(s->ka_paths[i].name, F_OK) == 0) == s->ka_paths[i].want)
+		if (identity_path_exists(job_owner(j), s->ka_paths[i].name) == s->ka_paths[i].want)
 			return true;
 	for (size_t i = 0; i < s->nka_jobs; i++)
 		if ((domain_find_job(j->domain, s->ka_jobs[i].name) != NULL) == s->ka_jobs[i].want)

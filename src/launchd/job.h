@@ -78,6 +78,8 @@ bool job_trigger(struct job *j, enum start_reason why);
 struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 /* Sends sig to the running instance; returns 0 or an errno. */
 int job_signal(struct job *j, int sig);
+/* Whose rights launchd uses for what the job names (root for the system domain, else the domain's user). */
+uid_t job_owner(const struct job *j);
 /* Any PathState / OtherJobEnabled entry holds now. */
 bool job_external_condition(const struct job *j);
 const char *job_type_name(const struct job *j);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "domain.h"
+#include "identity.h"
 #include "job.h"
 #include "log.h"
 #include "pathtrig.h"
@@ -30,10 +31,18 @@ void pathtrig_disarm(struct job *j)
 		pathwatch_remove(s->queue_dirs[i]);
 }
 
-/* 1 if dir holds an entry, 0 if empty, -1 (errno set) if it cannot be read. */
-static int dir_has_entry(const char *dir)
+/* 1 if dir holds an entry, 0 if empty, -1 (errno set) if the job's user cannot read it. */
+static int dir_has_entry(const struct job *j, const char *dir)
 {
+	struct gerror why = {0};
+	if (identity_enter_uid(job_owner(j), &why)) {
+		errno = EPERM;
+		return -1;
+	}
 	DIR *d = opendir(dir);
+	int err = errno;
+	identity_leave();
+	errno = err;
 	if (!d)
 		return -1;
 	struct dirent *e;
@@ -47,7 +56,7 @@ static int dir_has_entry(const char *dir)
 bool pathtrig_queue_pending(const struct job *j)
 {
 	for (size_t i = 0; i < j->spec->nqueue_dirs; i++)
-		if (dir_has_entry(j->spec->queue_dirs[i]) == 1)
+		if (dir_has_entry(j, j->spec->queue_dirs[i]) == 1)
 			return true;
 	return false;
 }
@@ -67,23 +76,22 @@ void pathtrig_changed(const char *path)
 				if (strcmp(s->watch_paths[i], path) == 0)
 					trigger(j, SR_WATCH);
 			for (size_t i = 0; i < s->nqueue_dirs; i++)
-				if (strcmp(s->queue_dirs[i], path) == 0 && dir_has_entry(path) == 1)
+				if (strcmp(s->queue_dirs[i], path) == 0 && dir_has_entry(j, path) == 1)
 					trigger(j, SR_QUEUE);
 		}
 }
 
-static void describe_paths(xpc_object_t arr, char **paths, size_t n, bool queue)
+static void describe_paths(const struct job *j, xpc_object_t arr, char **paths, size_t n, bool queue)
 {
 	for (size_t i = 0; i < n; i++) {
 		xpc_object_t e = xpc_dictionary_create_empty();
-		struct stat st;
 		xpc_dictionary_set_string(e, "path", paths[i]);
 		if (queue) {
-			int has = dir_has_entry(paths[i]);
+			int has = dir_has_entry(j, paths[i]);
 			xpc_dictionary_set_string(e, "state", has == 1 ? "not empty" : has == 0 ? "empty" : strerror(errno));
 		} else {
-			xpc_dictionary_set_string(e, "state", stat(paths[i], &st) == 0 ? "exists" :
-				errno == ENOENT ? "does not exist (watched for creation)" : strerror(errno));
+			xpc_dictionary_set_string(e, "state", identity_path_exists(job_owner(j), paths[i]) ? "exists" :
+				"does not exist (watched for creation)");
 		}
 		xpc_array_append_value(arr, e);
 		xpc_release(e);
@@ -96,8 +104,8 @@ void pathtrig_describe(const struct job *j, xpc_object_t d)
 	if (!s->nwatch_paths && !s->nqueue_dirs)
 		return;
 	xpc_object_t watch = xpc_array_create(NULL, 0), queue = xpc_array_create(NULL, 0);
-	describe_paths(watch, s->watch_paths, s->nwatch_paths, false);
-	describe_paths(queue, s->queue_dirs, s->nqueue_dirs, true);
+	describe_paths(j, watch, s->watch_paths, s->nwatch_paths, false);
+	describe_paths(j, queue, s->queue_dirs, s->nqueue_dirs, true);
 	xpc_dictionary_set_value(d, "watch_paths", watch);
 	xpc_dictionary_set_value(d, "queue_directories", queue);
 	xpc_dictionary_set_int64(d, "path_fires_skipped_while_running", (int64_t)j->path_skips);

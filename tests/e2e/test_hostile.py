@@ -429,3 +429,28 @@ def test_service_management_reads_bundles_with_the_callers_rights(system):
                        env=g.env, capture_output=True, text=True, timeout=60)
     assert r.stdout.startswith("error:") and "Permission denied" in r.stdout, r.stdout + r.stderr
     assert "hunter2" not in as_nobody(g, "print", "gui/65534").stdout
+
+
+def test_watched_paths_are_looked_at_with_the_jobs_rights(system):
+    g = system
+    hidden = g.root / "hidden"
+    hidden.mkdir(mode=0o700)
+    (hidden / "entry").write_text("root's")
+    queue, state = g.nobody_dir / "q", g.nobody_dir / "s"
+    for d in (queue, state):
+        d.mkdir()
+        os.chown(d, *NOBODY)
+    out = g.nobody_dir / "ran"
+    path = nobody_plist(g, "t.q", ProgramArguments=["/bin/sh", "-c", f"touch {out}"],
+                        QueueDirectories=[str(queue)], KeepAlive={"PathState": {f"{state}/entry": True}})
+    r = as_nobody(g, "bootstrap", "gui/65534", path)
+    assert r.returncode == 0, r.stderr
+    for d in (queue, state):  # the user's directories now lead into root's
+        d.rmdir()
+        os.symlink(hidden, d)
+        os.lchown(d, *NOBODY)
+    (g.nobody_dir / "poke").write_text("")  # an event in the watched directory
+    assert_alive(g)
+    s = g.service("t.q", "gui/65534")
+    assert s["queue_directories"][0]["state"] != "not empty", s["queue_directories"]
+    assert s["runs"] == 0 and not out.exists()
