@@ -257,21 +257,40 @@ CHILD_CODE static int open_trusted(const char *path, int flags, uid_t trusted, u
 	return -1;
 }
 
-CHILD_CODE static void open_stdio(struct child_ctx *c, int target, const char *key, const char *path, int flags)
+/* open_trusted() for the job, or the spawn fails naming key and the cause. */
+CHILD_CODE static int open_job_path(struct child_ctx *c, const char *key, const char *path, int flags)
 {
 	uid_t owner = 0;
-	int fd = path ? open_trusted(path, flags | O_NOCTTY, c->id->change ? c->id->uid : 0, &owner)
-		      : open("/dev/null", O_RDWR | O_NOCTTY);
+	int fd = open_trusted(path, flags, c->id->change ? c->id->uid : 0, &owner);
 	if (fd < 0 && errno == EPERM && owner)
 		child_fail(c, "%s %s: a symbolic link on the way is owned by uid %u; a job follows only links of root "
 			"or its own user", key, path, (unsigned)owner);
 	if (fd < 0)
-		child_fail(c, "%s %s: %s", key, path ? path : "/dev/null", strerror(errno));
+		child_fail(c, "%s %s: %s", key, path, strerror(errno));
+	return fd;
+}
+
+CHILD_CODE static void open_stdio(struct child_ctx *c, int target, const char *key, const char *path, int flags)
+{
+	int fd = path ? open_job_path(c, key, path, flags | O_NOCTTY) : open("/dev/null", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		child_fail(c, "%s /dev/null: %s", key, strerror(errno));
 	if (fd != target) {
 		if (dup2(fd, target) < 0)
 			child_fail(c, "%s: dup2: %s", key, strerror(errno));
 		close(fd);
 	}
+}
+
+/* chdir (and with root, chroot) into a job's directory, by the same rule for symbolic links. */
+CHILD_CODE static void enter_dir(struct child_ctx *c, const char *key, const char *path, bool root)
+{
+	int fd = open_job_path(c, key, path, O_PATH); /* a directory (open_component checks), searchable is enough */
+	if (fchdir(fd) < 0)
+		child_fail(c, "%s %s: %s", key, path, strerror(errno));
+	close(fd);
+	if (root && (chroot(".") < 0 || chdir("/") < 0))
+		child_fail(c, "%s %s: %s", key, path, strerror(errno));
 }
 
 /* execvp(3) without allocation: tries each PATH entry, keeps the most telling error. */
@@ -345,17 +364,11 @@ CHILD_CODE static int child_main(void *arg)
 		become_user(c);
 	apply_priority(c);
 	apply_limits(c);
-	if (s->root_dir) {
-		if (chroot(s->root_dir) < 0)
-			child_fail(c, "RootDirectory %s: %s", s->root_dir, strerror(errno));
-		if (chdir("/") < 0)
-			child_fail(c, "RootDirectory %s: chdir: %s", s->root_dir, strerror(errno));
-	}
+	if (s->root_dir)
+		enter_dir(c, "RootDirectory", s->root_dir, true);
 	if (!c->id->drop_first)
 		become_user(c);
-	const char *wd = s->working_dir ? s->working_dir : "/";
-	if (chdir(wd) < 0)
-		child_fail(c, "WorkingDirectory %s: %s", wd, strerror(errno));
+	enter_dir(c, "WorkingDirectory", s->working_dir ? s->working_dir : "/", false);
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
 	int conn = c->extra ? c->extra->stdio_fd : -1; /* placed by place_fds() */

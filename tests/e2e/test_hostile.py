@@ -454,3 +454,26 @@ def test_watched_paths_are_looked_at_with_the_jobs_rights(system):
     s = g.service("t.q", "gui/65534")
     assert s["queue_directories"][0]["state"] != "not empty", s["queue_directories"]
     assert s["runs"] == 0 and not out.exists()
+
+
+def test_working_directory_never_follows_another_users_symlink(system):
+    g = system
+    shared = g.root / "shared"
+    shared.mkdir(mode=0o1777)
+    protected = g.root / "protected"
+    protected.mkdir(mode=0o755)
+    planted = shared / "work"
+    os.symlink(protected, planted)
+    os.lchown(planted, *NOBODY)
+    path = g.write_plist("t.wd", ProgramArguments=["/bin/sh", "-c", "echo x > out"], WorkingDirectory=str(planted),
+                         RunAtLoad=True)
+    assert g.ctl("bootstrap", "system", path).returncode == 0
+    s = g.wait_state_in("system", "t.wd", lambda s: s["state"] == "spawn failed", "spawn failed")
+    assert s["spawn_failure"].startswith(f"WorkingDirectory {planted}: a symbolic link on the way is owned by uid 65534")
+    assert not (protected / "out").exists()
+    searchable = g.root / "searchable"  # search permission is all a working directory needs
+    searchable.mkdir(mode=0o711)
+    path = g.write_plist("t.wd2", ProgramArguments=["/bin/sh", "-c", "pwd > /dev/null"], WorkingDirectory=str(searchable),
+                         RunAtLoad=True, UserName="nobody")
+    assert g.ctl("bootstrap", "system", path).returncode == 0
+    g.wait_state_in("system", "t.wd2", lambda s: s["last_exit_status"] == 0, "the job to run in a search-only directory")
