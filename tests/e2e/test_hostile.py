@@ -22,8 +22,35 @@ def as_nobody(g, *args):
                            *map(str, args)], env=g.env, capture_output=True, text=True, timeout=60)
 
 
+def in_nobody(fn):
+    """Runs fn() in a child process that is uid 65534 through and through, so every message it sends
+    carries nobody's kernel-attested credentials; an assertion failing there fails the test here."""
+    import traceback
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            fn()
+        except BaseException:
+            os.write(w, traceback.format_exc().encode()[-4000:])
+            code = 1
+        os._exit(code)
+    os.close(w)
+    with os.fdopen(r) as f:
+        why = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, why
+
+
 def nobody_raw(g):
-    """A raw control connection made by uid 65534 (the socket is created in a child that drops to nobody)."""
+    """A raw control connection made by uid 65534 (the socket is created in a child that drops to nobody).
+    The connection belongs to nobody (SO_PEERCRED: what per-user limits count), but what this process
+    sends through it carries this process's credentials: tests of what a user may do use in_nobody()."""
     a, b = socket.socketpair()
     pid = os.fork()
     if pid == 0:  # child: become nobody, connect, hand the connection back
@@ -221,20 +248,24 @@ WRONG = [7, -1, 2 ** 62, True, "", "x" * 3000, [], [1, None, {}], {"a": 1}, b"\x
 
 def test_wrongly_typed_requests_get_errors_not_crashes(system):
     g = system
-    raw = nobody_raw(g)
-    sent = 0
-    for routine in ROUTINES:
-        for i, wrong in enumerate(WRONG):
-            request = {"routine": routine}
-            for k, key in enumerate(KEYS):
-                request[key] = WRONG[(i + k) % len(WRONG)]
-            request["domain"] = wrong if i % 2 else "gui/65534"
-            reply = raw.call(request)
-            assert reply is not None, f"launchd closed the connection after {request}"
-            sent += 1
-    assert sent == len(ROUTINES) * len(WRONG)
-    r = raw.call({"routine": "submit", "domain": "gui/65534", "label": "t.int", "arguments": [1, 2]})
-    assert r["error"] != 0 and "not a string" in r["error_detail"]
+
+    def attack():
+        raw = Raw(g.socket)
+        sent = 0
+        for routine in ROUTINES:
+            for i, wrong in enumerate(WRONG):
+                request = {"routine": routine}
+                for k, key in enumerate(KEYS):
+                    request[key] = WRONG[(i + k) % len(WRONG)]
+                request["domain"] = wrong if i % 2 else "gui/65534"
+                reply = raw.call(request)
+                assert reply is not None, f"launchd closed the connection after {request}"
+                sent += 1
+        assert sent == len(ROUTINES) * len(WRONG)
+        r = raw.call({"routine": "submit", "domain": "gui/65534", "label": "t.int", "arguments": [1, 2]})
+        assert r["error"] != 0 and "not a string" in r["error_detail"]
+
+    in_nobody(attack)
     assert_alive(g)
 
 
@@ -396,7 +427,7 @@ def test_requests_waiting_for_jobs_are_bounded_per_connection(system):
                         RunAtLoad=True, ExitTimeOut=600)
     assert as_nobody(g, "bootstrap", "gui/65534", path).returncode == 0
     g.wait_state_in("gui/65534", "t.slow", lambda s: s["pid"], "running")
-    raw = nobody_raw(g)
+    raw = nobody_raw(g)  # the limit is per connection; the connection is nobody's
     for _ in range(40):  # each bootout waits for the process, which ignores SIGTERM
         raw.send({"routine": "bootout", "domain": "gui/65534", "label": "t.slow"})
     busy = [raw.recv() for _ in range(8)]
@@ -477,3 +508,57 @@ def test_working_directory_never_follows_another_users_symlink(system):
                          RunAtLoad=True, UserName="nobody")
     assert g.ctl("bootstrap", "system", path).returncode == 0
     g.wait_state_in("system", "t.wd2", lambda s: s["last_exit_status"] == 0, "the job to run in a search-only directory")
+
+
+def test_random_wire_messages_from_a_user(system):
+    """Valid, mutated, fragmented and random packets, 3,000 of them from a fixed seed, as uid 65534."""
+    import random
+    g = system
+    rnd = random.Random(9)
+    values = [0, 1, -1, 2 ** 63 - 1, "", "gui/65534", "system", "x" * 300, [], ["a", 1], True, b"\x00", None, 3.5,
+              {"Label": "x", "ProgramArguments": ["/bin/true"]}]
+
+    def request():
+        d = {"routine": rnd.choice(ROUTINES)}
+        for k in rnd.sample(KEYS, rnd.randint(0, 8)):
+            d[k] = rnd.choice(values)
+        return encode(d)
+
+    def mutate(b):
+        b = bytearray(b)
+        for _ in range(rnd.randint(1, 4)):
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        return bytes(b)
+
+    def attack():
+        sent = 0
+        while sent < 3000:
+            raw = Raw(g.socket)
+            raw.s.settimeout(0.05)
+            try:
+                for _ in range(rnd.randint(1, 20)):
+                    body, kind, mid = request(), rnd.random(), rnd.randint(1, 5)
+                    if kind < 0.3:
+                        packets = [frame(body, mid)]
+                    elif kind < 0.6:
+                        packets = [mutate(frame(body, mid))]
+                    elif kind < 0.8:  # a message in two fragments, each part possibly inconsistent
+                        cut, total = rnd.randint(0, len(body)), max(0, len(body) + rnd.randint(-5, 5))
+                        packets = [frame(body[:cut], mid, total=total, more=True),
+                                   frame(body[cut:], rnd.choice([mid, mid + 1]), total=total,
+                                         more=rnd.random() < 0.3)]
+                    else:
+                        packets = [os.urandom(rnd.randint(0, 200))]
+                    for p in packets:
+                        raw.s.send(p)
+                        sent += 1
+                    try:
+                        raw.s.recv(70000)
+                    except (socket.timeout, OSError):
+                        pass
+            except OSError:
+                pass  # launchd dropped the connection for a protocol error
+            raw.close()
+
+    in_nobody(attack)
+    assert_alive(g)
