@@ -273,6 +273,15 @@ bool bg_same_content(const struct sm_item *a, const struct sm_item *b)
 	       strcmp(a->exe, b->exe) == 0 && strcmp(a->bundle, b->bundle) == 0;
 }
 
+/* A registered bundle changed: if it is gone (deleted, moved), the item's job goes at once. */
+static void on_bundle_changed(const char *path, void *ctx)
+{
+	struct sm_item *it = ctx;
+	struct stat st;
+	if (stat(path, &st) < 0 && bg_item_job(it->domain, it->label))
+		bg_reconcile(it);
+}
+
 /* Exchanges what came from the bundle (paths, digests, version, update time) between a and b. */
 void bg_swap_content(struct sm_item *a, struct sm_item *b)
 {
@@ -285,9 +294,9 @@ void bg_swap_content(struct sm_item *a, struct sm_item *b)
 	memcpy(a->exe_sha, b->exe_sha, sizeof(a->exe_sha)), memcpy(b->exe_sha, t.exe_sha, sizeof(b->exe_sha));
 	memcpy(a->plist_sha, b->plist_sha, sizeof(a->plist_sha)), memcpy(b->plist_sha, t.plist_sha, sizeof(b->plist_sha));
 	a->updated = b->updated, b->updated = t.updated;
-	if (strcmp(a->bundle, b->bundle) != 0) {
-		pathwatch_remove(b->bundle);
-		pathwatch_add(a->bundle);
+	if (strcmp(a->bundle, b->bundle) != 0) { /* a's subscription follows its bundle */
+		pathwatch_remove(b->bundle, on_bundle_changed, a);
+		pathwatch_add(a->bundle, on_bundle_changed, a);
 	}
 }
 
@@ -354,21 +363,18 @@ void background_start(void)
 {
 	registry_load();
 	for (struct sm_item *it = g_registry; it; it = it->next)
-		pathwatch_add(it->bundle);
+		bg_watch(it);
 }
 
-void background_path_changed(const char *path)
+void bg_watch(struct sm_item *it)
 {
-	struct stat st;
-	for (struct sm_item *it = g_registry; it; it = it->next)
-		if (strcmp(it->bundle, path) == 0 && stat(path, &st) < 0 && bg_item_job(it->domain, it->label))
-			bg_reconcile(it);
+	pathwatch_add(it->bundle, on_bundle_changed, it);
 }
 
 /* Forgets an item: its bundle is no longer watched. */
 void bg_forget(struct sm_item *it)
 {
-	pathwatch_remove(it->bundle);
+	pathwatch_remove(it->bundle, on_bundle_changed, it);
 	registry_remove(it);
 }
 

@@ -20,7 +20,6 @@ void background_load_domain(struct domain *d);
 bool background_owns(const struct domain *d, const char *label);
 
 /* A watched path changed: if it is a registered bundle that is gone, its items are booted out. */
-void background_path_changed(const char *path);
 
 bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller);
 bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller);

@@ -34,6 +34,8 @@ bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_objec
 bool bg_same_content(const struct sm_item *a, const struct sm_item *b);
 /* Takes over the bundle's current paths and digests from fresh (freed). */
 void bg_adopt(struct sm_item *it, struct sm_item *fresh);
+/* Watches the item's bundle (bg_forget stops it). */
+void bg_watch(struct sm_item *it);
 /* Exchanges what came from the bundle between two records (the watched bundle follows a). */
 void bg_swap_content(struct sm_item *a, struct sm_item *b);
 /* Checks an item against its bundle, booting out what is gone or unsafe. */

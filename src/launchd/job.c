@@ -35,6 +35,15 @@ static void on_throttle(struct timer *t);
 static void on_exit_timeout(struct timer *t);
 static void step(struct job *j, const struct fsm_event *ev);
 
+/* A KeepAlive.PathState path may have changed: the state machine looks at the conditions again. */
+static void on_path_state(const char *path, void *ctx)
+{
+	struct job *j = ctx;
+	(void)path;
+	if (!g_launchd.shutting_down && j->rt.state != JS_REMOVED)
+		job_event(j, EV_CONDITION);
+}
+
 struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin)
 {
 	struct job *j = calloc(1, sizeof(*j));
@@ -49,7 +58,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	timer_init(&j->throttle_timer, on_throttle);
 	timer_init(&j->exit_timer, on_exit_timeout);
 	for (size_t i = 0; i < spec->nka_paths; i++)
-		pathwatch_add(spec->ka_paths[i].name);
+		pathwatch_add(spec->ka_paths[i].name, on_path_state, j);
 	endpoints_create(j);
 	timers_arm(j);
 	pathtrig_arm(j);
@@ -344,7 +353,7 @@ void job_free(void *p)
 	}
 	finish_waiters(j, -1, ESRCH, "the job was freed");
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
-		pathwatch_remove(j->spec->ka_paths[i].name);
+		pathwatch_remove(j->spec->ka_paths[i].name, on_path_state, j);
 	endpoints_free(j);
 	timers_disarm(j);
 	pathtrig_disarm(j);

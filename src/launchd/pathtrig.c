@@ -13,22 +13,25 @@
 #include "pathtrig.h"
 #include "pathwatch.h"
 
+static void on_watch_path(const char *path, void *ctx);
+static void on_queue_dir(const char *path, void *ctx);
+
 void pathtrig_arm(struct job *j)
 {
 	const struct job_spec *s = j->spec;
 	for (size_t i = 0; i < s->nwatch_paths; i++)
-		pathwatch_add(s->watch_paths[i]);
+		pathwatch_add(s->watch_paths[i], on_watch_path, j);
 	for (size_t i = 0; i < s->nqueue_dirs; i++)
-		pathwatch_add(s->queue_dirs[i]);
+		pathwatch_add(s->queue_dirs[i], on_queue_dir, j);
 }
 
 void pathtrig_disarm(struct job *j)
 {
 	const struct job_spec *s = j->spec;
 	for (size_t i = 0; i < s->nwatch_paths; i++)
-		pathwatch_remove(s->watch_paths[i]);
+		pathwatch_remove(s->watch_paths[i], on_watch_path, j);
 	for (size_t i = 0; i < s->nqueue_dirs; i++)
-		pathwatch_remove(s->queue_dirs[i]);
+		pathwatch_remove(s->queue_dirs[i], on_queue_dir, j);
 }
 
 /* 1 if dir holds an entry, 0 if empty, -1 (errno set) if the job's user cannot read it. */
@@ -67,18 +70,16 @@ static void trigger(struct job *j, enum start_reason why)
 		j->path_skips++;
 }
 
-void pathtrig_changed(const char *path)
+static void on_watch_path(const char *path, void *ctx)
 {
-	for (struct domain *d = g_launchd.domains; d; d = d->next)
-		for (struct job *j = d->jobs; j; j = j->next) {
-			const struct job_spec *s = j->spec;
-			for (size_t i = 0; i < s->nwatch_paths; i++)
-				if (strcmp(s->watch_paths[i], path) == 0)
-					trigger(j, SR_WATCH);
-			for (size_t i = 0; i < s->nqueue_dirs; i++)
-				if (strcmp(s->queue_dirs[i], path) == 0 && dir_has_entry(j, path) == 1)
-					trigger(j, SR_QUEUE);
-		}
+	(void)path;
+	trigger(ctx, SR_WATCH);
+}
+
+static void on_queue_dir(const char *path, void *ctx)
+{
+	if (dir_has_entry(ctx, path) == 1)
+		trigger(ctx, SR_QUEUE);
 }
 
 static void describe_paths(const struct job *j, xpc_object_t arr, char **paths, size_t n, bool queue)

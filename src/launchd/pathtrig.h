@@ -16,8 +16,6 @@ struct job;
 /* Watches the job's paths, then starts it if a queue directory already holds something (no lost wake-up). */
 void pathtrig_arm(struct job *j);
 void pathtrig_disarm(struct job *j);
-/* pathwatch: path (or what is inside it) changed. */
-void pathtrig_changed(const char *path);
 /* Does any of the job's queue directories hold an entry? */
 bool pathtrig_queue_pending(const struct job *j);
 /* print: the watched paths, their state, and the path counters. */

@@ -12,7 +12,8 @@
  * of their names, events reach only the paths that share the event's
  * watch descriptor (a table of wd -> owners), and a watch is removed when
  * its last owner goes. Adding or removing one of N paths is O(1), not a
- * recomputation of all N.
+ * recomputation of all N. A changed path calls its subscribers; the
+ * watcher names none of them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,26 +26,28 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "background.h"
-#include "domain.h"
 #include "log.h"
 #include "loop.h"
-#include "pathtrig.h"
 #include "pathwatch.h"
-#include "timers.h"
 
 #define STRUCTURE (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 #define WATCH_MASK (STRUCTURE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_ONLYDIR)
 #define NBUCKETS 4096 /* both hash tables; chains grow beyond that, lookups stay cheap to ~100k paths */
 
+struct sub {
+	pathwatch_cb cb; /* NULL: removed while the subscribers were being called */
+	void *ctx;
+};
+
 struct watched {
 	char *path;
-	int refs;
+	struct sub *subs;
+	size_t nsubs, cap, live;
 	int wd;               /* on the nearest existing ancestor directory, or -1 */
 	char *dir;            /* that directory (malloc'd) */
 	int self_wd;          /* on the path itself when it is a directory, else -1 */
 	size_t wd_pos, self_pos; /* where it stands in the owners of wd and self_wd */
-	bool changed, rearm;
+	bool changed, rearm, dirty; /* dirty: a subscription was removed while they were being called */
 	struct watched *hnext;   /* same hash bucket */
 	struct watched *prev, *next; /* every path */
 };
@@ -60,6 +63,28 @@ struct wdent {
 };
 
 static struct watch inotify_watch = {.fd = -1};
+static bool dispatching; /* subscribers are being called: removals only mark */
+/* Paths changed in this batch, and paths with subscriptions removed while they were called. */
+static struct watched **changed, **dirty;
+static size_t nchanged, cap_changed, ndirty, cap_dirty;
+
+static void push(struct watched ***v, size_t *n, size_t *cap, struct watched *w)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = realloc(*v, *cap * sizeof(**v));
+		if (!*v)
+			abort();
+	}
+	(*v)[(*n)++] = w;
+}
+
+static void note_changed(struct watched *w)
+{
+	if (!w->changed)
+		push(&changed, &nchanged, &cap_changed, w);
+	w->changed = true;
+}
 static struct watched *by_name[NBUCKETS], *all;
 static struct wdent *by_wd[NBUCKETS];
 
@@ -192,10 +217,11 @@ static void mark(const struct inotify_event *ev)
 		struct watched *w = e->owners[i];
 		char full[PATH_MAX + NAME_MAX + 2];
 		if (ev->wd == w->self_wd) {
-			w->changed = true; /* something inside the watched directory */
+			note_changed(w); /* something inside the watched directory */
 		} else {
 			snprintf(full, sizeof(full), "%s%s%s", w->dir, strcmp(w->dir, "/") ? "/" : "", ev->len ? ev->name : "");
-			w->changed |= !ev->len || on_the_way(full, w->path);
+			if (!ev->len || on_the_way(full, w->path))
+				note_changed(w);
 		}
 	}
 }
@@ -210,7 +236,7 @@ static void rearm_marked(bool everything)
 					e->owners[i]->rearm = true;
 	for (struct watched *w = all; w; w = w->next) {
 		if (everything)
-			w->changed = true;
+			note_changed(w);
 		if (w->rearm || everything) {
 			w->rearm = false;
 			watch_one(w);
@@ -222,6 +248,8 @@ static void rearm_marked(bool everything)
 			e->structure = false;
 		}
 }
+
+static void collect_unused(void);
 
 static void on_inotify(struct watch *w, uint32_t events)
 {
@@ -240,14 +268,17 @@ static void on_inotify(struct watch *w, uint32_t events)
 		}
 	if (structure || overflow)
 		rearm_marked(overflow);
-	for (struct watched *p = all; p; p = p->next)
-		if (p->changed) { /* each interested party checks whether the path is one of its own */
-			p->changed = false;
-			pathtrig_changed(p->path);
-			background_path_changed(p->path);
-			timers_path_changed(p->path);
-		}
-	domain_conditions_changed();
+	dispatching = true;
+	for (size_t k = 0; k < nchanged; k++) {
+		struct watched *p = changed[k];
+		p->changed = false;
+		for (size_t i = 0; i < p->nsubs; i++) /* a subscriber may add or remove others meanwhile */
+			if (p->subs[i].cb)
+				p->subs[i].cb(p->path, p->subs[i].ctx);
+	}
+	nchanged = 0;
+	dispatching = false;
+	collect_unused();
 }
 
 static int ensure_inotify(void)
@@ -274,20 +305,32 @@ static struct watched **slot_of(const char *path)
 	return pp;
 }
 
-void pathwatch_add(const char *path)
+static void add_sub(struct watched *w, pathwatch_cb cb, void *ctx)
+{
+	if (w->nsubs == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 2;
+		w->subs = realloc(w->subs, w->cap * sizeof(*w->subs));
+		if (!w->subs)
+			abort();
+	}
+	w->subs[w->nsubs++] = (struct sub){cb, ctx};
+	w->live++;
+}
+
+void pathwatch_add(const char *path, pathwatch_cb cb, void *ctx)
 {
 	if (ensure_inotify())
 		return;
 	struct watched **slot = slot_of(path);
 	if (*slot) {
-		(*slot)->refs++;
+		add_sub(*slot, cb, ctx);
 		return;
 	}
 	struct watched *w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(path)))
 		abort();
-	w->refs = 1;
 	w->wd = w->self_wd = -1;
+	add_sub(w, cb, ctx);
 	*slot = w;
 	w->next = all;
 	if (all)
@@ -296,13 +339,9 @@ void pathwatch_add(const char *path)
 	watch_one(w);
 }
 
-void pathwatch_remove(const char *path)
+static void forget(struct watched *w)
 {
-	struct watched **slot = slot_of(path);
-	struct watched *w = *slot;
-	if (!w || --w->refs > 0)
-		return;
-	*slot = w->hnext;
+	*slot_of(w->path) = w->hnext;
 	if (w->prev)
 		w->prev->next = w->next;
 	else
@@ -313,7 +352,46 @@ void pathwatch_remove(const char *path)
 		wd_detach(w->wd, w->wd_pos); /* its watches go unless another path shares them */
 	if (w->self_wd >= 0)
 		wd_detach(w->self_wd, w->self_pos);
+	free(w->subs);
 	free(w->path);
 	free(w->dir);
 	free(w);
+}
+
+/* After the subscribers were called: drop removed subscriptions, and paths nobody watches any more. */
+static void collect_unused(void)
+{
+	for (size_t d = 0; d < ndirty; d++) {
+		struct watched *w = dirty[d];
+		size_t k = 0;
+		for (size_t i = 0; i < w->nsubs; i++)
+			if (w->subs[i].cb)
+				w->subs[k++] = w->subs[i];
+		w->nsubs = k;
+		w->dirty = false;
+		if (!w->live)
+			forget(w);
+	}
+	ndirty = 0;
+}
+
+void pathwatch_remove(const char *path, pathwatch_cb cb, void *ctx)
+{
+	struct watched *w = *slot_of(path);
+	size_t i = w ? w->nsubs : 0;
+	while (i > 0 && (w->subs[i - 1].cb != cb || w->subs[i - 1].ctx != ctx))
+		i--;
+	if (!i)
+		return;
+	w->live--;
+	if (dispatching) { /* being called: mark it, collect_unused() tidies up */
+		w->subs[i - 1].cb = NULL;
+		if (!w->dirty)
+			push(&dirty, &ndirty, &cap_dirty, w);
+		w->dirty = true;
+		return;
+	}
+	w->subs[i - 1] = w->subs[--w->nsubs];
+	if (!w->live)
+		forget(w);
 }

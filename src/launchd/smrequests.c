@@ -17,7 +17,6 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
-#include "pathwatch.h"
 #include "registry.h"
 #include "smderive.h"
 
@@ -128,7 +127,7 @@ bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		it->registered = it->updated = it->approval_changed = bg_now();
 		it->approval = r.kind != SM_DAEMON || bg_preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
 		registry_add(it);
-		pathwatch_add(it->bundle);
+		bg_watch(it);
 	}
 	if (changed && registry_save(&e)) { /* memory goes back to what the disk holds */
 		bg_sm_fail(reply, SME_INTERNAL, "%s; nothing was registered", e.detail);

@@ -25,6 +25,8 @@
 
 static int64_t clock_offset; /* --test-clock only */
 static struct stat zone_seen;
+static size_t calendar_jobs; /* the time zone is watched while there are any */
+static void on_zone_changed(const char *path, void *ctx);
 
 time_t timers_now(void)
 {
@@ -143,7 +145,8 @@ int timers_arm(struct job *j)
 	if (!err && s->ncalendar && !(err = timer_watch(&t->calendar, CLOCK_REALTIME, on_calendar))) {
 		if (!zone_seen.st_ino)
 			stat(ZONE_FILE, &zone_seen);
-		pathwatch_add(ZONE_FILE);
+		if (calendar_jobs++ == 0)
+			pathwatch_add(ZONE_FILE, on_zone_changed, NULL);
 		arm_calendar(t);
 	}
 	if (err)
@@ -166,8 +169,8 @@ void timers_disarm(struct job *j)
 	if (!t)
 		return;
 	close_watch(&t->interval);
-	if (t->calendar.fd >= 0)
-		pathwatch_remove(ZONE_FILE);
+	if (t->calendar.fd >= 0 && --calendar_jobs == 0)
+		pathwatch_remove(ZONE_FILE, on_zone_changed, NULL);
 	close_watch(&t->calendar);
 	timer_cancel(&t->catchup);
 	free(t);
@@ -190,9 +193,11 @@ void timers_set_clock_offset(int64_t offset)
 	each_calendar(calendar_check);
 }
 
-void timers_path_changed(const char *path)
+/* /etc/localtime was replaced or changed: every calendar timer is computed again in the new zone. */
+static void on_zone_changed(const char *path, void *ctx)
 {
-	if (strcmp(path, ZONE_FILE) != 0 || !zone_seen.st_ino)
+	(void)path, (void)ctx;
+	if (!zone_seen.st_ino)
 		return;
 	struct stat st = {0};
 	stat(ZONE_FILE, &st);

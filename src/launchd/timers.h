@@ -41,8 +41,6 @@ void timers_disarm(struct job *j);
 time_t timers_now(void);
 /* --test-clock: moves launchd's wall clock by offset seconds, as if the clock had been set. */
 void timers_set_clock_offset(int64_t offset);
-/* A watched path changed: if it is the local time zone, every calendar timer is recomputed. */
-void timers_path_changed(const char *path);
 /* print: next/last fire, reason, skips. */
 void timers_describe(const struct job *j, xpc_object_t d);
 
