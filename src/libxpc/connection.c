@@ -884,7 +884,8 @@ void xpc_connection_dispatch(xpc_connection_t c)
 		xpc_release(&c->base);
 		return;
 	}
-	for (int budget = DISPATCH_BUDGET; budget > 0 && c->fd >= 0 && !c->suspend_count; budget--) {
+	/* a peer that does not take what we send gets nothing more read: its replies cannot pile up */
+	for (int budget = DISPATCH_BUDGET; budget > 0 && c->fd >= 0 && !c->suspend_count && !c->out_head; budget--) {
 		xpc_object_t msg = NULL;
 		int r = read_packet(c, &msg, false);
 		if (r < 0)
