@@ -23,6 +23,7 @@
 #include "domain.h"
 #include "launchd_stubs.h"
 #include "loop.h"
+#include "requests.h"
 
 static xpc_connection_t client, server;
 

@@ -1,8 +1,7 @@
 /*
- * Service Management inside launchd: the requests behind SMAppService
- * (register, unregister, status) and `launchctl background` (list, approve,
- * deny, reset), and keeping launchd's job table in line with the registry
- * — at start, when a user's domain appears, and on every request.
+ * Service Management inside launchd: keeping launchd's job table in line
+ * with the registry — at start, when a user's domain appears, and on every
+ * request (the requests themselves: smrequests.h).
  */
 #ifndef GANTRY_BACKGROUND_H
 #define GANTRY_BACKGROUND_H
@@ -18,15 +17,5 @@ void background_start(void);
 void background_load_domain(struct domain *d);
 /* Is label in d a registered item (whose plist in a job directory must not load)? */
 bool background_owns(const struct domain *d, const char *label);
-
-/* A watched path changed: if it is a registered bundle that is gone, its items are booted out. */
-
-bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_bg_approve(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_bg_deny(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller);
 
 #endif

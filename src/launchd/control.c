@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "log.h"
 #include "loop.h"
+#include "requests.h"
 
 /*
  * What one user may hold of launchd (root is not limited): connections

@@ -28,11 +28,4 @@ void control_deliver(xpc_connection_t conn, xpc_object_t msg);
 /* Sets "error", "error_message" and "error_detail" on a reply. */
 void control_set_error(xpc_object_t reply, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Request handlers (requests.c). Return true when the reply is sent later. */
-typedef bool (*request_handler)(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-request_handler requests_find(const char *routine);
-struct domain;
-/* The request's "domain" (default: system for root, gui/<uid> otherwise), checked for write; NULL with the error in reply. */
-struct domain *request_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write);
-
 #endif

@@ -14,17 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "background.h"
 #include "control.h"
-#include "smjobs.h"
-#include "sockets.h"
-#include "timers.h"
 #include "describe.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
 #include "identity.h"
 #include "log.h"
+#include "requests.h"
+#include "smbless.h"
+#include "smjobs.h"
+#include "smrequests.h"
+#include "sockets.h"
+#include "timers.h"
 
 #ifndef GANTRY_VERSION
 #define GANTRY_VERSION "0.0.0"

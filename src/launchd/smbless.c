@@ -29,8 +29,8 @@
 #include "safefile.h"
 #include "paths.h"
 #include "plistio.h"
+#include "smbless.h"
 #include "smderive.h"
-#include "smjobs.h"
 
 /* A helper larger than this is refused rather than copied through memory. */
 #define HELPER_MAX (256u * 1024 * 1024)

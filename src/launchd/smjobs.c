@@ -12,6 +12,7 @@
 #include "describe.h"
 #include "domain.h"
 #include "errors.h"
+#include "requests.h"
 #include "smjobs.h"
 
 /* The plist form of an XPC value; NULL for types a plist cannot hold (descriptors, connections). */

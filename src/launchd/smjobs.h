@@ -8,7 +8,5 @@
 
 bool req_submit_job(xpc_object_t msg, xpc_object_t reply, uid_t caller);
 bool req_job_dictionary(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-/* SMJobBless (smbless.c). */
-bool req_sm_bless(xpc_object_t msg, xpc_object_t reply, uid_t caller);
 
 #endif

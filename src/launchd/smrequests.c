@@ -19,6 +19,7 @@
 #include "log.h"
 #include "registry.h"
 #include "smderive.h"
+#include "smrequests.h"
 
 static const char *const kind_args[] = {"daemon", "agent", "login-item", "main-app"};
 
