@@ -21,7 +21,7 @@
 
 struct record {
 	int32_t pid;        /* 0: a free slot */
-	uint32_t pad;       /* 0 on disk; 1 in memory once verified as a leftover */
+	uint32_t verified;  /* 0 on disk; 1 in memory once checked to be a leftover still running */
 	uint64_t starttime; /* field 22 of /proc/<pid>/stat: with the pid, names one process for ever */
 	char domain[24];
 	char label[LABEL_MAX];
@@ -108,7 +108,7 @@ static int stop_leftovers(struct record *recs, size_t n)
 		kill(-r->pid, SIGTERM);
 		syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0);
 		remember_stopped(r);
-		r->pad = 1; /* verified: its group may be killed below */
+		r->verified = 1; /* its group may be killed below */
 		fds[live++] = (struct pollfd){.fd = pfd, .events = POLLIN};
 	}
 	struct timespec start;
@@ -138,7 +138,7 @@ static int stop_leftovers(struct record *recs, size_t n)
 		close(fds[i].fd);
 	}
 	for (size_t i = 0; i < n; i++) /* what they left in their groups */
-		if (recs[i].pad == 1)
+		if (recs[i].verified)
 			kill(-recs[i].pid, SIGKILL);
 	free(fds);
 	return (int)live;

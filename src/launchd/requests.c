@@ -133,6 +133,16 @@ static void bootstrap_one(void *ctx, const char *path)
 	add_result(b->results, path, j ? j->spec->label : NULL, j ? NULL : &e);
 }
 
+/* paths[i] of a request is not a string: that entry fails (wrong types come only from hand-made requests). */
+static void not_a_path(struct batch *b, size_t i)
+{
+	struct gerror e = {0};
+	gerror_set(&e, LE_USAGE, "paths[%zu] is not a string", i);
+	b->failures++;
+	b->last_code = e.code;
+	add_result(b->results, "", NULL, &e);
+}
+
 /* Sets the overall error of a batch: the one failure's code, or 133 for several. */
 static void batch_outcome(xpc_object_t reply, const struct batch *b, const char *verb)
 {
@@ -158,15 +168,10 @@ static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	b.results = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < xpc_array_get_count(paths); i++) {
 		const char *p = xpc_array_get_string(paths, i);
-		if (p) {
+		if (p)
 			each_path(p, caller, bootstrap_one, &b);
-		} else {
-			struct gerror e = {0};
-			gerror_set(&e, LE_USAGE, "paths[%zu] is not a string", i);
-			b.failures++;
-			b.last_code = e.code;
-			add_result(b.results, "", NULL, &e);
-		}
+		else
+			not_a_path(&b, i);
 	}
 	batch_outcome(reply, &b, "bootstrap");
 	xpc_release(b.results);
@@ -259,7 +264,10 @@ static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		b.results = xpc_array_create(NULL, 0);
 		for (size_t i = 0; i < xpc_array_get_count(paths); i++) {
 			const char *p = xpc_array_get_string(paths, i);
-			each_path(p ? p : "", caller, bootout_one, &b);
+			if (p)
+				each_path(p, caller, bootout_one, &b);
+			else
+				not_a_path(&b, i);
 		}
 		batch_outcome(reply, &b, "bootout");
 		xpc_release(b.results);

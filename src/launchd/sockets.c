@@ -102,7 +102,6 @@ static void join_group(int fd, const struct spec_socket *sk, int family)
 			errno ? strerror(errno) : "not an address of the socket's family");
 }
 
-/* One descriptor per address getaddrinfo() gives (IPv4 and IPv6 for IPv4v6). */
 static int port_of(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
@@ -110,6 +109,11 @@ static int port_of(const struct sockaddr *sa)
 	return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
 }
 
+/*
+ * One descriptor per address getaddrinfo() gives (IPv4 and IPv6 for
+ * IPv4v6); for a job of a user (owner != 0), none below the unprivileged
+ * port range.
+ */
 static int inet_sockets(struct job_sockets *js, const struct spec_socket *sk, uid_t owner, struct gerror *e)
 {
 	struct addrinfo hints = {.ai_family = sk->family, .ai_socktype = sk->type, .ai_protocol = sk->protocol,

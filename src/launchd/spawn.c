@@ -212,10 +212,10 @@ CHILD_CODE static int open_trusted(const char *path, int flags, uid_t trusted, u
 		return -1;
 	}
 	strcpy(rest, path);
-	int dir = open(rest[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC); /* an absolute path starts again at "/" below */
 	char *p = rest;
 	while (dir >= 0) {
-		if (*p == '/') { /* an absolute link target starts again at the root */
+		if (*p == '/') { /* an absolute path or link target starts again at the root */
 			close(dir);
 			if ((dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 				return -1;

@@ -80,8 +80,8 @@ struct xpc_connection {
 xpc_connection_t conn_alloc(int fd);
 /* Records SO_PEERCRED and turns on per-message credentials. */
 void read_peer_cred(xpc_connection_t c);
-/* SO_PASSCRED on a socket we create, so every message it receives carries attested credentials. */
-void conn_passcred(int fd);
+/* SO_PASSCRED on a socket we create, so every message it receives carries attested credentials; 0 or -1. */
+int conn_passcred(int fd);
 /* A connected SOCK_SEQPACKET socket to path, or -1 with cause (malloc'd). */
 int connect_to(const char *path, char **cause);
 void deliver(xpc_connection_t c, xpc_object_t event);

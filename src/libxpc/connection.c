@@ -90,23 +90,22 @@ void xpc_connection_set_limits(xpc_connection_t c, size_t max_message, size_t ma
 		c->max_queued = max_queued;
 }
 
-void conn_passcred(int fd)
+int conn_passcred(int fd)
 {
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 }
 
 void read_peer_cred(xpc_connection_t c)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	int one = 1;
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
 		c->pid = cr.pid;
 		c->uid = cr.uid;
 		c->gid = cr.gid;
 	}
-	setsockopt(c->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	conn_passcred(c->fd);
 	conn_enable_pidfd(c);
 }
 
@@ -149,9 +148,7 @@ static int listen_on(const char *path, char **cause)
 	 * Credentials from the first byte: with SO_PASSCRED on the listener, the
 	 * kernel attaches them to messages sent before accept() too.
 	 */
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
+	if (conn_passcred(fd) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0) {
 		*cause = format_cause("bind/listen on", path, errno);
 		close(fd);
 		return -1;
@@ -756,22 +753,28 @@ static int read_packet(xpc_connection_t c, xpc_object_t *out, bool wait)
 }
 
 /* Routes a complete message to its pending reply handler, or returns false. */
+/* Calls the pending reply handler waiting for message id (if any) with ev, and forgets it. */
+static void answer_pending(xpc_connection_t c, uint64_t id, xpc_object_t ev)
+{
+	for (struct pending_reply **pp = &c->pending; *pp && id; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			p->handler(p->context, ev);
+			free(p);
+			return;
+		}
+	}
+}
+
 static bool route_reply(xpc_connection_t c, xpc_object_t msg)
 {
 	uint64_t to = msg->dict.reply_to;
 	msg->dict.reply_to = 0;
 	if (!to)
 		return false;
-	for (struct pending_reply **pp = &c->pending; *pp; pp = &(*pp)->next) {
-		if ((*pp)->id == to) {
-			struct pending_reply *p = *pp;
-			*pp = p->next;
-			p->handler(p->context, msg);
-			free(p);
-			return true;
-		}
-	}
-	return true; /* a reply nobody waits for any more is dropped */
+	answer_pending(c, to, msg); /* a reply nobody waits for any more is dropped */
+	return true;
 }
 
 /*
@@ -792,15 +795,7 @@ static bool refused(xpc_connection_t c, xpc_object_t msg)
 		xpc_connection_send_message(c, notice);
 		xpc_release(notice);
 	}
-	for (struct pending_reply **pp = &c->pending; *pp && msg->dict.reply_to; pp = &(*pp)->next) {
-		if ((*pp)->id == msg->dict.reply_to) {
-			struct pending_reply *p = *pp;
-			*pp = p->next;
-			p->handler(p->context, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
-			free(p);
-			break;
-		}
-	}
+	answer_pending(c, msg->dict.reply_to, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
 	return true;
 }
 
@@ -819,15 +814,7 @@ static bool refused_by_peer(xpc_connection_t c, xpc_object_t msg)
 		"requirement");
 	uint64_t to = msg->dict.reply_to;
 	msg->dict.reply_to = 0;
-	for (struct pending_reply **pp = &c->pending; *pp && to; pp = &(*pp)->next) {
-		if ((*pp)->id == to) {
-			struct pending_reply *p = *pp;
-			*pp = p->next;
-			p->handler(p->context, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
-			free(p);
-			break;
-		}
-	}
+	answer_pending(c, to, XPC_ERROR_PEER_CODE_SIGNING_REQUIREMENT);
 	return true;
 }
 

@@ -264,6 +264,9 @@ def test_wrongly_typed_requests_get_errors_not_crashes(system):
         assert sent == len(ROUTINES) * len(WRONG)
         r = raw.call({"routine": "submit", "domain": "gui/65534", "label": "t.int", "arguments": [1, 2]})
         assert r["error"] != 0 and "not a string" in r["error_detail"]
+        for routine in ("bootstrap", "bootout"):
+            r = raw.call({"routine": routine, "domain": "gui/65534", "paths": [1]})
+            assert r["results"][0]["error_detail"] == "paths[0] is not a string", r
 
     in_nobody(attack)
     assert_alive(g)
