@@ -17,9 +17,10 @@ void launchd_maybe_exit(void)
 }
 
 int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
+	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd,
+	char cause[SPAWN_CAUSE_MAX])
 {
-	(void)s, (void)id, (void)launchd_socket, (void)extra, (void)pid, (void)pidfd;
+	(void)s, (void)id, (void)launchd_socket, (void)extra, (void)rec, (void)pid, (void)pidfd;
 	snprintf(cause, SPAWN_CAUSE_MAX, "fuzzing: no process is started");
 	return ECANCELED;
 }

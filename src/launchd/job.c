@@ -193,8 +193,12 @@ static void do_spawn(struct job *j)
 	int pidfd;
 	struct spawn_identity *id = job_identity(j, cause, sizeof(cause));
 	struct spawn_fds extra;
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, sockets_spawn_fds(j, &extra), &pid, &pidfd, cause)) {
+	struct procrec_ticket rec;
+	procrec_prepare(&rec, j->domain->name, j->spec->label);
+	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, sockets_spawn_fds(j, &extra), &rec, &pid, &pidfd,
+		cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
+		procrec_remove(rec.slot);
 		set_spawn_failure(j, cause);
 		log_spawn_failure(j, cause);
 		finish_waiters(j, WAIT_SPAWNED, LE_CANNOT_EXECUTE, cause);
@@ -208,7 +212,7 @@ static void do_spawn(struct job *j)
 		return;
 	}
 	j->pid = pid;
-	j->rec_slot = procrec_add(pid, j->domain->name, j->spec->label);
+	j->rec_slot = rec.slot;
 	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
 	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,

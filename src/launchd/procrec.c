@@ -17,15 +17,8 @@
 
 /* A predecessor's process that ignores SIGTERM gets SIGKILL after this long. */
 #define LEFTOVER_TIMEOUT_S 5
-#define LABEL_MAX 200
-
-struct record {
-	int32_t pid;        /* 0: a free slot */
-	uint32_t verified;  /* 0 on disk; 1 in memory once checked to be a leftover still running */
-	uint64_t starttime; /* field 22 of /proc/<pid>/stat: with the pid, names one process for ever */
-	char domain[24];
-	char label[LABEL_MAX];
-};
+/* procrec_write_child and what it calls run in spawn's vfork-style child, which ASan cannot follow. */
+#define CHILD_CODE __attribute__((no_sanitize_address))
 
 static int rec_fd = -1;
 static int *free_slots; /* a stack of free slot numbers */
@@ -35,30 +28,39 @@ static int next_slot;
 struct stopped {
 	struct stopped *next;
 	char domain[24];
-	char label[LABEL_MAX];
+	char label[PROCREC_LABEL_MAX];
 	char note[128];
 };
 static struct stopped *stopped;
 
-uint64_t procrec_stat_field(pid_t pid, int field)
+/* No stdio and no allocation: spawn's child reads its own (pid 0). */
+CHILD_CODE uint64_t procrec_stat_field(pid_t pid, int field)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char path[64] = "/proc/self/stat", buf[1024];
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0 || field < 3)
 		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	if (!p || field < 3)
+	ssize_t i = n - 1; /* the command name may hold spaces and parentheses: fields start after the last ')' */
+	while (i >= 0 && buf[i] != ')')
+		i--;
+	if (i < 0)
 		return 0;
-	char *save = NULL, *tok = strtok_r(p + 1, " ", &save); /* field 3, the state */
-	for (int f = 3; tok && f < field; f++)
-		tok = strtok_r(NULL, " ", &save);
-	return tok ? strtoull(tok, NULL, 10) : 0;
+	for (int f = 2; f < field; f++) { /* to the start of field f + 1 */
+		while (++i < n && buf[i] != ' ')
+			;
+		if (i >= n)
+			return 0;
+	}
+	uint64_t value = 0;
+	while (++i < n && buf[i] >= '0' && buf[i] <= '9')
+		value = value * 10 + (uint64_t)(buf[i] - '0');
+	return value;
 }
 
 static uint64_t starttime_of(pid_t pid)
@@ -66,7 +68,7 @@ static uint64_t starttime_of(pid_t pid)
 	return procrec_stat_field(pid, 22);
 }
 
-static void remember_stopped(const struct record *r)
+static void remember_stopped(const struct procrec_record *r)
 {
 	struct stopped *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -85,14 +87,14 @@ static void remember_stopped(const struct record *r)
 }
 
 /* SIGTERM to every leftover's group, then wait for them on their pidfds; SIGKILL what remains. */
-static int stop_leftovers(struct record *recs, size_t n)
+static int stop_leftovers(struct procrec_record *recs, size_t n)
 {
 	struct pollfd *fds = calloc(n ? n : 1, sizeof(*fds));
 	if (!fds)
 		abort();
 	size_t live = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct record *r = &recs[i];
+		struct procrec_record *r = &recs[i];
 		if (r->pid <= 0)
 			continue;
 		int pfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
@@ -153,8 +155,8 @@ int procrec_start(const char *path)
 		return 0;
 	}
 	off_t size = lseek(rec_fd, 0, SEEK_END);
-	size_t n = size > 0 ? (size_t)size / sizeof(struct record) : 0;
-	struct record *recs = calloc(n ? n : 1, sizeof(*recs));
+	size_t n = size > 0 ? (size_t)size / sizeof(struct procrec_record) : 0;
+	struct procrec_record *recs = calloc(n ? n : 1, sizeof(*recs));
 	if (!recs)
 		abort();
 	ssize_t got = n ? pread(rec_fd, recs, n * sizeof(*recs), 0) : 0;
@@ -165,26 +167,31 @@ int procrec_start(const char *path)
 	return count;
 }
 
-int procrec_add(pid_t pid, const char *domain, const char *label)
+void procrec_prepare(struct procrec_ticket *t, const char *domain, const char *label)
 {
-	if (rec_fd < 0)
-		return -1;
-	int slot = nfree ? free_slots[--nfree] : next_slot++;
-	struct record r = {.pid = pid, .starttime = starttime_of(pid)};
-	snprintf(r.domain, sizeof(r.domain), "%s", domain);
-	snprintf(r.label, sizeof(r.label), "%s", label);
-	if (pwrite(rec_fd, &r, sizeof(r), (off_t)slot * (off_t)sizeof(r)) != (ssize_t)sizeof(r)) {
-		procrec_remove(slot);
-		return -1;
-	}
-	return slot;
+	memset(t, 0, sizeof(*t));
+	t->fd = rec_fd;
+	t->slot = rec_fd < 0 ? -1 : nfree ? free_slots[--nfree] : next_slot++;
+	snprintf(t->rec.domain, sizeof(t->rec.domain), "%s", domain);
+	snprintf(t->rec.label, sizeof(t->rec.label), "%s", label);
+}
+
+CHILD_CODE void procrec_write_child(const struct procrec_ticket *t)
+{
+	if (t->slot < 0)
+		return;
+	struct procrec_record r = t->rec;
+	r.pid = (int32_t)syscall(SYS_getpid);
+	r.starttime = procrec_stat_field(0, 22);
+	if (r.starttime) /* unreadable: unrecorded, as a record that matches nothing would be */
+		(void)!pwrite(t->fd, &r, sizeof(r), (off_t)t->slot * (off_t)sizeof(r));
 }
 
 void procrec_remove(int slot)
 {
 	if (slot < 0 || rec_fd < 0)
 		return;
-	static const struct record empty;
+	static const struct procrec_record empty;
 	if (pwrite(rec_fd, &empty, sizeof(empty), (off_t)slot * (off_t)sizeof(empty)) < 0) {
 		/* a stale record is harmless: its start time will not match a later process */
 	}
@@ -200,7 +207,7 @@ void procrec_remove(int slot)
 const char *procrec_note(const char *domain, const char *label)
 {
 	for (struct stopped *s = stopped; s; s = s->next)
-		if (strcmp(s->domain, domain) == 0 && strncmp(s->label, label, LABEL_MAX - 1) == 0)
+		if (strcmp(s->domain, domain) == 0 && strncmp(s->label, label, PROCREC_LABEL_MAX - 1) == 0)
 			return s->note;
 	return NULL;
 }

@@ -252,7 +252,10 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 	int pidfd;
 	struct spawn_identity *id = job_identity(j, cause, sizeof(cause));
 	js->accepted++;
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, &extra, &pid, &pidfd, cause)) {
+	struct procrec_ticket rec;
+	procrec_prepare(&rec, j->domain->name, j->spec->label);
+	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, &extra, &rec, &pid, &pidfd, cause)) {
+		procrec_remove(rec.slot);
 		log_msg(LOG_ERR, "(%s/%s) inetd instance could not spawn: %s", j->domain->name, j->spec->label, cause);
 		close(conn);
 		return;
@@ -268,7 +271,7 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 		free(in);
 		return;
 	}
-	in->rec_slot = procrec_add(pid, j->domain->name, j->spec->label);
+	in->rec_slot = rec.slot;
 	in->next = instances;
 	instances = in;
 	js->instances++;

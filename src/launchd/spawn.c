@@ -67,6 +67,7 @@ struct child_ctx {
 	char *const *env;
 	const char *path; /* PATH for a program named without a slash */
 	const struct spawn_fds *extra;
+	const struct procrec_ticket *rec;
 	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
 	char cause[SPAWN_CAUSE_MAX];
@@ -353,6 +354,7 @@ CHILD_CODE static int child_main(void *arg)
 {
 	struct child_ctx *c = arg;
 	const struct job_spec *s = c->s;
+	procrec_write_child(c->rec); /* first: from here on a launchd killed now leaves a known process */
 	if (c->extra)
 		place_fds(c);
 	else if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
@@ -457,7 +459,7 @@ static const char *env_path(char **env)
 }
 
 int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
+	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
 	glob_t g = {0};
 	char *only_program[2];
@@ -470,7 +472,7 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const c
 	char *listen_pid = NULL;
 	char **env = build_env(s, id, launchd_socket, extra, &listen_pid);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
-		.listen_pid = listen_pid};
+		.rec = rec, .listen_pid = listen_pid};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

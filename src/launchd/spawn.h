@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "procrec.h"
 #include "spec.h"
 
 /* Exit status of a job whose setup or exec failed (sysexits EX_CONFIG). */
@@ -47,12 +48,13 @@ struct spawn_fds {
 
 /*
  * Starts the job (with extra descriptors, or NULL); its environment names launchd_socket in LAUNCHD_SOCKET, so
- * the job's libxpc and launchctl reach the launchd that started it. Returns 0 with *pid and *pidfd set once the program was
+ * the job's libxpc and launchctl reach the launchd that started it. The child writes rec's process record
+ * before anything else (procrec.h); on failure the caller frees its slot. Returns 0 with *pid and *pidfd set once the program was
  * exec'd; otherwise an errno, with the exact cause in cause ("Program
  * /usr/bin/nope: No such file or directory") and no process left behind.
  */
 int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
+	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 
 /*
  * The signals launchd ignores (main.c); a job gets their default back. launchd
