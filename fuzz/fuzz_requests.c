@@ -23,7 +23,7 @@
 #include "domain.h"
 #include "launchd_stubs.h"
 #include "loop.h"
-#include "requests.h"
+#include "hooks.h"
 
 static xpc_connection_t client, server;
 
@@ -36,7 +36,7 @@ static void on_request(void *ctx, xpc_object_t msg)
 	xpc_dictionary_get_sender(msg, NULL, &caller, NULL);
 	xpc_object_t reply = xpc_dictionary_create_reply(msg);
 	const char *routine = xpc_dictionary_get_string(msg, "routine");
-	request_handler h = routine ? requests_find(routine) : NULL;
+	request_handler h = routine ? control_find_routine(launchd_routines, routine) : NULL;
 	if (reply && h && !h(msg, reply, caller))
 		control_send(reply);
 	xpc_release(reply);

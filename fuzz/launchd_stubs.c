@@ -6,15 +6,10 @@
 #include <unistd.h>
 
 #include "domain.h"
+#include "hooks.h"
 #include "launchd_stubs.h"
 #include "loop.h"
 #include "spawn.h"
-
-struct launchd g_launchd;
-
-void launchd_maybe_exit(void)
-{
-}
 
 int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
 	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd,
@@ -34,6 +29,7 @@ void fuzz_launchd_init(void)
 	if (gantry_paths_init(&g_launchd.paths, false, g_launchd.uid, err, sizeof(err)) ||
 	    mkdir_p(g_launchd.paths.state_dir, 0755) || loop_init())
 		abort();
+	hooks_install();
 	domain_create(DOMAIN_USER, g_launchd.uid);
 	domain_create(DOMAIN_GUI, g_launchd.uid);
 }

@@ -114,3 +114,29 @@ void print_results(xpc_object_t reply)
 		}
 	}
 }
+
+bool target_parse(const char *text, struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	const char *rest;
+	if (strncmp(text, "system", 6) == 0 && (text[6] == '\0' || text[6] == '/')) {
+		snprintf(t->domain, sizeof(t->domain), "system");
+		rest = text[6] ? text + 7 : "";
+	} else if (strncmp(text, "gui/", 4) == 0 || strncmp(text, "user/", 5) == 0) {
+		const char *uid = strchr(text, '/') + 1;
+		size_t n = strspn(uid, "0123456789");
+		if (n == 0 || n > 10 || (uid[n] != '\0' && uid[n] != '/'))
+			return false;
+		snprintf(t->domain, sizeof(t->domain), "%.*s", (int)(uid - text + n), text);
+		rest = uid[n] ? uid + n + 1 : "";
+	} else {
+		return false;
+	}
+	if (*rest) {
+		if (strchr(rest, '/') || strlen(rest) >= sizeof(t->label))
+			return false;
+		snprintf(t->label, sizeof(t->label), "%s", rest);
+		t->has_label = true;
+	}
+	return true;
+}

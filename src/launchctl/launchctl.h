@@ -35,13 +35,5 @@ void print_service(FILE *f, xpc_object_t service);
 void print_domain(FILE *f, xpc_object_t info);
 void print_legacy_job(FILE *f, xpc_object_t service);
 
-typedef int (*verb_fn)(int argc, char **argv);
-struct verb {
-	const char *name;
-	verb_fn fn;
-	const char *usage;
-	const char *summary;
-};
-const struct verb *verb_find(const char *name);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * Helpers shared by the verb files of launchctl.
+ * launchctl's verbs: their tables (verbs_*.c), and what the verb files
+ * share (verbs.c).
  */
 #ifndef GANTRY_VERBS_H
 #define GANTRY_VERBS_H
@@ -9,8 +10,22 @@
 
 #include "launchctl.h"
 
+typedef int (*verb_fn)(int argc, char **argv);
+struct verb {
+	const char *name;
+	verb_fn fn;
+	const char *usage;
+	const char *summary;
+};
+
+/* The verb tables, each ended by a NULL name. */
 extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], background_verbs[];
 
+/* The tables verb_find() searches (NULL-terminated); main() sets them. */
+void verbs_use(const struct verb *const *tables);
+/* The verb called name, or NULL. */
+const struct verb *verb_find(const char *name);
+/* Prints why and the verb's usage; returns EXIT_USAGE. */
 int usage_error(const char *verb, const char *why);
 /* Removes --json from argv; true if it was there. */
 bool want_json(int *argc, char **argv);

@@ -25,6 +25,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
+#include "pending.h"
 #include "pathwatch.h"
 #include "plistio.h"
 #include "registry.h"
@@ -160,7 +161,7 @@ bool bg_stop_job(const char *domain, const char *label, struct pending_reply *pr
 		return false;
 	if (pr) {
 		pr->count++;
-		job_add_waiter(j, WAIT_REMOVED, pr);
+		pending_wait(j, JOB_REMOVED, pr);
 	}
 	job_event(j, EV_REMOVE);
 	return true;
@@ -248,7 +249,7 @@ bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_objec
 	snprintf(l->domain, sizeof(l->domain), "%s", it->domain);
 	l->label = strdup(it->label);
 	l->spec = spec;
-	job_remove_then(j, reply, load_after_removal, l);
+	pending_remove_job(j, reply, load_after_removal, l);
 	return reply != NULL;
 }
 

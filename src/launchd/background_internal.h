@@ -10,6 +10,7 @@
 #include <xpc/xpc.h>
 
 #include "job.h"
+#include "pending.h"
 #include "registry.h"
 
 struct domain;

@@ -17,7 +17,6 @@
 #include "errors.h"
 #include "log.h"
 #include "loop.h"
-#include "requests.h"
 
 /*
  * What one user may hold of launchd (root is not limited): connections
@@ -65,6 +64,7 @@ static struct uid_count *count_of(uid_t uid)
 static xpc_connection_t listener;
 static struct watch listener_watch;
 static char socket_path[4096];
+static const struct routine *const *routine_tables;
 
 void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
 {
@@ -136,7 +136,7 @@ static void handle_request(struct client *c, xpc_object_t msg)
 	if (!reply)
 		return; /* one-way messages carry no requests */
 	const char *routine = xpc_dictionary_get_string(msg, "routine");
-	request_handler h = routine ? requests_find(routine) : NULL;
+	request_handler h = routine ? control_find_routine(routine_tables, routine) : NULL;
 	bool later = false;
 	if (!h)
 		control_set_error(reply, LE_NOT_IMPLEMENTED, "unknown routine \"%s\" (launchctl and launchd versions differ?)",
@@ -212,8 +212,18 @@ static void on_listener_io(struct watch *w, uint32_t events)
 	xpc_connection_dispatch(listener);
 }
 
-int control_start(const char *path, struct gerror *e)
+request_handler control_find_routine(const struct routine *const *tables, const char *name)
 {
+	for (; *tables; tables++)
+		for (const struct routine *r = *tables; r->name; r++)
+			if (strcmp(r->name, name) == 0)
+				return r->handler;
+	return NULL;
+}
+
+int control_start(const char *path, const struct routine *const *tables, struct gerror *e)
+{
+	routine_tables = tables;
 	snprintf(socket_path, sizeof(socket_path), "%s", path);
 	listener = xpc_connection_create_socket(path, XPC_CONNECTION_LISTENER);
 	int fd = xpc_connection_get_fd(listener);

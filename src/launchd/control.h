@@ -1,6 +1,7 @@
 /*
  * The control socket: accepts libxpc connections from launchctl and other
- * clients, routes each request to its handler (requests.c) and sends the
+ * clients, routes each request to its handler — found by name in the
+ * routine tables main.c hands it (requests.c, smrequests.c) — and sends the
  * replies, now or later (bootout waits for the job to be gone).
  */
 #ifndef GANTRY_CONTROL_H
@@ -12,7 +13,18 @@
 
 #include "launchd.h"
 
-int control_start(const char *path, struct gerror *e);
+/* A routine's handler: fills reply; returns true when the reply is sent later. */
+typedef bool (*request_handler)(xpc_object_t msg, xpc_object_t reply, uid_t caller);
+/* A table of routines, ended by an entry with a NULL name. */
+struct routine {
+	const char *name;
+	request_handler handler;
+};
+
+/* Listens on path; requests are routed to the routines of tables (NULL-terminated). */
+int control_start(const char *path, const struct routine *const *tables, struct gerror *e);
+/* The handler of the routine called name in tables, or NULL. */
+request_handler control_find_routine(const struct routine *const *tables, const char *name);
 void control_stop(void);
 /* Sends a reply made with xpc_dictionary_create_reply(). */
 void control_send(xpc_object_t reply);

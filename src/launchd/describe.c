@@ -9,9 +9,6 @@
 
 #include "describe.h"
 #include "procrec.h"
-#include "pathtrig.h"
-#include "sockets.h"
-#include "timers.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -187,9 +184,9 @@ xpc_object_t describe_service(const struct job *j)
 		xpc_release(e);
 	}
 	set_owned(d, "endpoints", eps);
-	timers_describe(j, d);
-	pathtrig_describe(j, d);
-	sockets_describe(j, d);
+	EACH_TRIGGER_KIND(k)
+		if ((*k)->describe)
+			(*k)->describe(j, d);
 	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
 	return d;
 }

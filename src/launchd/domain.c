@@ -12,11 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "background.h"
 #include "domain.h"
 #include "identity.h"
-#include "pathtrig.h"
-#include "sockets.h"
 #include "errors.h"
 #include "log.h"
 #include "safefile.h"
@@ -162,6 +159,13 @@ bool domain_job_disabled(const struct domain *d, const char *label, bool plist_d
 	return plist_default;
 }
 
+/* During shutdown, the loop ends once the last job is gone. */
+static void exit_if_done(void)
+{
+	if (g_launchd.shutting_down && domain_total_jobs() == 0)
+		loop_quit();
+}
+
 void domain_remove_all_jobs(void)
 {
 	for (struct domain *d = g_launchd.domains; d; d = d->next) {
@@ -171,6 +175,7 @@ void domain_remove_all_jobs(void)
 			job_event(j, EV_REMOVE);
 		}
 	}
+	exit_if_done();
 }
 
 size_t domain_total_jobs(void)
@@ -259,16 +264,31 @@ static int check_paths_visible(const struct job_spec *s, uid_t uid, struct gerro
 	return 0;
 }
 
-/* Opens the job's sockets and checks its paths with the rights of the domain's user. */
-static int acquire_as_owner(const struct domain *d, struct job_spec *spec, struct job_sockets **socks,
+/* Gives back what the trigger kinds acquired for a load that failed. */
+static void release_held(void *held[TRIGGER_KINDS_MAX])
+{
+	EACH_TRIGGER_KIND(k) {
+		size_t i = (size_t)(k - g_launchd.hooks.triggers);
+		if (held[i] && (*k)->release)
+			(*k)->release(held[i]);
+		held[i] = NULL;
+	}
+}
+
+/* Checks the job's paths and lets each trigger kind acquire what it holds (sockets), with the domain user's rights. */
+static int acquire_as_owner(const struct domain *d, struct job_spec *spec, void *held[TRIGGER_KINDS_MAX],
 	struct gerror *e)
 {
 	int r = identity_enter_uid(d->uid, e);
 	if (r)
 		return r;
-	if (!(r = check_paths_visible(spec, d->uid, e)))
-		r = sockets_open(spec, d->kind == DOMAIN_SYSTEM ? 0 : d->uid, socks, e);
+	r = check_paths_visible(spec, d->uid, e);
+	EACH_TRIGGER_KIND(k)
+		if (!r && (*k)->acquire)
+			r = (*k)->acquire(spec, d->kind == DOMAIN_SYSTEM ? 0 : d->uid, &held[k - g_launchd.hooks.triggers], e);
 	identity_leave();
+	if (r)
+		release_held(held);
 	return r;
 }
 
@@ -291,13 +311,12 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 		spec_free(spec);
 		return NULL;
 	}
-	struct job_sockets *socks = NULL;
-	if (acquire_as_owner(d, spec, &socks, e)) {
+	void *held[TRIGGER_KINDS_MAX] = {0};
+	if (acquire_as_owner(d, spec, held, e)) {
 		spec_free(spec);
 		return NULL;
 	}
-	struct job *j = job_create(d, spec, origin);
-	sockets_attach(j, socks);
+	struct job *j = job_create(d, spec, origin, held);
 	j->next = d->jobs;
 	d->jobs = j;
 	d->njobs++;
@@ -306,7 +325,7 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 	log_msg(LOG_INFO, "(%s/%s) loaded%s%s", d->name, spec->label, spec->path ? " from " : "",
 		spec->path ? spec->path : "");
 	job_event(j, EV_LOAD);
-	if (pathtrig_queue_pending(j))
+	if (job_work_pending(j))
 		job_trigger(j, SR_QUEUE); /* filled before it was loaded: checked after the watch is armed */
 	domain_conditions_changed();
 	return j;
@@ -420,7 +439,7 @@ static void scan_directory(struct domain *d, const char *dir, enum job_origin or
 			struct job_spec *s = read_checked(d, path, as, &e);
 			if (s && !session_fits(d, s->session)) {
 				spec_free(s); /* belongs to another kind of domain */
-			} else if (s && background_owns(d, s->label)) {
+			} else if (s && g_launchd.hooks.owns_label && g_launchd.hooks.owns_label(d, s->label)) {
 				log_msg(LOG_INFO, "%s: not loading %s: %s is registered through Service Management, which "
 					"replaces this legacy definition", d->name, path, s->label);
 				spec_free(s);
@@ -440,7 +459,8 @@ static void scan_directory(struct domain *d, const char *dir, enum job_origin or
 void domain_load_directories(struct domain *d)
 {
 	const struct gantry_paths *p = &g_launchd.paths;
-	background_load_domain(d); /* registered items first: they win over legacy plists of the same label */
+	if (g_launchd.hooks.domain_loading)
+		g_launchd.hooks.domain_loading(d); /* registered items first: they win over legacy plists of the same label */
 	if (d->kind == DOMAIN_SYSTEM) {
 		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR, 0);
 		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN, 0);
@@ -468,5 +488,5 @@ void domain_forget_job(struct job *j)
 	log_msg(LOG_INFO, "(%s/%s) unloaded", d->name, j->spec->label);
 	loop_defer(job_free, j);
 	domain_conditions_changed();
-	launchd_maybe_exit();
+	exit_if_done();
 }

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -60,6 +59,13 @@ struct job *endpoint_find(struct domain *d, const char *name, struct endpoint **
 	return NULL;
 }
 
+/* Sends msg to a checked-in listener, through the control layer that owns its connection. */
+static void deliver(xpc_connection_t listener, xpc_object_t msg)
+{
+	if (g_launchd.hooks.deliver)
+		g_launchd.hooks.deliver(listener, msg);
+}
+
 /* Hands one service end to the checked-in listener. */
 static void deliver_peer(struct endpoint *ep, int fd)
 {
@@ -67,7 +73,7 @@ static void deliver_peer(struct endpoint *ep, int fd)
 	xpc_dictionary_set_string(ev, "event", "peer");
 	xpc_dictionary_set_string(ev, "name", ep->name);
 	xpc_dictionary_set_fd(ev, "fd", fd);
-	control_deliver(ep->listener, ev);
+	deliver(ep->listener, ev);
 	xpc_release(ev);
 	close(fd);
 }
@@ -125,12 +131,8 @@ int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct 
 	return 0;
 }
 
-int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct gerror *e)
+int endpoint_checkin(struct job *j, const char *name, xpc_connection_t conn, struct gerror *e)
 {
-	struct job *j = domain_job_by_pid(pid);
-	if (!j)
-		return gerror_set(e, LE_NOT_MANAGED, "pid %d is not a launchd job: only the process launchd started for "
-			"a job whose MachServices advertises \"%s\" may listen on it", (int)pid, name);
 	struct endpoint *ep = NULL;
 	for (size_t i = 0; i < j->spec->nservices; i++)
 		if (strcmp(j->endpoints[i].name, name) == 0)
@@ -146,10 +148,9 @@ int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct 
 }
 
 /* After the check-in reply went out: the connections that waited, in order. */
-void endpoint_flush(const char *name, pid_t pid)
+void endpoint_flush(struct job *j, const char *name)
 {
-	struct job *j = domain_job_by_pid(pid);
-	for (size_t i = 0; j && i < j->spec->nservices; i++) {
+	for (size_t i = 0; i < j->spec->nservices; i++) {
 		struct endpoint *ep = &j->endpoints[i];
 		if (strcmp(ep->name, name) != 0 || !ep->listener)
 			continue;
@@ -223,7 +224,7 @@ void endpoints_termination_imminent(struct job *j)
 			continue;
 		xpc_object_t ev = xpc_dictionary_create_empty();
 		xpc_dictionary_set_string(ev, "event", "termination-imminent");
-		control_deliver(ep->listener, ev);
+		deliver(ep->listener, ev);
 		xpc_release(ev);
 	}
 }

@@ -36,10 +36,10 @@ void endpoints_free(struct job *j);
 struct job *endpoint_find(struct domain *d, const char *name, struct endpoint **ep);
 /* Opens a connection to the service; *client_fd is the caller's end. */
 int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct gerror *e);
-/* A process checks in as the listener for name; conn is its connection to launchd. */
-int endpoint_checkin(pid_t pid, const char *name, xpc_connection_t conn, struct gerror *e);
+/* j's process checks in as the listener for name; conn is its connection to launchd. */
+int endpoint_checkin(struct job *j, const char *name, xpc_connection_t conn, struct gerror *e);
 /* Sends the connections that waited for name's check-in (after its reply). */
-void endpoint_flush(const char *name, pid_t pid);
+void endpoint_flush(struct job *j, const char *name);
 /*
  * The job failed before its listener checked in (spawn failure, exit, crash):
  * every waiting client is told why ("… exited with status 3 before checking in").

@@ -1,8 +1,8 @@
 /*
  * Jobs (see job.h): feeding events to the state machine and carrying out
  * its actions — spawning, signalling, timers, reaping through the pidfd,
- * telling a spawn failure from an ordinary exit, and answering the clients
- * that wait for a job to start or to be gone.
+ * telling a spawn failure from an ordinary exit, and telling its waiters
+ * when it has started or is gone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,21 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
 #include "identity.h"
 #include "job.h"
 #include "log.h"
-#include "mounts.h"
-#include "pathtrig.h"
 #include "pathwatch.h"
 #include "pgroups.h"
 #include "procrec.h"
-#include "sockets.h"
 #include "spawn.h"
-#include "timers.h"
+#include "trigger.h"
 
 static void on_throttle(struct timer *t);
 static void on_exit_timeout(struct timer *t);
@@ -44,7 +40,8 @@ static void on_path_state(const char *path, void *ctx)
 		job_event(j, EV_CONDITION);
 }
 
-struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin)
+struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin,
+	void *const held[TRIGGER_KINDS_MAX])
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
@@ -60,10 +57,9 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	for (size_t i = 0; i < spec->nka_paths; i++)
 		pathwatch_add(spec->ka_paths[i].name, on_path_state, j);
 	endpoints_create(j);
-	timers_arm(j);
-	pathtrig_arm(j);
-	if (spec->start_on_mount)
-		mounts_add();
+	EACH_TRIGGER_KIND(k)
+		if ((*k)->arm)
+			(*k)->arm(j, held[k - g_launchd.hooks.triggers]);
 	return j;
 }
 
@@ -91,58 +87,8 @@ bool job_external_condition(const struct job *j)
 	return false;
 }
 
-struct pending_reply *pending_reply_create(xpc_object_t reply, int count)
+void job_add_waiter(struct job *j, struct job_waiter *w)
 {
-	struct pending_reply *pr = calloc(1, sizeof(*pr));
-	if (!pr)
-		abort();
-	pr->reply = xpc_retain(reply);
-	pr->count = count;
-	control_hold(reply);
-	return pr;
-}
-
-void pending_reply_free(struct pending_reply *pr)
-{
-	control_unhold(pr->reply);
-	xpc_release(pr->reply);
-	free(pr);
-}
-
-/* One wait is over; the first error sticks; the last one sends the reply. */
-static void pending_reply_done(struct pending_reply *pr, int code, const char *detail, pid_t pid)
-{
-	if (code && !xpc_dictionary_get_int64(pr->reply, "error"))
-		control_set_error(pr->reply, code, "%s", detail);
-	else if (!code && pid)
-		xpc_dictionary_set_int64(pr->reply, "pid", pid);
-	if (--pr->count > 0)
-		return;
-	if (pr->then)
-		pr->then(pr->reply, pr->then_ctx); /* it sends the reply */
-	else
-		control_send(pr->reply);
-	pending_reply_free(pr);
-}
-
-void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx)
-{
-	xpc_object_t r = reply ? xpc_retain(reply) : xpc_dictionary_create_empty(); /* nobody may be waiting */
-	struct pending_reply *pr = pending_reply_create(r, 1);
-	xpc_release(r);
-	pr->then = then;
-	pr->then_ctx = ctx;
-	job_add_waiter(j, WAIT_REMOVED, pr);
-	job_event(j, EV_REMOVE);
-}
-
-void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr)
-{
-	struct waiter *w = calloc(1, sizeof(*w));
-	if (!w)
-		abort();
-	w->kind = kind;
-	w->pending = pr;
 	w->next = j->waiters;
 	j->waiters = w;
 }
@@ -150,16 +96,34 @@ void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *
 /* Answers the waiters of one kind (or all, kind < 0) with code and detail. */
 static void finish_waiters(struct job *j, int kind, int code, const char *detail)
 {
-	for (struct waiter **pp = &j->waiters; *pp;) {
-		struct waiter *w = *pp;
-		if (kind >= 0 && (int)w->kind != kind) {
+	for (struct job_waiter **pp = &j->waiters; *pp;) {
+		struct job_waiter *w = *pp;
+		if (kind >= 0 && (int)w->milestone != kind) {
 			pp = &w->next;
 			continue;
 		}
 		*pp = w->next;
-		pending_reply_done(w->pending, code, detail, j->pid);
-		free(w);
+		w->done(w, j, code, detail);
 	}
+}
+
+bool job_work_pending(const struct job *j)
+{
+	EACH_TRIGGER_KIND(k)
+		if ((*k)->pending && (*k)->pending(j))
+			return true;
+	return false;
+}
+
+/* The descriptors of the first kind that gives the job any (its Sockets). */
+static const struct spawn_fds *trigger_fds(struct job *j, struct spawn_fds *buf)
+{
+	EACH_TRIGGER_KIND(k) {
+		const struct spawn_fds *fds = (*k)->spawn_fds ? (*k)->spawn_fds(j, buf) : NULL;
+		if (fds)
+			return fds;
+	}
+	return NULL;
 }
 
 struct spawn_identity *job_identity(struct job *j, char *cause, size_t len)
@@ -195,19 +159,19 @@ static void do_spawn(struct job *j)
 	struct spawn_fds extra;
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, sockets_spawn_fds(j, &extra), &rec, &pid, &pidfd,
+	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, trigger_fds(j, &extra), &rec, &pid, &pidfd,
 		cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		procrec_remove(rec.slot);
 		set_spawn_failure(j, cause);
 		log_spawn_failure(j, cause);
-		finish_waiters(j, WAIT_SPAWNED, LE_CANNOT_EXECUTE, cause);
+		finish_waiters(j, JOB_SPAWNED, LE_CANNOT_EXECUTE, cause);
 		char why[SPAWN_CAUSE_MAX + 32];
 		snprintf(why, sizeof(why), "failed to spawn (%s)", cause);
 		endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 		struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = SPAWN_FAILED_STATUS,
 			.spawn_failed = true, .external_condition = job_external_condition(j),
-			.queue_pending = pathtrig_queue_pending(j)};
+			.queue_pending = job_work_pending(j)};
 		step(j, &ev);
 		return;
 	}
@@ -217,7 +181,7 @@ static void do_spawn(struct job *j)
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
 	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
 		fsm_reason_name(j->rt.reason));
-	finish_waiters(j, WAIT_SPAWNED, 0, NULL);
+	finish_waiters(j, JOB_SPAWNED, 0, NULL);
 }
 
 static void log_exit(const struct job *j, pid_t pid, int status)
@@ -256,7 +220,7 @@ static void on_proc(struct watch *w, uint32_t events)
 		snprintf(why, sizeof(why), "was killed by signal %d (%s)", -status, signal_description(-status));
 	endpoints_failed(j, LE_CANNOT_EXECUTE, why);
 	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
-		.external_condition = job_external_condition(j), .queue_pending = pathtrig_queue_pending(j)};
+		.external_condition = job_external_condition(j), .queue_pending = job_work_pending(j)};
 	step(j, &ev);
 	if (j->rt.state == JS_WAITING && endpoints_waiting(j))
 		job_event(j, EV_IPC); /* clients connected while it was exiting: the next instance serves them */
@@ -299,7 +263,7 @@ static void apply(struct job *j, const struct fsm_result *r)
 		timer_cancel(&j->throttle_timer);
 		timer_cancel(&j->exit_timer);
 		domain_forget_job(j); /* first: a waiter may load a job of the same label (an update) */
-		finish_waiters(j, WAIT_SPAWNED, ESRCH, "the job was unloaded before it started");
+		finish_waiters(j, JOB_SPAWNED, ESRCH, "the job was unloaded before it started");
 		finish_waiters(j, -1, 0, NULL);
 	}
 }
@@ -308,8 +272,9 @@ static void step(struct job *j, const struct fsm_event *ev)
 {
 	struct fsm_result r = fsm_step(j->spec, &j->rt, ev);
 	apply(j, &r);
-	if (j->sockets)
-		sockets_sync(j); /* watched while waiting, the job's own while it runs */
+	EACH_TRIGGER_KIND(k)
+		if ((*k)->sync)
+			(*k)->sync(j);
 }
 
 void job_event(struct job *j, enum fsm_event_type type)
@@ -359,11 +324,9 @@ void job_free(void *p)
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name, on_path_state, j);
 	endpoints_free(j);
-	timers_disarm(j);
-	pathtrig_disarm(j);
-	sockets_close(j);
-	if (j->spec->start_on_mount)
-		mounts_remove();
+	EACH_TRIGGER_KIND(k)
+		if ((*k)->disarm)
+			(*k)->disarm(j);
 	free(j->spawn_failure);
 	spec_free(j->spec);
 	free(j);

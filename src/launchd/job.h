@@ -1,7 +1,7 @@
 /*
  * A loaded job: its spec, its state-machine record, and the OS side — the
  * process and its pidfd, the throttle and exit timers, the recorded spawn
- * failure, and the clients waiting for it to go away. job.c turns the
+ * failure, and its waiters (who waits for it to start or to be gone). job.c turns the
  * state machine's actions into system calls.
  */
 #ifndef GANTRY_JOB_H
@@ -9,33 +9,32 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include <xpc/xpc.h>
 
 #include "fsm.h"
 #include "loop.h"
 #include "spawn.h"
 #include "spec.h"
+#include "trigger.h"
 
 struct domain;
+struct job;
 
 /* ORIGIN_SM: registered through Service Management (registry.h), not loaded from a directory. */
 enum job_origin { ORIGIN_VENDOR, ORIGIN_ADMIN, ORIGIN_USER, ORIGIN_PATH, ORIGIN_SUBMITTED, ORIGIN_SM };
 
-enum waiter_kind { WAIT_REMOVED, WAIT_SPAWNED };
+/* What a job waiter waits for. */
+enum job_milestone { JOB_SPAWNED, JOB_REMOVED };
 
-/* A reply sent once every job it waits for is done (bootout of several paths). */
-struct pending_reply {
-	xpc_object_t reply;
-	int count;
-	/* if set, called instead of sending the reply when the last wait is over; it sends it */
-	void (*then)(xpc_object_t reply, void *ctx);
-	void *then_ctx;
-};
-
-struct waiter {
-	struct waiter *next;
-	enum waiter_kind kind;
-	struct pending_reply *pending;
+/*
+ * Someone waiting for a job to reach a milestone (a request's reply:
+ * pending.h). done() runs once, after w is unlinked: code 0 when the
+ * milestone is reached, else an error and a detail saying why it never will
+ * be. The job layer knows nothing of who waits or how they are answered.
+ */
+struct job_waiter {
+	struct job_waiter *next;
+	enum job_milestone milestone;
+	void (*done)(struct job_waiter *w, const struct job *j, int code, const char *detail);
 };
 
 struct job {
@@ -48,7 +47,7 @@ struct job {
 	struct watch proc;    /* the pidfd */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
-	struct waiter *waiters;
+	struct job_waiter *waiters;
 	struct endpoint *endpoints; /* one per MachServices entry */
 	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
 	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
@@ -56,19 +55,12 @@ struct job {
 	int rec_slot;               /* its process's slot in the process record (procrec.h), or -1 */
 };
 
-struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin);
+/* A job of d; held: what each trigger kind acquired for it (trigger.h), in the kinds' order. */
+struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin origin,
+	void *const held[TRIGGER_KINDS_MAX]);
 /* Feeds one event to the state machine and carries out its actions. */
 void job_event(struct job *j, enum fsm_event_type type);
-/* Creates a reply that is sent when count waits have finished. */
-struct pending_reply *pending_reply_create(xpc_object_t reply, int count);
-/* Frees a pending reply nobody waits on any more (its reply was sent or is dropped). */
-void pending_reply_free(struct pending_reply *pr);
-void job_add_waiter(struct job *j, enum waiter_kind kind, struct pending_reply *pr);
-/*
- * Boots j out; once it is gone, then(reply, ctx) runs and must send reply
- * (reply may be NULL when nobody waits: then gets a dictionary nobody reads).
- */
-void job_remove_then(struct job *j, xpc_object_t reply, void (*then)(xpc_object_t reply, void *ctx), void *ctx);
+void job_add_waiter(struct job *j, struct job_waiter *w);
 /*
  * A trigger (timer, path, queue, socket, mount) fired: starts the job (throttled) if it is
  * waiting. Returns false, doing nothing, if it is not.
@@ -80,6 +72,8 @@ struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 int job_signal(struct job *j, int sig);
 /* Whose rights launchd uses for what the job names (root for the system domain, else the domain's user). */
 uid_t job_owner(const struct job *j);
+/* Does work wait for the job (a trigger kind says so: a queue directory holds an entry)? */
+bool job_work_pending(const struct job *j);
 /* Any PathState / OtherJobEnabled entry holds now. */
 bool job_external_condition(const struct job *j);
 const char *job_type_name(const struct job *j);

@@ -1,6 +1,7 @@
 /*
- * The daemon's global context and the error value every launchd operation
- * returns: a code (errno, or launchd's 107–159) plus the detail that names
+ * The daemon's global context (launchd.c), the hooks through which the core
+ * calls the layers above it, and the error value every launchd operation
+ * returns (gerror.c): a code (errno, or launchd's 107–159) plus the detail that names
  * the cause.
  */
 #ifndef GANTRY_LAUNCHD_H
@@ -9,9 +10,27 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <xpc/xpc.h>
+
 #include "paths.h"
 
 struct domain;
+struct trigger_kind;
+
+/*
+ * How the daemon core reaches the layers above it. main.c sets these before
+ * anything loads; the core calls up through nothing else.
+ */
+struct launchd_hooks {
+	/* The control layer: sends msg on a client's connection to launchd (a checked-in listener's). */
+	void (*deliver)(xpc_connection_t conn, xpc_object_t msg);
+	/* Service Management: d is about to load its plists; its registered items load first. */
+	void (*domain_loading)(struct domain *d);
+	/* Service Management: is label registered in d (a legacy plist of that label is then skipped)? */
+	bool (*owns_label)(const struct domain *d, const char *label);
+	/* The trigger kinds (trigger.h), NULL-terminated. */
+	const struct trigger_kind *const *triggers;
+};
 
 struct launchd {
 	struct gantry_paths paths;
@@ -20,6 +39,7 @@ struct launchd {
 	bool shutting_down;
 	bool test_clock;      /* --test-clock: `launchctl test-clock` may move launchd's wall clock */
 	struct domain *domains;
+	struct launchd_hooks hooks;
 };
 
 extern struct launchd g_launchd;
@@ -33,8 +53,5 @@ struct gerror {
 
 /* Sets e and returns code, so callers can `return gerror_set(e, ...)`. */
 int gerror_set(struct gerror *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Called when the last job is gone during shutdown. */
-void launchd_maybe_exit(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "background.h"
 #include "control.h"
 #include "domain.h"
+#include "hooks.h"
 #include "log.h"
 #include "loop.h"
 #include "pgroups.h"
@@ -31,7 +32,6 @@
 #define GANTRY_VERSION "0.0.0"
 #endif
 
-struct launchd g_launchd;
 static struct watch signal_watch;
 
 static void usage(FILE *f)
@@ -45,12 +45,6 @@ static void usage(FILE *f)
 		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
 }
 
-void launchd_maybe_exit(void)
-{
-	if (g_launchd.shutting_down && domain_total_jobs() == 0)
-		loop_quit();
-}
-
 static void begin_shutdown(int sig)
 {
 	if (g_launchd.shutting_down)
@@ -59,7 +53,6 @@ static void begin_shutdown(int sig)
 	log_msg(LOG_INFO, "received %s: stopping %zu jobs", sigabbrev_np(sig), domain_total_jobs());
 	control_stop();
 	domain_remove_all_jobs();
-	launchd_maybe_exit();
 }
 
 static void on_signal(struct watch *w, uint32_t events)
@@ -186,7 +179,7 @@ int main(int argc, char **argv)
 	if ((r = loop_init()) || (r = setup_signals()))
 		return fail("event loop", r, NULL);
 	struct gerror e = {0};
-	if (control_start(p->socket, &e))
+	if (control_start(p->socket, launchd_routines, &e))
 		return fail("cannot listen", e.code, e.detail);
 	log_msg(LOG_INFO, "Gantry launchd %s starting (%s mode, uid %u%s%s), socket %s", GANTRY_VERSION,
 		g_launchd.system ? "system" : "user", (unsigned)g_launchd.uid, p->root[0] ? ", root " : "", p->root,
@@ -194,6 +187,7 @@ int main(int argc, char **argv)
 	char records[PATH_MAX];
 	snprintf(records, sizeof(records), "%s/processes", p->run_dir);
 	procrec_start(records); /* before any job loads: what a crashed predecessor left running is stopped */
+	hooks_install();
 	background_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));

@@ -69,9 +69,11 @@ static void on_mounts(struct watch *w, uint32_t events)
 				job_trigger(j, SR_MOUNT);
 }
 
-void mounts_add(void)
+/* A StartOnMount job was loaded: the mount table is watched while there are any. */
+static void arm(struct job *j, void *held)
 {
-	if (users++ > 0)
+	(void)held;
+	if (!j->spec->start_on_mount || users++ > 0)
 		return;
 	int fd = open(MOUNTINFO, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || loop_watch(&mount_watch, fd, EPOLLPRI, on_mounts)) {
@@ -84,9 +86,9 @@ void mounts_add(void)
 	read_mounts();
 }
 
-void mounts_remove(void)
+static void disarm(struct job *j)
 {
-	if (--users > 0 || mount_watch.fd < 0)
+	if (!j->spec->start_on_mount || --users > 0 || mount_watch.fd < 0)
 		return;
 	int fd = mount_watch.fd;
 	loop_unwatch(&mount_watch);
@@ -95,3 +97,5 @@ void mounts_remove(void)
 	known = NULL;
 	nknown = 0;
 }
+
+const struct trigger_kind mounts_trigger = {.name = "mounts", .arm = arm, .disarm = disarm};

@@ -2,8 +2,9 @@
 #ifndef GANTRY_MOUNTS_H
 #define GANTRY_MOUNTS_H
 
-/* A StartOnMount job was loaded / freed: the mount table is watched while there are any. */
-void mounts_add(void);
-void mounts_remove(void);
+#include "trigger.h"
+
+/* The mount table is watched while any StartOnMount job is loaded (trigger.h). */
+extern const struct trigger_kind mounts_trigger;
 
 #endif

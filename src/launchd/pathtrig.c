@@ -16,8 +16,9 @@
 static void on_watch_path(const char *path, void *ctx);
 static void on_queue_dir(const char *path, void *ctx);
 
-void pathtrig_arm(struct job *j)
+static void arm(struct job *j, void *held)
 {
+	(void)held;
 	const struct job_spec *s = j->spec;
 	for (size_t i = 0; i < s->nwatch_paths; i++)
 		pathwatch_add(s->watch_paths[i], on_watch_path, j);
@@ -25,7 +26,7 @@ void pathtrig_arm(struct job *j)
 		pathwatch_add(s->queue_dirs[i], on_queue_dir, j);
 }
 
-void pathtrig_disarm(struct job *j)
+static void disarm(struct job *j)
 {
 	const struct job_spec *s = j->spec;
 	for (size_t i = 0; i < s->nwatch_paths; i++)
@@ -56,7 +57,7 @@ static int dir_has_entry(const struct job *j, const char *dir)
 	return found;
 }
 
-bool pathtrig_queue_pending(const struct job *j)
+static bool queue_pending(const struct job *j)
 {
 	for (size_t i = 0; i < j->spec->nqueue_dirs; i++)
 		if (dir_has_entry(j, j->spec->queue_dirs[i]) == 1)
@@ -99,7 +100,7 @@ static void describe_paths(const struct job *j, xpc_object_t arr, char **paths, 
 	}
 }
 
-void pathtrig_describe(const struct job *j, xpc_object_t d)
+static void describe(const struct job *j, xpc_object_t d)
 {
 	const struct job_spec *s = j->spec;
 	if (!s->nwatch_paths && !s->nqueue_dirs)
@@ -113,3 +114,6 @@ void pathtrig_describe(const struct job *j, xpc_object_t d)
 	xpc_release(watch);
 	xpc_release(queue);
 }
+
+const struct trigger_kind paths_trigger = {.name = "paths", .arm = arm, .disarm = disarm, .pending = queue_pending,
+	.describe = describe};

@@ -8,17 +8,12 @@
 #ifndef GANTRY_PATHTRIG_H
 #define GANTRY_PATHTRIG_H
 
-#include <stdbool.h>
-#include <xpc/xpc.h>
+#include "trigger.h"
 
-struct job;
-
-/* Watches the job's paths, then starts it if a queue directory already holds something (no lost wake-up). */
-void pathtrig_arm(struct job *j);
-void pathtrig_disarm(struct job *j);
-/* Does any of the job's queue directories hold an entry? */
-bool pathtrig_queue_pending(const struct job *j);
-/* print: the watched paths, their state, and the path counters. */
-void pathtrig_describe(const struct job *j, xpc_object_t d);
+/*
+ * Arming watches the job's paths; pending: does any of its queue directories hold an entry (the job then
+ * starts, also right after load: no lost wake-up); print shows the watched paths, their state, the counters.
+ */
+extern const struct trigger_kind paths_trigger;
 
 #endif

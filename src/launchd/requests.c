@@ -21,10 +21,8 @@
 #include "errors.h"
 #include "identity.h"
 #include "log.h"
+#include "pending.h"
 #include "requests.h"
-#include "smbless.h"
-#include "smjobs.h"
-#include "smrequests.h"
 #include "sockets.h"
 #include "timers.h"
 
@@ -229,7 +227,7 @@ static bool remove_jobs(struct batch *b, xpc_object_t reply, uid_t caller)
 	if (later) {
 		b->pending = pending_reply_create(reply, (int)b->njobs);
 		for (size_t i = 0; i < b->njobs; i++)
-			job_add_waiter(b->jobs[i], WAIT_REMOVED, b->pending);
+			pending_wait(b->jobs[i], JOB_REMOVED, b->pending);
 	}
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct job *j = b->jobs[i];
@@ -310,7 +308,7 @@ static bool req_kickstart(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		xpc_dictionary_set_int64(reply, "pid", j->pid);
 		return false;
 	}
-	job_add_waiter(j, WAIT_SPAWNED, pending_reply_create(reply, 1));
+	pending_wait(j, JOB_SPAWNED, pending_reply_create(reply, 1));
 	job_event(j, kill_first && j->pid ? EV_RESTART : EV_DEMAND);
 	return true;
 }
@@ -523,13 +521,23 @@ static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	pid_t pid = 0;
 	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
 	const char *name = xpc_dictionary_get_string(msg, "name");
+	if (!name) {
+		control_set_error(reply, LE_USAGE, "checkin needs a name");
+		return false;
+	}
+	struct job *j = domain_job_by_pid(pid);
+	if (!j) {
+		control_set_error(reply, LE_NOT_MANAGED, "pid %d is not a launchd job: only the process launchd started "
+			"for a job whose MachServices advertises \"%s\" may listen on it", (int)pid, name);
+		return false;
+	}
 	struct gerror e = {0};
-	if (!name || endpoint_checkin(pid, name, xpc_dictionary_get_remote_connection(msg), &e)) {
-		control_set_error(reply, name ? e.code : LE_USAGE, "%s", name ? e.detail : "checkin needs a name");
+	if (endpoint_checkin(j, name, xpc_dictionary_get_remote_connection(msg), &e)) {
+		control_set_error(reply, e.code, "%s", e.detail);
 		return false;
 	}
 	control_send(reply);
-	endpoint_flush(name, pid);
+	endpoint_flush(j, name);
 	return true;
 }
 
@@ -596,10 +604,7 @@ static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
-static const struct {
-	const char *routine;
-	request_handler handler;
-} routines[] = {
+const struct routine request_routines[] = {
 	{"bootstrap", req_bootstrap},
 	{"bootout", req_bootout},
 	{"enable", req_enable},
@@ -618,24 +623,7 @@ static const struct {
 	{"lookup", req_lookup},
 	{"checkin", req_checkin},
 	{"identify", req_identify},
-	{"sm-register", req_sm_register},
-	{"sm-unregister", req_sm_unregister},
-	{"sm-status", req_sm_status},
-	{"background-list", req_bg_list},
-	{"background-approve", req_bg_approve},
-	{"background-deny", req_bg_deny},
-	{"background-reset", req_bg_reset},
-	{"submit-job", req_submit_job},
-	{"job-dictionary", req_job_dictionary},
-	{"sm-bless", req_sm_bless},
 	{"test-clock", req_test_clock},
 	{"activate-socket", req_activate_socket},
+	{NULL, NULL},
 };
-
-request_handler requests_find(const char *routine)
-{
-	for (size_t i = 0; i < sizeof(routines) / sizeof(routines[0]); i++)
-		if (strcmp(routines[i].routine, routine) == 0)
-			return routines[i].handler;
-	return NULL;
-}

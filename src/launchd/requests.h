@@ -1,6 +1,6 @@
 /*
- * The control routines (requests.c): one handler per routine, found by
- * name, and the helper every handler uses to resolve its target domain.
+ * The control routines of launchctl's verbs (requests.c), and the helper
+ * every handler uses to resolve its target domain.
  */
 #ifndef GANTRY_REQUESTS_H
 #define GANTRY_REQUESTS_H
@@ -9,12 +9,12 @@
 #include <sys/types.h>
 #include <xpc/xpc.h>
 
+#include "control.h"
+
 struct domain;
 
-/* A routine's handler: fills reply; returns true when the reply is sent later. */
-typedef bool (*request_handler)(xpc_object_t msg, xpc_object_t reply, uid_t caller);
-/* The handler of a routine, or NULL for an unknown one. */
-request_handler requests_find(const char *routine);
+/* The routines (control.h). */
+extern const struct routine request_routines[];
 /* The request's "domain" (default: system for root, gui/<uid> otherwise), checked for write; NULL with the error in reply. */
 struct domain *request_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write);
 

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "domain.h"
 #include "log.h"
+#include "pending.h"
 #include "safefile.h"
 #include "paths.h"
 #include "plistio.h"
@@ -199,7 +200,7 @@ bool req_sm_bless(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		abort();
 	snprintf(b->plist, sizeof(b->plist), "%s", plist);
 	if (j) {
-		job_remove_then(j, reply, bootstrap_installed, b);
+		pending_remove_job(j, reply, bootstrap_installed, b);
 		return true;
 	}
 	xpc_retain(reply);

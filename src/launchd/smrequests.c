@@ -17,8 +17,11 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
+#include "pending.h"
 #include "registry.h"
 #include "smderive.h"
+#include "smbless.h"
+#include "smjobs.h"
 #include "smrequests.h"
 
 static const char *const kind_args[] = {"daemon", "agent", "login-item", "main-app"};
@@ -85,7 +88,7 @@ static int may_take_label(const struct sm_item *old, const struct sm_item *fresh
 	return 0;
 }
 
-bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct sm_request r;
 	if (!parse_request(msg, reply, &r))
@@ -155,7 +158,7 @@ bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return later;
 }
 
-bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct sm_request r;
 	if (!parse_request(msg, reply, &r))
@@ -180,7 +183,7 @@ bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return bg_stop_job_replying(domain, label, reply);
 }
 
-bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct sm_request r;
 	if (!parse_request(msg, reply, &r))
@@ -259,7 +262,7 @@ static xpc_object_t describe_legacy(const struct job *j)
 	return d;
 }
 
-bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
 	(void)caller;
@@ -356,18 +359,18 @@ static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enu
 	return later;
 }
 
-bool req_bg_approve(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_bg_approve(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	return set_approval(msg, reply, caller, SM_APPROVED);
 }
 
-bool req_bg_deny(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_bg_deny(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	return set_approval(msg, reply, caller, SM_DENIED);
 }
 
 /* Forgets one item (or, without an id, every item the caller may reset) and boots out its job. */
-bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+static bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	const char *id = xpc_dictionary_get_string(msg, "id");
 	struct sm_item *one = id ? find_id(id, caller, reply) : NULL;
@@ -401,3 +404,17 @@ bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		pending_reply_free(pr);
 	return later;
 }
+
+const struct routine sm_routines[] = {
+	{"sm-register", req_sm_register},
+	{"sm-unregister", req_sm_unregister},
+	{"sm-status", req_sm_status},
+	{"background-list", req_bg_list},
+	{"background-approve", req_bg_approve},
+	{"background-deny", req_bg_deny},
+	{"background-reset", req_bg_reset},
+	{"submit-job", req_submit_job},
+	{"job-dictionary", req_job_dictionary},
+	{"sm-bless", req_sm_bless},
+	{NULL, NULL},
+};

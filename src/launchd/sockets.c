@@ -182,7 +182,17 @@ static int secure_path(struct job_spec *spec, struct spec_socket *sk, struct ger
 	return 0;
 }
 
-int sockets_open(struct job_spec *spec, uid_t owner, struct job_sockets **out, struct gerror *e)
+/* Sockets acquired for a load that failed (or failed themselves): closed, and never attached. */
+static void release(void *held)
+{
+	struct job_sockets *js = held;
+	for (size_t i = 0; i < js->n; i++)
+		close(js->s[i].w.fd);
+	free(js);
+}
+
+/* Creates the spec's sockets (bound, listening) with the identity the caller took. */
+static int acquire(struct job_spec *spec, uid_t owner, void **out, struct gerror *e)
 {
 	*out = NULL;
 	if (!spec->nsockets)
@@ -210,9 +220,7 @@ int sockets_open(struct job_spec *spec, uid_t owner, struct job_sockets **out, s
 		js->n++;
 	}
 	if (err) {
-		for (size_t i = 0; i < js->n; i++)
-			close(js->s[i].w.fd);
-		free(js);
+		release(js);
 		return err;
 	}
 	*out = js;
@@ -290,8 +298,9 @@ static void on_readable(struct watch *w, uint32_t events)
 	job_trigger(j, SR_SOCKET); /* the start stops the watch (sockets_sync): the job alone reads from here on */
 }
 
-void sockets_attach(struct job *j, struct job_sockets *js)
+static void arm(struct job *j, void *held)
 {
+	struct job_sockets *js = held;
 	if (!js)
 		return;
 	j->sockets = js;
@@ -309,7 +318,7 @@ void sockets_attach(struct job *j, struct job_sockets *js)
 	}
 }
 
-void sockets_sync(struct job *j)
+static void sync_watches(struct job *j)
 {
 	struct job_sockets *js = j->sockets;
 	bool inetd_nowait = j->spec->inetd && !j->spec->inetd_wait;
@@ -318,7 +327,7 @@ void sockets_sync(struct job *j)
 			loop_modify(&js->s[i].w, j->rt.state == JS_WAITING || inetd_nowait ? EPOLLIN : 0);
 }
 
-void sockets_close(struct job *j)
+static void disarm(struct job *j)
 {
 	struct job_sockets *js = j->sockets;
 	if (!js)
@@ -351,7 +360,7 @@ void sockets_close(struct job *j)
 	j->sockets = NULL;
 }
 
-const struct spawn_fds *sockets_spawn_fds(struct job *j, struct spawn_fds *buf)
+static const struct spawn_fds *spawn_fds(struct job *j, struct spawn_fds *buf)
 {
 	struct job_sockets *js = j->sockets;
 	if (!js)
@@ -398,7 +407,7 @@ int sockets_activate(pid_t pid, const char *name, xpc_object_t fds, char *why, s
 	return 0;
 }
 
-void sockets_describe(const struct job *j, xpc_object_t d)
+static void describe(const struct job *j, xpc_object_t d)
 {
 	const struct job_sockets *js = j->sockets;
 	if (!js)
@@ -421,3 +430,6 @@ void sockets_describe(const struct job *j, xpc_object_t d)
 		xpc_dictionary_set_int64(d, "inetd_instances", (int64_t)js->instances);
 	}
 }
+
+const struct trigger_kind sockets_trigger = {.name = "sockets", .acquire = acquire, .release = release, .arm = arm,
+	.disarm = disarm, .sync = sync_watches, .spawn_fds = spawn_fds, .describe = describe};

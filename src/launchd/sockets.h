@@ -14,29 +14,18 @@
 #include <stdbool.h>
 #include <xpc/xpc.h>
 
-#include "launchd.h"
-#include "spawn.h"
-
-struct job;
-struct job_spec;
-struct job_sockets;
+#include "trigger.h"
 
 /*
- * Creates the spec's sockets (bound, listening) for a job of user owner, with the identity the caller took
- * (identity_enter): ports an unprivileged user may not bind are refused for owner != 0. Returns 0, or an
- * errno with e naming socket, address and cause.
+ * Sockets as a trigger kind (trigger.h). acquire creates the spec's sockets (bound, listening) for a job of
+ * user owner with the identity the caller took (identity_enter): ports an unprivileged user may not bind are
+ * refused for owner != 0, and e names socket, address and cause. arm attaches them and starts watching; sync
+ * watches while the job waits, not while it runs; disarm closes them (unload) and removes Unix socket files;
+ * spawn_fds gives the next instance its descriptors.
  */
-int sockets_open(struct job_spec *spec, uid_t owner, struct job_sockets **out, struct gerror *e);
-/* Attaches them to their job and starts watching. */
-void sockets_attach(struct job *j, struct job_sockets *socks);
-/* Watches while the job waits, not while it runs (called after every state change). */
-void sockets_sync(struct job *j);
-/* Closes them (unload); Unix socket files are removed. */
-void sockets_close(struct job *j);
-/* The descriptors the next instance gets, or NULL if the job has no sockets. */
-const struct spawn_fds *sockets_spawn_fds(struct job *j, struct spawn_fds *buf);
+extern const struct trigger_kind sockets_trigger;
+
 /* launch_activate_socket(): the descriptors of name for the job whose process is pid. 0 or an errno. */
 int sockets_activate(pid_t pid, const char *name, xpc_object_t fds, char *why, size_t len);
-void sockets_describe(const struct job *j, xpc_object_t d);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "errors.h"
 #include "plistio.h"
@@ -498,3 +499,21 @@ const struct key_def spec_keys[] = {
 	{"Bonjour", NULL, DARWIN_ONLY("Bonjour registration")},
 	{NULL, NULL, NULL},
 };
+
+static const struct {
+	const char *key;
+	int resource;
+} rlimits[RL_COUNT] = {
+	[RL_CORE] = {"Core", RLIMIT_CORE},
+	[RL_CPU] = {"CPU", RLIMIT_CPU},
+	[RL_DATA] = {"Data", RLIMIT_DATA},
+	[RL_FSIZE] = {"FileSize", RLIMIT_FSIZE},
+	[RL_MEMLOCK] = {"MemoryLock", RLIMIT_MEMLOCK},
+	[RL_NOFILE] = {"NumberOfFiles", RLIMIT_NOFILE},
+	[RL_NPROC] = {"NumberOfProcesses", RLIMIT_NPROC},
+	[RL_RSS] = {"ResidentSetSize", RLIMIT_RSS},
+	[RL_STACK] = {"Stack", RLIMIT_STACK},
+};
+
+const char *spec_rlimit_key(enum spec_rlimit r) { return rlimits[r].key; }
+int spec_rlimit_resource(enum spec_rlimit r) { return rlimits[r].resource; }

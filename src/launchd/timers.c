@@ -123,11 +123,12 @@ static int timer_watch(struct watch *w, int clock, watch_cb cb)
 	return 0;
 }
 
-int timers_arm(struct job *j)
+static void arm(struct job *j, void *held)
 {
+	(void)held;
 	const struct job_spec *s = j->spec;
 	if (!s->start_interval && !s->ncalendar)
-		return 0;
+		return;
 	struct job_timers *t = calloc(1, sizeof(*t));
 	if (!t)
 		abort();
@@ -151,7 +152,6 @@ int timers_arm(struct job *j)
 	}
 	if (err)
 		log_msg(LOG_ERR, "(%s/%s) cannot arm its timers: %s", j->domain->name, s->label, strerror(err));
-	return err;
 }
 
 static void close_watch(struct watch *w)
@@ -163,7 +163,7 @@ static void close_watch(struct watch *w)
 	}
 }
 
-void timers_disarm(struct job *j)
+static void disarm(struct job *j)
 {
 	struct job_timers *t = j->timers;
 	if (!t)
@@ -223,7 +223,7 @@ static void set_time(xpc_object_t d, const char *key, time_t t)
 	xpc_dictionary_set_int64(d, epoch, (int64_t)t);
 }
 
-void timers_describe(const struct job *j, xpc_object_t d)
+static void describe(const struct job *j, xpc_object_t d)
 {
 	const struct job_timers *t = j->timers;
 	if (!t)
@@ -242,3 +242,5 @@ void timers_describe(const struct job *j, xpc_object_t d)
 	xpc_dictionary_set_value(d, "timers", o);
 	xpc_release(o);
 }
+
+const struct trigger_kind timers_trigger = {.name = "timers", .arm = arm, .disarm = disarm, .describe = describe};

@@ -17,6 +17,7 @@
 
 #include "fsm.h"
 #include "loop.h"
+#include "trigger.h"
 
 struct job;
 
@@ -33,15 +34,11 @@ struct job_timers {
 	uint64_t coalesced;      /* interval periods that elapsed while suspended, folded into one fire */
 };
 
-/* Arms the job's timers (at load). Returns 0, or an errno (logged). */
-int timers_arm(struct job *j);
-/* Disarms them (at free). */
-void timers_disarm(struct job *j);
 /* The wall clock launchd schedules by: the real one, moved by --test-clock's offset. */
 time_t timers_now(void);
 /* --test-clock: moves launchd's wall clock by offset seconds, as if the clock had been set. */
 void timers_set_clock_offset(int64_t offset);
-/* print: next/last fire, reason, skips. */
-void timers_describe(const struct job *j, xpc_object_t d);
+/* StartInterval and StartCalendarInterval (trigger.h); print shows next/last fire, reason, skips. */
+extern const struct trigger_kind timers_trigger;
 
 #endif

@@ -336,8 +336,10 @@ void xpc_connection_cancel(xpc_connection_t c)
 	invalidate(c, "the connection was cancelled");
 }
 
-void xpc_connection_free(xpc_connection_t c)
+/* The connection type's destroy (internal.h): the last reference is gone. */
+static void connection_destroy(xpc_object_t o)
 {
+	xpc_connection_t c = (xpc_connection_t)o;
 	conn_close_fd(c);
 	while (c->pending) {
 		struct pending_reply *p = c->pending;
@@ -360,6 +362,14 @@ void xpc_connection_free(xpc_connection_t c)
 		close(c->job_pidfd);
 	free(c);
 }
+
+/* Connections are shared, never copied. */
+static xpc_object_t connection_copy(xpc_object_t o)
+{
+	return xpc_retain(o);
+}
+
+const struct xpc_type_s _xpc_type_connection = {"connection", 0, connection_destroy, connection_copy, NULL};
 
 /* Sending */
 

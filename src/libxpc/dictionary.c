@@ -175,6 +175,42 @@ void xpc_msg_meta_free(struct xpc_msg_meta *m)
 	free(m);
 }
 
+/* Per-type operations of dictionaries and errors (internal.h). */
+
+static void dict_destroy(xpc_object_t o)
+{
+	for (size_t i = 0; i < o->dict.count; i++) {
+		free(o->dict.ent[i].key);
+		xpc_release(o->dict.ent[i].value);
+	}
+	free(o->dict.ent);
+	xpc_msg_meta_free(o->dict.meta);
+	if (o->dict.reply_conn)
+		xpc_release((xpc_object_t)o->dict.reply_conn);
+	free(o);
+}
+
+static xpc_object_t dict_copy(xpc_object_t o)
+{
+	xpc_object_t d = xpc_object_alloc(o->type);
+	for (size_t i = 0; i < o->dict.count; i++)
+		xpc_dictionary_append_owned(d, xpc_xstrdup(o->dict.ent[i].key), xpc_copy(o->dict.ent[i].value));
+	return d;
+}
+
+static bool dict_equal(xpc_object_t a, xpc_object_t b)
+{
+	if (a->dict.count != b->dict.count)
+		return false;
+	for (size_t i = 0; i < a->dict.count; i++)
+		if (!xpc_equal(a->dict.ent[i].value, xpc_dictionary_get_value(b, a->dict.ent[i].key)))
+			return false;
+	return true;
+}
+
+const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c, dict_destroy, dict_copy, dict_equal};
+const struct xpc_type_s _xpc_type_error = {"error", 0x0d, dict_destroy, dict_copy, dict_equal};
+
 /* Errors */
 
 xpc_object_t xpc_error_create(int code, const char *description, const char *cause)

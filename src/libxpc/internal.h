@@ -9,9 +9,21 @@
 
 #define XPC_REFS_IMMORTAL (-1)
 
+/*
+ * A type and what only its own file knows how to do: each type is defined
+ * where its objects are made (object.c: scalars, strings, data, fds,
+ * arrays; dictionary.c: dictionaries and errors; connection.c), so the
+ * object layer never calls up into the layers that build on it.
+ */
 struct xpc_type_s {
 	const char *name;
 	uint8_t wire_tag; /* see docs/wire-format.md; 0 = not serializable */
+	/* Frees what the object holds and the object itself; NULL: a plain free(). */
+	void (*destroy)(xpc_object_t o);
+	/* A deep copy (a new reference); NULL: a copy of the scalar value. */
+	xpc_object_t (*copy)(xpc_object_t o);
+	/* Equal contents (a and b are distinct objects of this type); NULL: equal only to itself. */
+	bool (*equal)(xpc_object_t a, xpc_object_t b);
 };
 
 struct xpc_dict_entry {
@@ -70,7 +82,6 @@ xpc_object_t xpc_string_adopt(char *buf, size_t len);
 xpc_object_t xpc_fd_adopt(int fd);
 /* Sets a key without checking for an existing one (decoder fast path). */
 void xpc_dictionary_append_owned(xpc_object_t xdict, char *key, xpc_object_t value);
-void xpc_connection_free(xpc_connection_t c);
 void xpc_msg_meta_free(struct xpc_msg_meta *meta);
 
 #endif

@@ -16,23 +16,6 @@
 
 #include "internal.h"
 
-/* Wire tags: keep in sync with docs/wire-format.md. */
-const struct xpc_type_s _xpc_type_null = {"null", 0x01};
-const struct xpc_type_s _xpc_type_bool = {"bool", 0x02};
-const struct xpc_type_s _xpc_type_int64 = {"int64", 0x03};
-const struct xpc_type_s _xpc_type_uint64 = {"uint64", 0x04};
-const struct xpc_type_s _xpc_type_double = {"double", 0x05};
-const struct xpc_type_s _xpc_type_date = {"date", 0x06};
-const struct xpc_type_s _xpc_type_data = {"data", 0x07};
-const struct xpc_type_s _xpc_type_string = {"string", 0x08};
-const struct xpc_type_s _xpc_type_uuid = {"uuid", 0x09};
-const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a};
-const struct xpc_type_s _xpc_type_array = {"array", 0x0b};
-const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c};
-const struct xpc_type_s _xpc_type_error = {"error", 0x0d};
-const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e};
-const struct xpc_type_s _xpc_type_connection = {"connection", 0};
-
 void *xpc_xalloc(size_t size)
 {
 	void *p = calloc(1, size ? size : 1);
@@ -61,6 +44,49 @@ char *xpc_xstrdup(const char *s)
 	return d;
 }
 
+/* Per-type operations of the types made here (internal.h). */
+
+static void bytes_destroy(xpc_object_t o)
+{
+	free(o->bytes.ptr);
+	free(o);
+}
+
+static void fd_destroy(xpc_object_t o)
+{
+	close(o->fd);
+	free(o);
+}
+
+static void array_destroy(xpc_object_t o)
+{
+	for (size_t i = 0; i < o->arr.count; i++)
+		xpc_release(o->arr.items[i]);
+	free(o->arr.items);
+	free(o);
+}
+
+static xpc_object_t bytes_copy(xpc_object_t o);
+static xpc_object_t fd_copy(xpc_object_t o);
+static xpc_object_t array_copy(xpc_object_t o);
+static bool scalar_equal(xpc_object_t a, xpc_object_t b);
+static bool bytes_equal(xpc_object_t a, xpc_object_t b);
+static bool array_equal(xpc_object_t a, xpc_object_t b);
+
+/* Wire tags: keep in sync with docs/wire-format.md. */
+const struct xpc_type_s _xpc_type_null = {"null", 0x01, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_bool = {"bool", 0x02, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_int64 = {"int64", 0x03, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_uint64 = {"uint64", 0x04, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_double = {"double", 0x05, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_date = {"date", 0x06, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_data = {"data", 0x07, bytes_destroy, bytes_copy, bytes_equal};
+const struct xpc_type_s _xpc_type_string = {"string", 0x08, bytes_destroy, bytes_copy, bytes_equal};
+const struct xpc_type_s _xpc_type_uuid = {"uuid", 0x09, .equal = scalar_equal};
+const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a, fd_destroy, fd_copy, NULL};
+const struct xpc_type_s _xpc_type_array = {"array", 0x0b, array_destroy, array_copy, array_equal};
+const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e, fd_destroy, fd_copy, NULL};
+
 xpc_object_t xpc_object_alloc(xpc_type_t type)
 {
 	xpc_object_t o = xpc_xalloc(sizeof(*o));
@@ -76,38 +102,12 @@ xpc_object_t xpc_retain(xpc_object_t o)
 	return o;
 }
 
-static void object_free(xpc_object_t o)
-{
-	if (o->type == XPC_TYPE_STRING || o->type == XPC_TYPE_DATA) {
-		free(o->bytes.ptr);
-	} else if (o->type == XPC_TYPE_FD || o->type == XPC_TYPE_ENDPOINT) {
-		close(o->fd);
-	} else if (o->type == XPC_TYPE_ARRAY) {
-		for (size_t i = 0; i < o->arr.count; i++)
-			xpc_release(o->arr.items[i]);
-		free(o->arr.items);
-	} else if (o->type == XPC_TYPE_DICTIONARY || o->type == XPC_TYPE_ERROR) {
-		for (size_t i = 0; i < o->dict.count; i++) {
-			free(o->dict.ent[i].key);
-			xpc_release(o->dict.ent[i].value);
-		}
-		free(o->dict.ent);
-		xpc_msg_meta_free(o->dict.meta);
-		if (o->dict.reply_conn)
-			xpc_release((xpc_object_t)o->dict.reply_conn);
-	} else if (o->type == XPC_TYPE_CONNECTION) {
-		xpc_connection_free((xpc_connection_t)o);
-		return;
-	}
-	free(o);
-}
-
 void xpc_release(xpc_object_t o)
 {
 	if (!o || o->refs == XPC_REFS_IMMORTAL)
 		return;
 	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		object_free(o);
+		o->type->destroy ? o->type->destroy(o) : free(o);
 }
 
 xpc_type_t xpc_get_type(xpc_object_t o)
@@ -374,45 +374,29 @@ int64_t xpc_array_get_int64(xpc_object_t a, size_t index)
 
 /* Copy, equality, hash */
 
-xpc_object_t xpc_copy(xpc_object_t o)
+static xpc_object_t bytes_copy(xpc_object_t o)
 {
-	if (!o)
-		return NULL;
-	xpc_type_t t = o->type;
-	if (t == XPC_TYPE_STRING || t == XPC_TYPE_DATA)
-		return bytes_create(t, o->bytes.ptr, o->bytes.len);
-	if (t == XPC_TYPE_FD || t == XPC_TYPE_ENDPOINT) {
-		xpc_object_t d = xpc_fd_create(o->fd);
-		if (d)
-			d->type = t;
-		return d;
-	}
-	if (t == XPC_TYPE_CONNECTION)
-		return xpc_retain(o);
-	if (t == XPC_TYPE_ARRAY) {
-		xpc_object_t a = xpc_array_create(NULL, 0);
-		for (size_t i = 0; i < o->arr.count; i++)
-			array_set_owned(a, XPC_ARRAY_APPEND, xpc_copy(o->arr.items[i]));
-		return a;
-	}
-	if (t == XPC_TYPE_DICTIONARY || t == XPC_TYPE_ERROR) {
-		xpc_object_t d = xpc_object_alloc(t);
-		for (size_t i = 0; i < o->dict.count; i++)
-			xpc_dictionary_append_owned(d, xpc_xstrdup(o->dict.ent[i].key),
-				xpc_copy(o->dict.ent[i].value));
-		return d;
-	}
-	xpc_object_t c = xpc_object_alloc(t);
-	memcpy(c->uuid, o->uuid, sizeof(c->uuid)); /* covers every scalar member */
-	return c;
+	return bytes_create(o->type, o->bytes.ptr, o->bytes.len);
 }
 
-bool xpc_equal(xpc_object_t a, xpc_object_t b)
+static xpc_object_t fd_copy(xpc_object_t o)
 {
-	if (a == b)
-		return true;
-	if (!a || !b || a->type != b->type)
-		return false;
+	xpc_object_t d = xpc_fd_create(o->fd);
+	if (d)
+		d->type = o->type;
+	return d;
+}
+
+static xpc_object_t array_copy(xpc_object_t o)
+{
+	xpc_object_t a = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < o->arr.count; i++)
+		array_set_owned(a, XPC_ARRAY_APPEND, xpc_copy(o->arr.items[i]));
+	return a;
+}
+
+static bool scalar_equal(xpc_object_t a, xpc_object_t b)
+{
 	xpc_type_t t = a->type;
 	if (t == XPC_TYPE_NULL)
 		return true;
@@ -424,30 +408,42 @@ bool xpc_equal(xpc_object_t a, xpc_object_t b)
 		return a->u == b->u;
 	if (t == XPC_TYPE_DOUBLE) /* bitwise too, so that a NaN equals its own copy */
 		return a->d == b->d || memcmp(&a->d, &b->d, sizeof(a->d)) == 0;
-	if (t == XPC_TYPE_UUID)
-		return memcmp(a->uuid, b->uuid, 16) == 0;
-	if (t == XPC_TYPE_STRING || t == XPC_TYPE_DATA)
-		return a->bytes.len == b->bytes.len &&
-		       memcmp(a->bytes.ptr, b->bytes.ptr, a->bytes.len) == 0;
-	if (t == XPC_TYPE_ARRAY) {
-		if (a->arr.count != b->arr.count)
+	return memcmp(a->uuid, b->uuid, 16) == 0;
+}
+
+static bool bytes_equal(xpc_object_t a, xpc_object_t b)
+{
+	return a->bytes.len == b->bytes.len && memcmp(a->bytes.ptr, b->bytes.ptr, a->bytes.len) == 0;
+}
+
+static bool array_equal(xpc_object_t a, xpc_object_t b)
+{
+	if (a->arr.count != b->arr.count)
+		return false;
+	for (size_t i = 0; i < a->arr.count; i++)
+		if (!xpc_equal(a->arr.items[i], b->arr.items[i]))
 			return false;
-		for (size_t i = 0; i < a->arr.count; i++)
-			if (!xpc_equal(a->arr.items[i], b->arr.items[i]))
-				return false;
+	return true;
+}
+
+xpc_object_t xpc_copy(xpc_object_t o)
+{
+	if (!o)
+		return NULL;
+	if (o->type->copy)
+		return o->type->copy(o);
+	xpc_object_t c = xpc_object_alloc(o->type);
+	memcpy(c->uuid, o->uuid, sizeof(c->uuid)); /* covers every scalar member */
+	return c;
+}
+
+bool xpc_equal(xpc_object_t a, xpc_object_t b)
+{
+	if (a == b)
 		return true;
-	}
-	if (t == XPC_TYPE_DICTIONARY || t == XPC_TYPE_ERROR) {
-		if (a->dict.count != b->dict.count)
-			return false;
-		for (size_t i = 0; i < a->dict.count; i++) {
-			xpc_object_t other = xpc_dictionary_get_value(b, a->dict.ent[i].key);
-			if (!xpc_equal(a->dict.ent[i].value, other))
-				return false;
-		}
-		return true;
-	}
-	return false; /* fds and connections are equal only to themselves */
+	if (!a || !b || a->type != b->type)
+		return false;
+	return a->type->equal && a->type->equal(a, b);
 }
 
 static size_t hash_bytes(const void *p, size_t n, size_t h)

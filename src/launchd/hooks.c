@@ -1,0 +1,20 @@
+/* Wiring the core's hooks to the layers above it (see hooks.h). */
+#include "background.h"
+#include "control.h"
+#include "hooks.h"
+#include "launchd.h"
+#include "requests.h"
+#include "smrequests.h"
+#include "triggers.h"
+
+const struct routine *const launchd_routines[] = {request_routines, sm_routines, NULL};
+
+void hooks_install(void)
+{
+	g_launchd.hooks = (struct launchd_hooks){
+		.deliver = control_deliver,
+		.domain_loading = background_load_domain,
+		.owns_label = background_owns,
+		.triggers = trigger_kinds,
+	};
+}

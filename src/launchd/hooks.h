@@ -1,0 +1,16 @@
+/*
+ * Wiring the daemon: which layer answers each hook the core calls up
+ * through (launchd.h) — the control layer delivers to clients, Service
+ * Management loads registered items, triggers.c lists the trigger kinds.
+ */
+#ifndef GANTRY_HOOKS_H
+#define GANTRY_HOOKS_H
+
+#include "control.h"
+
+/* Fills g_launchd.hooks; called once, before anything loads. */
+void hooks_install(void);
+/* Every control routine: launchctl's verbs, then Service Management's (control_start's tables). */
+extern const struct routine *const launchd_routines[];
+
+#endif
