@@ -8,7 +8,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-15}
 OUT=${FUZZ_BUILD:-build-fuzz}
 mkdir -p "$OUT"
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc/common -Isrc/launchd"
-XPC="src/libxpc/object.c src/libxpc/dictionary.c src/libxpc/wire.c src/libxpc/connection.c src/libxpc/service.c src/libxpc/peer.c src/libxpc/anonymous.c src/libxpc/runloop.c src/common/paths.c src/common/plistio.c src/common/bundle.c src/common/digest.c src/common/safefile.c"
+XPC="$(ls src/libxpc/*.c | tr "\n" " ") src/common/paths.c src/common/plistio.c src/common/bundle.c src/common/digest.c src/common/safefile.c"
 SPEC="src/launchd/spec.c src/launchd/spec_parse.c src/launchd/spec_keys.c src/launchd/spec_sockets.c src/launchd/calendar.c src/common/errors.c src/common/plistio.c src/common/safefile.c"
 clang $CFLAGS $(pkg-config --cflags libplist-2.0) -o "$OUT/fuzz_wire" fuzz/fuzz_wire.c $XPC \
 	$(pkg-config --libs libplist-2.0)

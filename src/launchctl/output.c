@@ -59,6 +59,40 @@ static void print_paths(FILE *f, const char *what, xpc_object_t arr)
 	fprintf(f, "\t}\n");
 }
 
+static void print_endpoints(FILE *f, xpc_object_t eps)
+{
+	if (xpc_array_get_count(eps)) {
+		fprintf(f, "\tendpoints = {\n");
+		for (size_t i = 0; i < xpc_array_get_count(eps); i++) {
+			xpc_object_t e = xpc_array_get_value(eps, i);
+			fprintf(f, "\t\t\"%s\" = {\n\t\t\tactive = %d\n\t\t\twaiting = %" PRId64
+				"\n\t\t\tconnections = %" PRId64 "\n\t\t}\n", str(e, "name"),
+				xpc_dictionary_get_bool(e, "active") ? 1 : 0, xpc_dictionary_get_int64(e, "waiting"),
+				xpc_dictionary_get_int64(e, "connections"));
+		}
+		fprintf(f, "\t}\n");
+	}
+}
+
+static void print_timers(FILE *f, xpc_object_t timers)
+{
+	if (timers) {
+		fprintf(f, "\ttimers = {\n");
+		if (xpc_dictionary_get_value(timers, "start_interval"))
+			fprintf(f, "\t\tstart interval = %" PRId64 " s\n", xpc_dictionary_get_int64(timers, "start_interval"));
+		if (xpc_dictionary_get_value(timers, "calendar_entries"))
+			fprintf(f, "\t\tcalendar entries = %" PRId64 "\n", xpc_dictionary_get_int64(timers, "calendar_entries"));
+		fprintf(f, "\t\tnext calendar fire = %s\n", xpc_dictionary_get_string(timers, "next_fire") ?
+			str(timers, "next_fire") : "(none)");
+		fprintf(f, "\t\tlast fire = %s%s%s\n", xpc_dictionary_get_string(timers, "last_fire") ?
+			str(timers, "last_fire") : "(never)", xpc_dictionary_get_string(timers, "last_fire_reason") ? ", by " : "",
+			xpc_dictionary_get_string(timers, "last_fire_reason") ? str(timers, "last_fire_reason") : "");
+		fprintf(f, "\t\tskipped while running = %" PRId64 "\n\t\tcoalesced while asleep = %" PRId64 "\n\t}\n",
+			xpc_dictionary_get_int64(timers, "skipped_while_running"),
+			xpc_dictionary_get_int64(timers, "coalesced_while_asleep"));
+	}
+}
+
 void print_service(FILE *f, xpc_object_t s)
 {
 	bool running = has(s, "pid");
@@ -102,36 +136,10 @@ void print_service(FILE *f, xpc_object_t s)
 		xpc_dictionary_apply_f(ka, f, print_keepalive_entry);
 		fprintf(f, "\t}\n");
 	}
-	xpc_object_t eps = xpc_dictionary_get_array(s, "endpoints");
-	if (xpc_array_get_count(eps)) {
-		fprintf(f, "\tendpoints = {\n");
-		for (size_t i = 0; i < xpc_array_get_count(eps); i++) {
-			xpc_object_t e = xpc_array_get_value(eps, i);
-			fprintf(f, "\t\t\"%s\" = {\n\t\t\tactive = %d\n\t\t\twaiting = %" PRId64
-				"\n\t\t\tconnections = %" PRId64 "\n\t\t}\n", str(e, "name"),
-				xpc_dictionary_get_bool(e, "active") ? 1 : 0, xpc_dictionary_get_int64(e, "waiting"),
-				xpc_dictionary_get_int64(e, "connections"));
-		}
-		fprintf(f, "\t}\n");
-	}
+	print_endpoints(f, xpc_dictionary_get_array(s, "endpoints"));
 	print_paths(f, "watch paths", xpc_dictionary_get_array(s, "watch_paths"));
 	print_paths(f, "queue directories", xpc_dictionary_get_array(s, "queue_directories"));
-	xpc_object_t timers = xpc_dictionary_get_dictionary(s, "timers");
-	if (timers) {
-		fprintf(f, "\ttimers = {\n");
-		if (xpc_dictionary_get_value(timers, "start_interval"))
-			fprintf(f, "\t\tstart interval = %" PRId64 " s\n", xpc_dictionary_get_int64(timers, "start_interval"));
-		if (xpc_dictionary_get_value(timers, "calendar_entries"))
-			fprintf(f, "\t\tcalendar entries = %" PRId64 "\n", xpc_dictionary_get_int64(timers, "calendar_entries"));
-		fprintf(f, "\t\tnext calendar fire = %s\n", xpc_dictionary_get_string(timers, "next_fire") ?
-			str(timers, "next_fire") : "(none)");
-		fprintf(f, "\t\tlast fire = %s%s%s\n", xpc_dictionary_get_string(timers, "last_fire") ?
-			str(timers, "last_fire") : "(never)", xpc_dictionary_get_string(timers, "last_fire_reason") ? ", by " : "",
-			xpc_dictionary_get_string(timers, "last_fire_reason") ? str(timers, "last_fire_reason") : "");
-		fprintf(f, "\t\tskipped while running = %" PRId64 "\n\t\tcoalesced while asleep = %" PRId64 "\n\t}\n",
-			xpc_dictionary_get_int64(timers, "skipped_while_running"),
-			xpc_dictionary_get_int64(timers, "coalesced_while_asleep"));
-	}
+	print_timers(f, xpc_dictionary_get_dictionary(s, "timers"));
 	fprintf(f, "\tspawn type = %s\n", str(s, "spawn_type"));
 	fprintf(f, "\tjob state = %s\n", str(s, "state"));
 	fprintf(f, "\tdisabled = %s\n", xpc_dictionary_get_bool(s, "disabled") ? "true" : "false");

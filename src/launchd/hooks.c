@@ -5,9 +5,10 @@
 #include "launchd.h"
 #include "requests.h"
 #include "smrequests.h"
+#include "xpcrequests.h"
 #include "triggers.h"
 
-const struct routine *const launchd_routines[] = {request_routines, sm_routines, NULL};
+const struct routine *const launchd_routines[] = {request_routines, xpc_routines, sm_routines, NULL};
 
 void hooks_install(void)
 {

@@ -10,7 +10,7 @@
 
 /* Fills g_launchd.hooks; called once, before anything loads. */
 void hooks_install(void);
-/* Every control routine: launchctl's verbs, then Service Management's (control_start's tables). */
+/* Every control routine: launchctl's verbs, services' (xpcrequests.c), Service Management's (control_start's tables). */
 extern const struct routine *const launchd_routines[];
 
 #endif

@@ -19,6 +19,8 @@
 #define DOOR_KNOCK "GXPE"
 #define DOOR_KNOCK_LEN 4
 
+static const struct conn_kind door_kind;
+
 xpc_connection_t xpc_connection_create(const char *name, void *queue)
 {
 	(void)queue;
@@ -38,6 +40,7 @@ xpc_connection_t xpc_connection_create(const char *name, void *queue)
 	}
 	xpc_connection_t c = conn_alloc(sv[0]);
 	c->listener = true;
+	c->kind = &door_kind;
 	c->door = sv[1];
 	return c;
 }
@@ -94,7 +97,8 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 	return c;
 }
 
-void anonymous_accept(xpc_connection_t c, int budget)
+/* Reads knocks on an anonymous listener's door: each brings a new peer. */
+static void door_accept(xpc_connection_t c, int budget)
 {
 	while (budget-- > 0 && c->fd >= 0) {
 		char buf[DOOR_KNOCK_LEN + 1];
@@ -133,3 +137,5 @@ void anonymous_accept(xpc_connection_t c, int budget)
 		conn_deliver_peer(c, fd);
 	}
 }
+
+static const struct conn_kind door_kind = {.accept = door_accept};

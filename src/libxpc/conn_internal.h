@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "frames.h"
 #include "internal.h"
 
 struct pending_reply {
@@ -32,48 +33,80 @@ struct inbox_item {
 	xpc_object_t msg;
 };
 
+/* A connection, its fields grouped by the concern that owns them. */
+/*
+ * What a kind of connection adds to the transport: named services
+ * (service.c) and anonymous listeners (anonymous.c). connection.c calls
+ * these and names neither; a NULL entry has nothing to add.
+ */
+struct conn_kind {
+	/* At activation, and before sending on a client whose service went away: (re)connect. */
+	void (*attach)(xpc_connection_t c);
+	/* Does a broken connection of this kind come back (a service client)? */
+	bool (*reconnects)(xpc_connection_t c);
+	/* The peer closed; true if handled (the connection lives on, interrupted). */
+	bool (*lost)(xpc_connection_t c);
+	/* A message for the kind, not the handler (launchd's events); true if it took it. */
+	bool (*consume)(xpc_connection_t c, xpc_object_t msg);
+	/* A listener's socket is readable: the kind accepts (reads knocks on a door). */
+	void (*accept)(xpc_connection_t c, int budget);
+};
+
 struct xpc_connection {
 	struct xpc_object base;
+	/* lifecycle (connection.c) */
 	int fd;
 	bool listener, activated, cancelled, invalid_delivered;
 	int suspend_count;
 	xpc_handler_f handler;
 	void *context;
+	char *connect_error; /* why the socket could not be opened */
+	char *error_cause;   /* why the connection became invalid */
+	const struct conn_kind *kind; /* a named service's or an anonymous listener's (conn_kind), or NULL */
+	/* the peer as of its latest message (kernel-attested) */
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	/* requests and replies */
 	uint64_t next_id;
-	char *connect_error; /* why the socket could not be opened */
-	char *error_cause;   /* why the connection became invalid */
 	struct pending_reply *pending;
-	struct out_packet *out_head, *out_tail;
-	size_t out_bytes;
-	size_t max_message, max_queued; /* xpc_connection_set_limits() */
-	struct inbox_item *inbox_head, *inbox_tail; /* received during a sync wait */
-	/* reassembly of a fragmented message */
-	uint8_t *frag_buf; /* grows with what arrived, not with what was announced */
-	size_t frag_have, frag_total, frag_cap;
-	uint64_t frag_id;
-	bool frag_wants_reply;
-	int frag_fds[XPC_WIRE_MAX_FDS];
-	size_t frag_nfds;
-	struct ucred frag_cred;
-	/* named services */
-	char *service_name;
-	uint64_t service_flags;
-	bool service_listener; /* c is a listener's connection to launchd */
-	bool attaching;        /* talking to launchd: the peer requirement is for the service */
-	int error_code;        /* launchd's code when a lookup or check-in failed */
-	xpc_object_t interrupt_error; /* why the service last went away */
-	xpc_object_t requirement;     /* peer requirement checked on every message, or NULL */
-	char *requirement_failure;    /* why the last message was refused */
-	int frag_pidfd;
-	pid_t job_pid;  /* a sender launchd confirmed as the required job ... */
-	int job_pidfd;  /* ... and our pidfd of it, or -1 */
-	int door;       /* an anonymous listener's door (its endpoints' descriptor), or -1 */
-	/* the run loop's list of activated connections (runloop.c), which holds a reference */
-	struct xpc_connection *run_prev, *run_next;
-	bool run_listed;
+	struct {
+		struct inbox_item *head, *tail; /* received during a sync wait */
+	} inbox;
+	/* sending: packets the socket did not take yet */
+	struct {
+		struct out_packet *head, *tail;
+		size_t bytes;
+	} out;
+	struct {
+		size_t max_message, max_queued; /* xpc_connection_set_limits() */
+	} limits;
+	/* receiving: reassembly of a fragmented message (frames.c) */
+	struct frame_in in;
+	/* named services (service.c) */
+	struct {
+		char *name;
+		uint64_t flags;
+		bool listener;  /* c is a listener's connection to launchd */
+		bool attaching; /* talking to launchd: the peer requirement is for the service */
+		int error_code; /* launchd's code when a lookup or check-in failed */
+		xpc_object_t interrupt_error; /* why the service last went away */
+	} svc;
+	/* the peer requirement (peer.c) */
+	struct {
+		xpc_object_t requirement; /* checked on every message, or NULL */
+		/* checks one message's sender against requirement; set with it */
+		bool (*check)(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len);
+		char *failure;   /* why the last message was refused */
+		pid_t job_pid;   /* a sender launchd confirmed as the required job ... */
+		int job_pidfd;   /* ... and our pidfd of it, or -1 */
+	} peer;
+	int door; /* an anonymous listener's door (its endpoints' descriptor), or -1 */
+	/* the list of activated connections (active.c), which holds a reference */
+	struct {
+		struct xpc_connection *prev, *next;
+		bool listed;
+	} run;
 };
 
 
@@ -94,29 +127,32 @@ void conn_close_fd(xpc_connection_t c);
 /* Every pending reply handler gets err (the connection stays). */
 void fail_pending(xpc_connection_t c, xpc_object_t err);
 
-/* Linux 6.5 socket options, missing from older headers. */
-#define GANTRY_SO_PASSPIDFD 76
-#define GANTRY_SCM_PIDFD 0x04
+/* The largest message a peer may send us. */
+#define MESSAGE_MAX (16u * 1024 * 1024)
 
-/* anonymous.c: reads knocks on an anonymous listener's door. */
-void anonymous_accept(xpc_connection_t c, int budget);
+/* XPC_ERROR_CONNECTION_INVALID-style error naming why c is invalid. */
+xpc_object_t conn_invalid_error(xpc_connection_t c);
+/* messages.c: reads one packet; 1 with a message in *out, 0 if more is needed, -1 when the connection ended. */
+int conn_read(xpc_connection_t c, xpc_object_t *out, bool wait);
+/* Routes msg if it is not for the handler (a reply, a refusal, launchd's event); true if it took it. */
+bool conn_consume(xpc_connection_t c, xpc_object_t msg);
+/* Sends queued packets until the socket would block; false if the peer is gone. */
+bool conn_flush(xpc_connection_t c);
 
-/* runloop.c */
-void runloop_add(xpc_connection_t c);
-void runloop_remove(xpc_connection_t c);
-
-/* peer.c */
+/* SO_PASSPIDFD when the connection has a peer requirement (senders then come with pidfds). */
 void conn_enable_pidfd(xpc_connection_t c);
-bool peer_satisfies(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len);
 
-/* service.c */
-void service_attach(xpc_connection_t c);
-/* A listener's message from launchd: a new peer. Returns true if it was one. */
-bool service_listener_event(xpc_connection_t c, xpc_object_t msg);
-/* launchd's word that the service failed before checking in; true if msg was that. */
-bool service_error_event(xpc_connection_t c, xpc_object_t msg);
-/* The service of a client connection went away; true if handled (INTERRUPTED). */
-bool service_lost(xpc_connection_t c);
+/* Linux 6.5's SO_PASSPIDFD, missing from older headers. */
+#define GANTRY_SO_PASSPIDFD 76
+
+/* active.c: the list of activated connections (it holds a reference to each). */
+void active_add(xpc_connection_t c);
+void active_remove(xpc_connection_t c);
+/* The listed connections, each retained, in *out (malloc'd); returns how many. */
+size_t active_snapshot(xpc_connection_t **out);
+
+/* launchd_client.c; how long a lookup, check-in or identify may wait for launchd's answer. */
+#define LAUNCHD_REPLY_TIMEOUT_MS 30000
 /*
  * Asks launchd which job pid is the main process of, and (if services is not
  * NULL) the names its MachServices advertise. Returns 0, or an errno with cause.

@@ -208,8 +208,8 @@ static bool dict_equal(xpc_object_t a, xpc_object_t b)
 	return true;
 }
 
-const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c, dict_destroy, dict_copy, dict_equal};
-const struct xpc_type_s _xpc_type_error = {"error", 0x0d, dict_destroy, dict_copy, dict_equal};
+const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c, true, dict_destroy, dict_copy, dict_equal};
+const struct xpc_type_s _xpc_type_error = {"error", 0x0d, true, dict_destroy, dict_copy, dict_equal};
 
 /* Errors */
 

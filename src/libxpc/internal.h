@@ -18,6 +18,7 @@
 struct xpc_type_s {
 	const char *name;
 	uint8_t wire_tag; /* see docs/wire-format.md; 0 = not serializable */
+	bool keyed;       /* its entries are in o->dict (dictionaries and errors) */
 	/* Frees what the object holds and the object itself; NULL: a plain free(). */
 	void (*destroy)(xpc_object_t o);
 	/* A deep copy (a new reference); NULL: a copy of the scalar value. */

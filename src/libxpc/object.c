@@ -80,12 +80,12 @@ const struct xpc_type_s _xpc_type_int64 = {"int64", 0x03, .equal = scalar_equal}
 const struct xpc_type_s _xpc_type_uint64 = {"uint64", 0x04, .equal = scalar_equal};
 const struct xpc_type_s _xpc_type_double = {"double", 0x05, .equal = scalar_equal};
 const struct xpc_type_s _xpc_type_date = {"date", 0x06, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_data = {"data", 0x07, bytes_destroy, bytes_copy, bytes_equal};
-const struct xpc_type_s _xpc_type_string = {"string", 0x08, bytes_destroy, bytes_copy, bytes_equal};
+const struct xpc_type_s _xpc_type_data = {"data", 0x07, false, bytes_destroy, bytes_copy, bytes_equal};
+const struct xpc_type_s _xpc_type_string = {"string", 0x08, false, bytes_destroy, bytes_copy, bytes_equal};
 const struct xpc_type_s _xpc_type_uuid = {"uuid", 0x09, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a, fd_destroy, fd_copy, NULL};
-const struct xpc_type_s _xpc_type_array = {"array", 0x0b, array_destroy, array_copy, array_equal};
-const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e, fd_destroy, fd_copy, NULL};
+const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a, false, fd_destroy, fd_copy, NULL};
+const struct xpc_type_s _xpc_type_array = {"array", 0x0b, false, array_destroy, array_copy, array_equal};
+const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e, false, fd_destroy, fd_copy, NULL};
 
 xpc_object_t xpc_object_alloc(xpc_type_t type)
 {
@@ -469,8 +469,10 @@ size_t xpc_hash(xpc_object_t o)
 		return hash_bytes(&o->b, 1, h);
 	if (t == XPC_TYPE_INT64 || t == XPC_TYPE_UINT64 || t == XPC_TYPE_DATE || t == XPC_TYPE_DOUBLE)
 		return hash_bytes(&o->i, 8, h);
-	if (t == XPC_TYPE_ARRAY || t == XPC_TYPE_DICTIONARY || t == XPC_TYPE_ERROR)
+	if (t == XPC_TYPE_ARRAY)
 		return hash_bytes(&o->arr.count, sizeof(size_t), h);
+	if (t->keyed)
+		return hash_bytes(&o->dict.count, sizeof(size_t), h);
 	return hash_bytes(&o, sizeof(o), h);
 }
 
@@ -529,10 +531,6 @@ static void describe(struct strbuf *sb, xpc_object_t o, int depth)
 		sb_printf(sb, ">");
 	} else if (t == XPC_TYPE_FD) {
 		sb_printf(sb, "<fd: %d>", o->fd);
-	} else if (t == XPC_TYPE_ENDPOINT) {
-		sb_printf(sb, "<endpoint: %p>", (void *)o);
-	} else if (t == XPC_TYPE_CONNECTION) {
-		sb_printf(sb, "<connection: %p>", (void *)o);
 	} else if (t == XPC_TYPE_ARRAY) {
 		sb_printf(sb, "<array: count = %zu> [\n", o->arr.count);
 		for (size_t i = 0; i < o->arr.count; i++) {
@@ -541,6 +539,8 @@ static void describe(struct strbuf *sb, xpc_object_t o, int depth)
 			sb_printf(sb, "\n");
 		}
 		sb_printf(sb, "%*s]", depth * 2, "");
+	} else if (!t->keyed) { /* endpoints, connections */
+		sb_printf(sb, "<%s: %p>", t->name, (void *)o);
 	} else {
 		sb_printf(sb, "<%s: count = %zu> {\n", t->name, o->dict.count);
 		for (size_t i = 0; i < o->dict.count; i++) {

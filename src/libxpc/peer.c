@@ -52,6 +52,8 @@ static bool is_sha256_hex(const char *s)
 	return n == SHA256_HEX_LEN && s[n] == '\0';
 }
 
+static bool peer_satisfies(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len);
+
 int xpc_connection_set_peer_requirement(xpc_connection_t c, xpc_object_t requirement)
 {
 	bool ok = xpc_get_type(requirement) == XPC_TYPE_DICTIONARY;
@@ -61,23 +63,17 @@ int xpc_connection_set_peer_requirement(xpc_connection_t c, xpc_object_t require
 	if (!ok || (sha && !is_sha256_hex(sha)) ||
 	    !xpc_dictionary_get_string(requirement, "launchd-job") != !xpc_dictionary_get_string(requirement, "launchd-domain"))
 		return EINVAL;
-	if (c->requirement)
+	if (c->peer.requirement)
 		return EALREADY; /* Apple terminates the process; Gantry refuses */
-	c->requirement = xpc_copy(requirement);
+	c->peer.requirement = xpc_copy(requirement);
+	c->peer.check = peer_satisfies;
 	conn_enable_pidfd(c);
 	return 0;
 }
 
 char *xpc_connection_copy_peer_requirement_failure(xpc_connection_t c)
 {
-	return c->requirement_failure ? xpc_xstrdup(c->requirement_failure) : NULL;
-}
-
-void conn_enable_pidfd(xpc_connection_t c)
-{
-	int one = 1;
-	if (c->fd >= 0 && c->requirement)
-		setsockopt(c->fd, SOL_SOCKET, GANTRY_SO_PASSPIDFD, &one, sizeof(one)); /* Linux 6.5+; else pid only */
+	return c->peer.failure ? xpc_xstrdup(c->peer.failure) : NULL;
 }
 
 /* The pid a pidfd refers to, from /proc/self/fdinfo; -1 if it has exited. */
@@ -168,7 +164,7 @@ static bool job_matches(xpc_connection_t c, xpc_object_t req, const struct xpc_m
 	const char *domain = xpc_dictionary_get_string(req, "launchd-domain");
 	if (!label)
 		return true;
-	if (c->job_pidfd >= 0 && c->job_pid == m->pid && still_running(c->job_pidfd, m->pid))
+	if (c->peer.job_pidfd >= 0 && c->peer.job_pid == m->pid && still_running(c->peer.job_pidfd, m->pid))
 		return true;
 	char got_label[256], got_domain[64], cause[256];
 	if (launchd_identify(m->pid, got_label, sizeof(got_label), got_domain, sizeof(got_domain), NULL, cause,
@@ -180,17 +176,18 @@ static bool job_matches(xpc_connection_t c, xpc_object_t req, const struct xpc_m
 		return fail(why, len, "pid %d is launchd job %s in %s, not %s in %s", (int)m->pid, got_label, got_domain,
 			label, domain);
 	if (m->pidfd >= 0) {
-		if (c->job_pidfd >= 0)
-			close(c->job_pidfd);
-		c->job_pidfd = fcntl(m->pidfd, F_DUPFD_CLOEXEC, 0);
-		c->job_pid = m->pid;
+		if (c->peer.job_pidfd >= 0)
+			close(c->peer.job_pidfd);
+		c->peer.job_pidfd = fcntl(m->pidfd, F_DUPFD_CLOEXEC, 0);
+		c->peer.job_pid = m->pid;
 	}
 	return true;
 }
 
-bool peer_satisfies(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len)
+/* Does m's sender satisfy c's requirement? If not, why says what failed (c->peer.check). */
+static bool peer_satisfies(xpc_connection_t c, const struct xpc_msg_meta *m, char *why, size_t len)
 {
-	xpc_object_t req = c->requirement, v;
+	xpc_object_t req = c->peer.requirement, v;
 	if ((v = xpc_dictionary_get_value(req, "uid")) && xpc_int64_get_value(v) != (int64_t)m->uid)
 		return fail(why, len, "pid %d has uid %u, not %lld", (int)m->pid, (unsigned)m->uid,
 			(long long)xpc_int64_get_value(v));

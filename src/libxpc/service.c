@@ -17,15 +17,16 @@
 #include "conn_internal.h"
 #include "paths.h"
 
-/* How long a lookup or check-in may wait for launchd's answer. */
-#define LAUNCHD_REPLY_TIMEOUT_MS 30000
+
+static const struct conn_kind service_kind;
 
 xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queue, uint64_t flags)
 {
 	(void)queue; /* no dispatch queues: handlers run from xpc_connection_dispatch() */
 	xpc_connection_t c = conn_alloc(-1);
-	c->service_name = xpc_xstrdup(name);
-	c->service_flags = flags;
+	c->kind = &service_kind;
+	c->svc.name = xpc_xstrdup(name);
+	c->svc.flags = flags;
 	return c;
 }
 
@@ -33,14 +34,14 @@ static void fail(xpc_connection_t c, int code, const char *fmt, const char *a, c
 {
 	char cause[1200];
 	snprintf(cause, sizeof(cause), fmt, a, b);
-	c->error_code = code;
+	c->svc.error_code = code;
 	invalidate(c, cause);
 }
 
-void service_attach(xpc_connection_t c)
+static void service_attach(xpc_connection_t c)
 {
-	bool listener = c->service_flags & XPC_CONNECTION_MACH_SERVICE_LISTENER;
-	bool privileged = c->service_flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
+	bool listener = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_LISTENER;
+	bool privileged = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
 	char path[PATH_MAX];
 	char *cause = NULL;
 	/* the launchd that started this process, else the user's, else the system one; privileged: system */
@@ -55,11 +56,11 @@ void service_attach(xpc_connection_t c)
 	read_peer_cred(c);
 	xpc_object_t req = xpc_dictionary_create_empty();
 	xpc_dictionary_set_string(req, "routine", listener ? "checkin" : "lookup");
-	xpc_dictionary_set_string(req, "name", c->service_name);
+	xpc_dictionary_set_string(req, "name", c->svc.name);
 	xpc_dictionary_set_bool(req, "privileged", privileged);
-	c->attaching = true;
+	c->svc.attaching = true;
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
-	c->attaching = false;
+	c->svc.attaching = false;
 	xpc_release(req);
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		const char *why = xpc_error_get_cause(reply);
@@ -69,25 +70,26 @@ void service_attach(xpc_connection_t c)
 		fail(c, (int)xpc_dictionary_get_int64(reply, "error"), "%s%s", detail ? detail : "launchd refused",
 			"");
 	} else if (listener) {
-		c->service_listener = true; /* peers arrive on this connection */
+		c->svc.listener = true; /* peers arrive on this connection */
 	} else {
 		int sfd = xpc_dictionary_dup_fd(reply, "fd");
 		conn_close_fd(c);
 		if (sfd < 0) {
-			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->service_name, "");
+			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->svc.name, "");
 		} else {
 			c->fd = sfd;
 			read_peer_cred(c);
 			free(c->error_cause); /* a previous interruption's cause no longer applies */
 			c->error_cause = NULL;
-			xpc_release(c->interrupt_error);
-			c->interrupt_error = NULL;
+			xpc_release(c->svc.interrupt_error);
+			c->svc.interrupt_error = NULL;
 		}
 	}
 	xpc_release(reply);
 }
 
-bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
+/* A listener's message from launchd: a new peer, or the end coming. True if it was one. */
+static bool listener_event(xpc_connection_t c, xpc_object_t msg)
 {
 	const char *event = xpc_dictionary_get_string(msg, "event");
 	if (event && strcmp(event, "termination-imminent") == 0) {
@@ -107,26 +109,28 @@ bool service_listener_event(xpc_connection_t c, xpc_object_t msg)
 static void interrupt(xpc_connection_t c, xpc_object_t err)
 {
 	xpc_retain(&c->base);
-	xpc_release(c->interrupt_error);
-	c->interrupt_error = xpc_retain(err);
+	xpc_release(c->svc.interrupt_error);
+	c->svc.interrupt_error = xpc_retain(err);
 	fail_pending(c, err);
 	deliver(c, XPC_ERROR_CONNECTION_INTERRUPTED);
 	conn_close_fd(c);
 	xpc_release(&c->base);
 }
 
-bool service_lost(xpc_connection_t c)
+/* The service of a client connection went away; true if handled (INTERRUPTED). */
+static bool service_lost(xpc_connection_t c)
 {
-	if (!c->service_name || c->service_listener || c->cancelled)
+	if (!c->svc.name || c->svc.listener || c->cancelled)
 		return false;
 	interrupt(c, XPC_ERROR_CONNECTION_INTERRUPTED);
 	return true;
 }
 
-bool service_error_event(xpc_connection_t c, xpc_object_t msg)
+/* launchd's word that the service failed before checking in; true if msg was that. */
+static bool error_event(xpc_connection_t c, xpc_object_t msg)
 {
 	xpc_object_t err = xpc_dictionary_get_value(msg, XPC_SERVICE_ERROR_KEY);
-	if (c->service_listener || xpc_get_type(err) != XPC_TYPE_ERROR || xpc_dictionary_get_count(msg) != 1)
+	if (c->svc.listener || xpc_get_type(err) != XPC_TYPE_ERROR || xpc_dictionary_get_count(msg) != 1)
 		return false;
 	const char *cause = xpc_error_get_cause(err);
 	free(c->error_cause);
@@ -135,57 +139,15 @@ bool service_error_event(xpc_connection_t c, xpc_object_t msg)
 	return true;
 }
 
-xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int timeout_ms)
+static bool service_consume(xpc_connection_t c, xpc_object_t msg)
 {
-	char path[PATH_MAX];
-	char *why = NULL;
-	gantry_launchd_socket(!system_launchd, !system_launchd, path, sizeof(path));
-	int fd = connect_to(path, &why);
-	if (fd < 0) {
-		xpc_object_t e = xpc_error_create(ESRCH, "Connection invalid", why);
-		free(why);
-		return e;
-	}
-	xpc_connection_t c = xpc_connection_create_from_fd(fd);
-	xpc_connection_activate(c);
-	xpc_object_t reply;
-	if (c->uid != 0 && c->uid != geteuid()) { /* only a launchd of root or of ourselves is believed */
-		char cause[PATH_MAX + 64];
-		snprintf(cause, sizeof(cause), "%s is served by uid %u, not by a launchd we trust", path, (unsigned)c->uid);
-		reply = xpc_error_create(EPERM, "Connection invalid", cause);
-	} else {
-		reply = xpc_connection_send_message_with_reply_sync_timeout(c, request, timeout_ms);
-	}
-	xpc_connection_cancel(c);
-	xpc_release(&c->base);
-	return reply;
+	return c->svc.listener ? listener_event(c, msg) : error_event(c, msg);
 }
 
-int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, size_t domain_len,
-	xpc_object_t *services, char *cause, size_t cause_len)
+static bool service_reconnects(xpc_connection_t c)
 {
-	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", "identify");
-	xpc_dictionary_set_int64(req, "pid", pid);
-	xpc_object_t reply = xpc_launchd_request(req, false, LAUNCHD_REPLY_TIMEOUT_MS);
-	xpc_release(req);
-	const char *l = xpc_dictionary_get_string(reply, "label"), *d = xpc_dictionary_get_string(reply, "domain");
-	int err = 0;
-	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
-		snprintf(cause, cause_len, "cannot ask launchd: %s", xpc_error_get_cause(reply));
-		err = ESRCH;
-	} else if (!l || !d) {
-		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
-		snprintf(cause, cause_len, "%s", detail ? detail : "launchd does not know it");
-		err = ESRCH;
-	} else {
-		snprintf(label, label_len, "%s", l);
-		snprintf(domain, domain_len, "%s", d);
-		if (services) {
-			xpc_object_t names = xpc_dictionary_get_array(reply, "services");
-			*services = names ? xpc_retain(names) : xpc_array_create(NULL, 0);
-		}
-	}
-	xpc_release(reply);
-	return err;
+	return !c->svc.listener;
 }
+
+static const struct conn_kind service_kind = {.attach = service_attach, .reconnects = service_reconnects,
+	.lost = service_lost, .consume = service_consume};

@@ -132,6 +132,37 @@ static void test_async_reply_credentials_and_fd(void **state)
 	unpair(client, &srv);
 }
 
+/* A message that cannot be encoded is an error its sender sees; the connection stays usable. */
+static void test_unencodable_message_is_an_error_not_a_drop(void **state)
+{
+	(void)state;
+	xpc_connection_t client;
+	struct server srv;
+	pair(&client, &srv);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_value(msg, "conn", (xpc_object_t)client); /* connections travel as endpoints only */
+	struct reply_slot slot = {NULL};
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	assert_non_null(slot.reply); /* answered at once, not after a timeout */
+	assert_ptr_equal(xpc_get_type(slot.reply), XPC_TYPE_ERROR);
+	assert_int_equal(xpc_error_get_code(slot.reply), EINVAL);
+	assert_non_null(strstr(xpc_error_get_cause(slot.reply), "holds a connection"));
+	xpc_release(slot.reply);
+	slot.reply = NULL;
+	xpc_object_t sync = xpc_connection_send_message_with_reply_sync(client, msg);
+	assert_int_equal(xpc_error_get_code(sync), EINVAL);
+	xpc_release(sync);
+	xpc_dictionary_set_value(msg, "conn", NULL);
+	xpc_dictionary_set_string(msg, "value", "still works");
+	xpc_connection_send_message_with_reply_f(client, msg, &slot, on_reply);
+	xpc_release(msg);
+	pump(client, &srv, &slot);
+	assert_string_equal(xpc_dictionary_get_string(slot.reply, "value"), "still works");
+	assert_int_equal(srv.invalid, 0);
+	xpc_release(slot.reply);
+	unpair(client, &srv);
+}
+
 static void test_large_message_is_fragmented(void **state)
 {
 	(void)state;
@@ -615,6 +646,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_async_reply_credentials_and_fd),
 		cmocka_unit_test(test_large_message_is_fragmented),
+		cmocka_unit_test(test_unencodable_message_is_an_error_not_a_drop),
 		cmocka_unit_test(test_sync_reply_from_another_process),
 		cmocka_unit_test(test_garbage_closes_with_cause),
 		cmocka_unit_test(test_timeout_and_cancel),

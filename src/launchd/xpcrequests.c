@@ -1,0 +1,148 @@
+/*
+ * The routines libxpc and liblaunch call for a job's services: a client's
+ * lookup of a named service, a job's check-in as its listener, identify
+ * (the peer requirement's "launchd-job"), and launch_activate_socket().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "domain.h"
+#include "endpoint.h"
+#include "errors.h"
+#include "sockets.h"
+#include "xpcrequests.h"
+
+/* The domain a client's lookups go to: the job's own, else the caller's user domain (root: system). */
+static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, pid_t pid)
+{
+	struct gerror e = {0};
+	const char *name = xpc_dictionary_get_bool(msg, "privileged") ? "system" : NULL;
+	char own[32];
+	struct job *own_job = name ? NULL : domain_job_by_pid(pid);
+	if (own_job)
+		name = own_job->domain->name;
+	if (!name) {
+		snprintf(own, sizeof(own), "gui/%u", (unsigned)caller);
+		name = caller == 0 && g_launchd.system ? "system" : own;
+	}
+	struct domain *d = domain_resolve(name, caller, true, &e);
+	if (!d)
+		control_set_error(reply, e.code, "%s", e.detail);
+	return d;
+}
+
+/* A client opens a connection to a named service (xpc_connection_create_mach_service). */
+static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	struct domain *d = lookup_domain(msg, reply, caller, pid);
+	if (!d)
+		return false;
+	struct endpoint *ep = NULL;
+	struct job *j = name ? endpoint_find(d, name, &ep) : NULL;
+	if (!j && d->kind == DOMAIN_GUI) { /* gui and user domains share one namespace, as on macOS */
+		struct gerror ignored = {0};
+		char user[32];
+		snprintf(user, sizeof(user), "user/%u", (unsigned)d->uid);
+		struct domain *u = domain_resolve(user, caller, true, &ignored);
+		j = u && name ? endpoint_find(u, name, &ep) : NULL;
+	}
+	if (!j) {
+		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s: no loaded job advertises it in "
+			"MachServices%s", name ? name : "", d->name,
+			xpc_dictionary_get_bool(msg, "privileged") ? "" : " (system daemons need the PRIVILEGED flag)");
+		return false;
+	}
+	int fd;
+	struct gerror e = {0};
+	if (endpoint_connect(j, ep, &fd, &e)) {
+		control_set_error(reply, e.code, "%s", e.detail);
+		return false;
+	}
+	xpc_dictionary_set_fd(reply, "fd", fd);
+	xpc_dictionary_set_string(reply, "label", j->spec->label);
+	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	close(fd);
+	return false;
+}
+
+/* A job's process checks in as the listener of one of its MachServices. */
+static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	if (!name) {
+		control_set_error(reply, LE_USAGE, "checkin needs a name");
+		return false;
+	}
+	struct job *j = domain_job_by_pid(pid);
+	if (!j) {
+		control_set_error(reply, LE_NOT_MANAGED, "pid %d is not a launchd job: only the process launchd started "
+			"for a job whose MachServices advertises \"%s\" may listen on it", (int)pid, name);
+		return false;
+	}
+	struct gerror e = {0};
+	if (endpoint_checkin(j, name, xpc_dictionary_get_remote_connection(msg), &e)) {
+		control_set_error(reply, e.code, "%s", e.detail);
+		return false;
+	}
+	control_send(reply);
+	endpoint_flush(j, name);
+	return true;
+}
+
+/* Which job pid is the main process of (libxpc's "launchd-job" peer requirement). */
+static bool req_identify(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = (pid_t)xpc_dictionary_get_int64(msg, "pid");
+	struct job *j = domain_job_by_pid(pid);
+	if (!j) {
+		control_set_error(reply, LE_NOT_MANAGED, "pid %d is not the process of any job of this launchd", (int)pid);
+		return false;
+	}
+	xpc_dictionary_set_string(reply, "label", j->spec->label);
+	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	xpc_object_t names = xpc_array_create(NULL, 0);
+	for (size_t i = 0; i < j->spec->nservices; i++)
+		xpc_array_set_string(names, XPC_ARRAY_APPEND, j->spec->services[i].name);
+	xpc_dictionary_set_value(reply, "services", names);
+	xpc_release(names);
+	return false;
+}
+
+/* --test-clock: moves launchd's wall clock, as a clock step would, without touching the machine's. */
+static bool req_activate_socket(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	(void)caller;
+	pid_t pid = 0;
+	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
+	const char *name = xpc_dictionary_get_string(msg, "name");
+	char why[512];
+	xpc_object_t fds = xpc_array_create(NULL, 0);
+	int err = sockets_activate(pid, name ? name : "", fds, why, sizeof(why));
+	if (err) {
+		xpc_dictionary_set_int64(reply, "errno", err);
+		xpc_dictionary_set_string(reply, "error_detail", why);
+	} else {
+		xpc_dictionary_set_value(reply, "fds", fds);
+	}
+	xpc_release(fds);
+	return false;
+}
+
+const struct routine xpc_routines[] = {
+	{"lookup", req_lookup},
+	{"checkin", req_checkin},
+	{"identify", req_identify},
+	{"activate-socket", req_activate_socket},
+	{NULL, NULL},
+};
