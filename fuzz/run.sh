@@ -7,16 +7,16 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-15}
 OUT=${FUZZ_BUILD:-build-fuzz}
 mkdir -p "$OUT"
-CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc/common -Isrc/launchd"
+CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Isrc/common -Isrc/jobspec -Isrc/launchd -Isrc/launchd/core -Isrc/launchd/triggers -Isrc/launchd/control -Isrc/launchd/sm"
 XPC="$(ls src/libxpc/*.c | tr "\n" " ") src/common/paths.c src/common/plistio.c src/common/bundle.c src/common/digest.c src/common/safefile.c"
-SPEC="src/launchd/spec.c src/launchd/spec_parse.c src/launchd/spec_keys.c src/launchd/spec_sockets.c src/launchd/calendar.c src/common/errors.c src/common/plistio.c src/common/safefile.c"
+SPEC="src/jobspec/spec.c src/jobspec/spec_parse.c src/jobspec/spec_keys.c src/jobspec/spec_sockets.c src/jobspec/calendar.c src/common/errors.c src/common/plistio.c src/common/safefile.c"
 clang $CFLAGS $(pkg-config --cflags libplist-2.0) -o "$OUT/fuzz_wire" fuzz/fuzz_wire.c $XPC \
 	$(pkg-config --libs libplist-2.0)
 clang $CFLAGS $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_spec" fuzz/fuzz_spec.c $SPEC \
 	$(pkg-config --libs libplist-2.0 expat)
 # every request handler, and Service Management's bundle derivation: launchd's sources but main.c (the
 # harness is main) and spawn.c (launchd_stubs.c: nothing starts)
-LAUNCHD="fuzz/launchd_stubs.c $(ls src/launchd/*.c | grep -v -e '/main\.c$' -e '/spawn\.c$') $XPC src/common/errors.c \
+LAUNCHD="fuzz/launchd_stubs.c $(find src/jobspec src/launchd -name '*.c' | grep -v -e '/main\.c$' -e '/spawn\.c$' | sort) $XPC src/common/errors.c \
 	src/common/atomicfile.c"
 for target in requests smderive; do
 	clang $CFLAGS -Ifuzz $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_$target" "fuzz/fuzz_$target.c" \

@@ -14,8 +14,8 @@ void hooks_install(void)
 {
 	g_launchd.hooks = (struct launchd_hooks){
 		.deliver = control_deliver,
-		.domain_loading = background_load_domain,
-		.owns_label = background_owns,
+		.domain_loading = sm_load_domain,
+		.owns_label = sm_owns_label,
 		.triggers = trigger_kinds,
 	};
 }

@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	snprintf(records, sizeof(records), "%s/processes", p->run_dir);
 	procrec_start(records); /* before any job loads: what a crashed predecessor left running is stopped */
 	hooks_install();
-	background_start();
+	sm_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));
 	} else {

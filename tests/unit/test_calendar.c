@@ -1,5 +1,5 @@
 /*
- * Unit tests of the StartCalendarInterval next-fire function (src/launchd/calendar.c):
+ * Unit tests of the StartCalendarInterval next-fire function (src/jobspec/calendar.c):
  * wildcards, month ends, leap days, Day/Weekday combinations, Sunday as 0 and 7,
  * several entries, year wrap, and both DST transitions in several time zones.
  * Each vector gives the zone, the entry, the starting local time and the

@@ -34,12 +34,12 @@
 /* Pre-approval rules for managed fleets, next to the admin job directories (root-owned). */
 #define RULES_FILE "ServiceManagementRules.plist"
 
-int64_t bg_now(void)
+int64_t sm_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-void bg_sm_fail(xpc_object_t reply, int code, const char *fmt, ...)
+void sm_fail(xpc_object_t reply, int code, const char *fmt, ...)
 {
 	char detail[GERROR_DETAIL_MAX];
 	va_list ap;
@@ -51,7 +51,7 @@ void bg_sm_fail(xpc_object_t reply, int code, const char *fmt, ...)
 }
 
 /* Apple's four statuses from Gantry's reasons. */
-int bg_status_of(enum sm_reason r)
+int sm_status_of(enum sm_reason r)
 {
 	switch (r) {
 	case SMR_NONE:
@@ -69,16 +69,16 @@ int bg_status_of(enum sm_reason r)
 	}
 }
 
-void bg_put_status(xpc_object_t reply, enum sm_reason r, const char *detail)
+void sm_put_status(xpc_object_t reply, enum sm_reason r, const char *detail)
 {
-	xpc_dictionary_set_int64(reply, "status", bg_status_of(r));
+	xpc_dictionary_set_int64(reply, "status", sm_status_of(r));
 	xpc_dictionary_set_int64(reply, "reason", r);
 	xpc_dictionary_set_string(reply, "reason_name", sm_reason_name(r));
 	xpc_dictionary_set_string(reply, "detail", detail ? detail : "");
 }
 
 /* Does a root-owned rules file pre-approve this item? */
-bool bg_preapproved(const struct sm_item *it, const char *label)
+bool sm_preapproved(const struct sm_item *it, const char *label)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64], why[PATH_MAX + 200];
 	snprintf(dir, sizeof(dir), "%s", g_launchd.paths.admin_daemons);
@@ -129,7 +129,7 @@ static enum sm_reason gate(const struct sm_item *it, const struct domain *d)
 	return SMR_NONE;
 }
 
-void bg_gate_detail(struct sm_item *it, const struct domain *d)
+void sm_gate_detail(struct sm_item *it, const struct domain *d)
 {
 	it->reason = gate(it, d);
 	if (it->reason == SMR_AWAITING_APPROVAL)
@@ -146,7 +146,7 @@ void bg_gate_detail(struct sm_item *it, const struct domain *d)
 }
 
 /* launchd's job for a registered item, or NULL. */
-struct job *bg_item_job(const char *domain, const char *label)
+struct job *sm_item_job(const char *domain, const char *label)
 {
 	struct domain *d = domain_find_named(domain);
 	struct job *j = d ? domain_find_job(d, label) : NULL;
@@ -154,9 +154,9 @@ struct job *bg_item_job(const char *domain, const char *label)
 }
 
 /* Boots out the item's job if there is one; with pr, that reply also waits for it. True if there was one. */
-bool bg_stop_job(const char *domain, const char *label, struct pending_reply *pr)
+bool sm_stop_job(const char *domain, const char *label, struct pending_reply *pr)
 {
-	struct job *j = bg_item_job(domain, label);
+	struct job *j = sm_item_job(domain, label);
 	if (!j)
 		return false;
 	if (pr) {
@@ -168,13 +168,13 @@ bool bg_stop_job(const char *domain, const char *label, struct pending_reply *pr
 }
 
 /* Boots out the item's job; true if the reply waits for it to be gone. */
-bool bg_stop_job_replying(const char *domain, const char *label, xpc_object_t reply)
+bool sm_stop_job_replying(const char *domain, const char *label, xpc_object_t reply)
 {
-	if (!reply || !bg_item_job(domain, label)) {
-		bg_stop_job(domain, label, NULL);
+	if (!reply || !sm_item_job(domain, label)) {
+		sm_stop_job(domain, label, NULL);
 		return false;
 	}
-	return bg_stop_job(domain, label, pending_reply_create(reply, 0));
+	return sm_stop_job(domain, label, pending_reply_create(reply, 0));
 }
 
 static void load_spec(struct domain *d, struct job_spec *spec, struct sm_item *it)
@@ -206,7 +206,7 @@ static void load_after_removal(xpc_object_t reply, void *ctx)
 		spec_free(l->spec);
 	}
 	if (it)
-		bg_put_status(reply, it->reason, it->detail);
+		sm_put_status(reply, it->reason, it->detail);
 	control_send(reply);
 	free(l->label);
 	free(l);
@@ -218,7 +218,7 @@ static void load_after_removal(xpc_object_t reply, void *ctx)
  * older version, or a legacy definition) is booted out and the new one
  * loaded after it is gone. Takes spec. Returns true if the reply waits.
  */
-bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_object_t reply)
+bool sm_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_object_t reply)
 {
 	struct gerror e = {0};
 	struct domain *d = domain_resolve(it->domain, 0, true, &e);
@@ -227,11 +227,11 @@ bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_objec
 		snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
 		return false;
 	}
-	bg_gate_detail(it, d);
+	sm_gate_detail(it, d);
 	struct job *j = domain_find_job(d, it->label);
 	if (it->reason != SMR_NONE) {
 		spec_free(spec);
-		return bg_stop_job_replying(it->domain, it->label, reply);
+		return sm_stop_job_replying(it->domain, it->label, reply);
 	}
 	if (j && !replace && j->origin == ORIGIN_SM) {
 		spec_free(spec);
@@ -256,7 +256,7 @@ bool bg_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_objec
 /* An enabled item whose process failed: say how (Apple would just say "enabled"). */
 static void launch_outcome(struct sm_item *it)
 {
-	struct job *j = it->reason == SMR_NONE ? bg_item_job(it->domain, it->label) : NULL;
+	struct job *j = it->reason == SMR_NONE ? sm_item_job(it->domain, it->label) : NULL;
 	char text[256];
 	if (j && j->spawn_failure) {
 		it->reason = SMR_LAUNCH_FAILED;
@@ -268,7 +268,7 @@ static void launch_outcome(struct sm_item *it)
 	}
 }
 
-bool bg_same_content(const struct sm_item *a, const struct sm_item *b)
+bool sm_same_content(const struct sm_item *a, const struct sm_item *b)
 {
 	return strcmp(a->exe_sha, b->exe_sha) == 0 && strcmp(a->plist_sha, b->plist_sha) == 0 &&
 	       strcmp(a->exe, b->exe) == 0 && strcmp(a->bundle, b->bundle) == 0;
@@ -279,12 +279,12 @@ static void on_bundle_changed(const char *path, void *ctx)
 {
 	struct sm_item *it = ctx;
 	struct stat st;
-	if (stat(path, &st) < 0 && bg_item_job(it->domain, it->label))
-		bg_reconcile(it);
+	if (stat(path, &st) < 0 && sm_item_job(it->domain, it->label))
+		sm_reconcile(it);
 }
 
 /* Exchanges what came from the bundle (paths, digests, version, update time) between a and b. */
-void bg_swap_content(struct sm_item *a, struct sm_item *b)
+void sm_swap_content(struct sm_item *a, struct sm_item *b)
 {
 	struct sm_item t = *a;
 	a->bundle = b->bundle, b->bundle = t.bundle;
@@ -302,10 +302,10 @@ void bg_swap_content(struct sm_item *a, struct sm_item *b)
 }
 
 /* Takes over what the bundle says now (paths, digests, version) from fresh. */
-void bg_adopt(struct sm_item *it, struct sm_item *fresh)
+void sm_adopt(struct sm_item *it, struct sm_item *fresh)
 {
-	fresh->updated = bg_now();
-	bg_swap_content(it, fresh);
+	fresh->updated = sm_now();
+	sm_swap_content(it, fresh);
 	sm_item_free(fresh);
 }
 
@@ -333,25 +333,25 @@ static bool rederive(struct sm_item *it, struct sm_item **fresh, struct job_spec
  * gone or unsafe boots the job out (nothing runs from a bundle that is not
  * there); changed content is reported as stale until register() again.
  */
-void bg_reconcile(struct sm_item *it)
+void sm_reconcile(struct sm_item *it)
 {
 	struct sm_item *fresh;
 	struct job_spec *spec;
 	if (!rederive(it, &fresh, &spec)) {
-		if (bg_stop_job(it->domain, it->label, NULL))
+		if (sm_stop_job(it->domain, it->label, NULL))
 			log_msg(LOG_INFO, "(%s/%s) booted out: %s", it->domain, it->label, it->detail);
 		return;
 	}
 	spec_free(spec);
 	struct domain *d = domain_find_named(it->domain);
-	if (!bg_same_content(it, fresh)) {
+	if (!sm_same_content(it, fresh)) {
 		it->reason = SMR_RECORD_STALE;
 		snprintf(it->detail, sizeof(it->detail), "%s changed since it was registered; register() again puts the "
 			"new version in place", strcmp(it->exe_sha, fresh->exe_sha) ? it->exe : it->plist ? it->plist : it->bundle);
 	} else {
-		bg_gate_detail(it, d);
+		sm_gate_detail(it, d);
 		launch_outcome(it);
-		if (it->reason == SMR_NONE && d && !bg_item_job(it->domain, it->label)) {
+		if (it->reason == SMR_NONE && d && !sm_item_job(it->domain, it->label)) {
 			it->reason = SMR_NOT_LOADED; /* never "enabled" while nothing runs */
 			snprintf(it->detail, sizeof(it->detail), "launchd has no job for it: it was booted out earlier (the "
 				"log says why) and nothing runs; register() again loads it");
@@ -360,31 +360,31 @@ void bg_reconcile(struct sm_item *it)
 	sm_item_free(fresh);
 }
 
-void background_start(void)
+void sm_start(void)
 {
 	registry_load();
 	for (struct sm_item *it = g_registry; it; it = it->next)
-		bg_watch(it);
+		sm_watch(it);
 }
 
-void bg_watch(struct sm_item *it)
+void sm_watch(struct sm_item *it)
 {
 	pathwatch_add(it->bundle, on_bundle_changed, it);
 }
 
 /* Forgets an item: its bundle is no longer watched. */
-void bg_forget(struct sm_item *it)
+void sm_forget(struct sm_item *it)
 {
 	pathwatch_remove(it->bundle, on_bundle_changed, it);
 	registry_remove(it);
 }
 
-bool background_owns(const struct domain *d, const char *label)
+bool sm_owns_label(const struct domain *d, const char *label)
 {
 	return registry_find(d->name, label) != NULL;
 }
 
-void background_load_domain(struct domain *d)
+void sm_load_domain(struct domain *d)
 {
 	bool changed = false;
 	for (struct sm_item *it = g_registry; it; it = it->next) {
@@ -397,14 +397,14 @@ void background_load_domain(struct domain *d)
 				sm_reason_name(it->reason), it->detail);
 			continue;
 		}
-		if (!bg_same_content(it, fresh)) { /* the bundle was updated while launchd was down: it passed every check */
+		if (!sm_same_content(it, fresh)) { /* the bundle was updated while launchd was down: it passed every check */
 			log_msg(LOG_INFO, "(%s/%s) the bundle changed; loading the new version", it->domain, it->label);
-			bg_adopt(it, fresh);
+			sm_adopt(it, fresh);
 			changed = true;
 		} else {
 			sm_item_free(fresh);
 		}
-		bg_apply(it, spec, false, NULL);
+		sm_apply(it, spec, false, NULL);
 	}
 	if (changed)
 		save_or_log();

@@ -44,7 +44,7 @@ static bool parse_request(xpc_object_t msg, xpc_object_t reply, struct sm_reques
 			r->kind = (enum sm_kind)i;
 			return true;
 		}
-	bg_sm_fail(reply, SME_INTERNAL, "unknown kind \"%s\" (daemon, agent, login-item, main-app)", k ? k : "");
+	sm_fail(reply, SME_INTERNAL, "unknown kind \"%s\" (daemon, agent, login-item, main-app)", k ? k : "");
 	return false;
 }
 
@@ -70,18 +70,18 @@ static int may_take_label(const struct sm_item *old, const struct sm_item *fresh
 {
 	struct stat st;
 	if (old->kind != fresh->kind) {
-		bg_sm_fail(reply, SME_AUTHORIZATION, "%s/%s is already registered as a %s of %s", old->domain, old->label,
+		sm_fail(reply, SME_AUTHORIZATION, "%s/%s is already registered as a %s of %s", old->domain, old->label,
 			sm_kind_name(old->kind), old->bundle);
 		return -1;
 	}
 	bool same_app = old->bundle_id && fresh->bundle_id && strcmp(old->bundle_id, fresh->bundle_id) == 0;
 	if (strcmp(old->bundle, fresh->bundle) != 0 && !same_app && stat(old->bundle, &st) == 0) {
-		bg_sm_fail(reply, SME_AUTHORIZATION, "%s/%s belongs to %s (%s); another app may not take its label",
+		sm_fail(reply, SME_AUTHORIZATION, "%s/%s belongs to %s (%s); another app may not take its label",
 			old->domain, old->label, old->bundle, old->bundle_id ? old->bundle_id : "no bundle identifier");
 		return -1;
 	}
 	if (old->approval == SM_DENIED) {
-		bg_sm_fail(reply, SME_DENIED, "an administrator denied %s/%s; it runs again once approved (launchctl "
+		sm_fail(reply, SME_DENIED, "an administrator denied %s/%s; it runs again once approved (launchctl "
 			"background approve %s/%s)", old->domain, old->label, old->domain, old->label);
 		return -1;
 	}
@@ -94,19 +94,19 @@ static bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	if (!parse_request(msg, reply, &r))
 		return false;
 	if (r.kind == SM_DAEMON && !g_launchd.system) {
-		bg_sm_fail(reply, SME_SERVICE_UNAVAILABLE, "this launchd runs with --user; daemons register with the system "
+		sm_fail(reply, SME_SERVICE_UNAVAILABLE, "this launchd runs with --user; daemons register with the system "
 			"launchd (launchd --system)");
 		return false;
 	}
 	for (struct sm_item *other = g_registry; other; other = other->next)
-		bg_reconcile(other); /* every register checks the whole registry against the disk */
+		sm_reconcile(other); /* every register checks the whole registry against the disk */
 	struct sm_item *fresh;
 	struct job_spec *spec;
 	enum sm_reason reason;
 	struct gerror e = {0};
 	if (sm_derive(r.kind, r.bundle, r.name, caller, &fresh, &spec, &reason, &e)) {
-		bg_sm_fail(reply, e.code, "%s", e.detail);
-		bg_put_status(reply, reason, e.detail);
+		sm_fail(reply, e.code, "%s", e.detail);
+		sm_put_status(reply, reason, e.detail);
 		return false;
 	}
 	struct sm_item *it = registry_find(fresh->domain, fresh->label);
@@ -118,27 +118,27 @@ static bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct domain *d = domain_find_named(fresh->domain);
 	struct job *loaded = d ? domain_find_job(d, fresh->label) : NULL;
 	bool legacy = loaded && loaded->origin != ORIGIN_SM;
-	bool changed = !it || !bg_same_content(it, fresh), added = !it;
+	bool changed = !it || !sm_same_content(it, fresh), added = !it;
 	if (it && changed) {
-		fresh->updated = bg_now();
-		bg_swap_content(it, fresh); /* fresh now holds the previous content, until the new one is saved */
+		fresh->updated = sm_now();
+		sm_swap_content(it, fresh); /* fresh now holds the previous content, until the new one is saved */
 	} else if (it) {
 		sm_item_free(fresh); /* the same content again: nothing to do but answer */
 		fresh = NULL;
 	} else {
 		it = fresh;
 		fresh = NULL;
-		it->registered = it->updated = it->approval_changed = bg_now();
-		it->approval = r.kind != SM_DAEMON || bg_preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
+		it->registered = it->updated = it->approval_changed = sm_now();
+		it->approval = r.kind != SM_DAEMON || sm_preapproved(it, it->label) ? SM_APPROVED : SM_PENDING;
 		registry_add(it);
-		bg_watch(it);
+		sm_watch(it);
 	}
 	if (changed && registry_save(&e)) { /* memory goes back to what the disk holds */
-		bg_sm_fail(reply, SME_INTERNAL, "%s; nothing was registered", e.detail);
+		sm_fail(reply, SME_INTERNAL, "%s; nothing was registered", e.detail);
 		if (added)
-			bg_forget(it);
+			sm_forget(it);
 		else
-			bg_swap_content(it, fresh);
+			sm_swap_content(it, fresh);
 		sm_item_free(fresh);
 		spec_free(spec);
 		return false;
@@ -152,9 +152,9 @@ static bool req_sm_register(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	sm_item_free(fresh);
 	if (r.kind == SM_MAIN_APP)
 		spec->run_at_load = false; /* the main app starts at later logins, not now */
-	bool later = bg_apply(it, spec, changed || legacy, reply);
+	bool later = sm_apply(it, spec, changed || legacy, reply);
 	if (!later)
-		bg_put_status(reply, it->reason, it->detail);
+		sm_put_status(reply, it->reason, it->detail);
 	return later;
 }
 
@@ -165,7 +165,7 @@ static bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller
 		return false;
 	struct sm_item *it = find_requested(r.kind, r.bundle, r.name, caller);
 	if (!it) {
-		bg_sm_fail(reply, SME_JOB_NOT_FOUND, "%s \"%s\" of %s is not registered", kind_args[r.kind], r.name, r.bundle);
+		sm_fail(reply, SME_JOB_NOT_FOUND, "%s \"%s\" of %s is not registered", kind_args[r.kind], r.name, r.bundle);
 		return false;
 	}
 	char domain[32], label[512];
@@ -175,12 +175,12 @@ static bool req_sm_unregister(xpc_object_t msg, xpc_object_t reply, uid_t caller
 	it->leaving = true;
 	if (registry_save(&e)) { /* still registered, on disk and here */
 		it->leaving = false;
-		bg_sm_fail(reply, SME_INTERNAL, "%s; it is still registered", e.detail);
+		sm_fail(reply, SME_INTERNAL, "%s; it is still registered", e.detail);
 		return false;
 	}
 	log_msg(LOG_INFO, "(%s/%s) unregistered by uid %u", domain, label, (unsigned)caller);
-	bg_forget(it);
-	return bg_stop_job_replying(domain, label, reply);
+	sm_forget(it);
+	return sm_stop_job_replying(domain, label, reply);
 }
 
 static bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
@@ -190,8 +190,8 @@ static bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		return false;
 	struct sm_item *it = find_requested(r.kind, r.bundle, r.name, caller);
 	if (it) {
-		bg_reconcile(it);
-		bg_put_status(reply, it->reason, it->detail);
+		sm_reconcile(it);
+		sm_put_status(reply, it->reason, it->detail);
 		return false;
 	}
 	struct sm_item *fresh;
@@ -199,12 +199,12 @@ static bool req_sm_status(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	enum sm_reason reason;
 	struct gerror e = {0};
 	if (sm_derive(r.kind, r.bundle, r.name, caller, &fresh, &spec, &reason, &e)) {
-		bg_put_status(reply, reason, e.detail); /* what register() would run into */
+		sm_put_status(reply, reason, e.detail); /* what register() would run into */
 		return false;
 	}
 	spec_free(spec);
 	sm_item_free(fresh);
-	bg_put_status(reply, SMR_NOT_REGISTERED, "");
+	sm_put_status(reply, SMR_NOT_REGISTERED, "");
 	return false;
 }
 
@@ -229,10 +229,10 @@ static xpc_object_t describe_item(const struct sm_item *it)
 	xpc_dictionary_set_int64(d, "registered", it->registered);
 	xpc_dictionary_set_int64(d, "updated", it->updated);
 	xpc_dictionary_set_int64(d, "approval_changed", it->approval_changed);
-	xpc_dictionary_set_int64(d, "status", bg_status_of(it->reason));
+	xpc_dictionary_set_int64(d, "status", sm_status_of(it->reason));
 	xpc_dictionary_set_string(d, "reason", sm_reason_name(it->reason));
 	xpc_dictionary_set_string(d, "detail", it->detail);
-	struct job *j = bg_item_job(it->domain, it->label);
+	struct job *j = sm_item_job(it->domain, it->label);
 	xpc_dictionary_set_bool(d, "loaded", j != NULL);
 	xpc_dictionary_set_int64(d, "pid", j ? j->pid : 0);
 	return d;
@@ -268,7 +268,7 @@ static bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	(void)caller;
 	xpc_object_t items = xpc_array_create(NULL, 0);
 	for (struct sm_item *it = g_registry; it; it = it->next) {
-		bg_reconcile(it);
+		sm_reconcile(it);
 		xpc_object_t d = describe_item(it);
 		xpc_array_append_value(items, d);
 		xpc_release(d);
@@ -328,7 +328,7 @@ static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enu
 		enum sm_approval was = it->approval;
 		int64_t changed = it->approval_changed;
 		it->approval = to;
-		it->approval_changed = bg_now();
+		it->approval_changed = sm_now();
 		if (registry_save(&e)) { /* memory stays as the disk has it */
 			it->approval = was;
 			it->approval_changed = changed;
@@ -342,20 +342,20 @@ static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enu
 	struct job_spec *spec;
 	enum sm_reason reason;
 	if (to == SM_DENIED) {
-		bg_gate_detail(it, domain_find_named(it->domain));
-		bg_put_status(reply, it->reason, it->detail);
-		return bg_stop_job_replying(it->domain, it->label, reply);
+		sm_gate_detail(it, domain_find_named(it->domain));
+		sm_put_status(reply, it->reason, it->detail);
+		return sm_stop_job_replying(it->domain, it->label, reply);
 	}
 	if (sm_rederive(it, &fresh, &spec, &reason, &e)) {
 		it->reason = reason;
 		snprintf(it->detail, sizeof(it->detail), "%s", e.detail);
-		bg_put_status(reply, reason, e.detail);
+		sm_put_status(reply, reason, e.detail);
 		return false;
 	}
 	sm_item_free(fresh);
-	bool later = bg_apply(it, spec, false, reply);
+	bool later = sm_apply(it, spec, false, reply);
 	if (!later)
-		bg_put_status(reply, it->reason, it->detail);
+		sm_put_status(reply, it->reason, it->detail);
 	return later;
 }
 
@@ -394,8 +394,8 @@ static bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		if (!it->leaving)
 			continue;
 		log_msg(LOG_INFO, "(%s/%s) reset by uid %u", it->domain, it->label, (unsigned)caller);
-		bg_stop_job(it->domain, it->label, pr);
-		bg_forget(it);
+		sm_stop_job(it->domain, it->label, pr);
+		sm_forget(it);
 	}
 	xpc_dictionary_set_int64(reply, "removed", removed);
 	bool later = pr->count > 1;

@@ -12,10 +12,10 @@
 struct domain;
 
 /* Reads the registry and the pre-approval rules (once, at start). */
-void background_start(void);
+void sm_start(void);
 /* Loads the domain's registered items (its "login"); called when it is created. */
-void background_load_domain(struct domain *d);
+void sm_load_domain(struct domain *d);
 /* Is label in d a registered item (whose plist in a job directory must not load)? */
-bool background_owns(const struct domain *d, const char *label);
+bool sm_owns_label(const struct domain *d, const char *label);
 
 #endif
