@@ -45,7 +45,7 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = max(args.sizes) * 2 + 1024
+    need = max(args.sizes) + 512  # a pidfd per running job, and launchd's own
     if hard < need:
         print(f"RLIMIT_NOFILE hard limit {hard} is below the {need} this run needs; raise it (ulimit -Hn)",
               file=sys.stderr)

@@ -114,10 +114,18 @@ static int setup_signals(void)
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t soft = rl.rlim_cur;
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_msg(LOG_DEBUG, "descriptor limit raised from %llu to the hard limit, %llu", (unsigned long long)soft,
+				(unsigned long long)rl.rlim_max);
+		else
+			rl.rlim_cur = soft;
 	}
+	g_launchd.fd_limit = rl.rlim_cur == RLIM_INFINITY ? 0 : (size_t)rl.rlim_cur;
 }
 
 static int fail(const char *what, int err, const char *detail)

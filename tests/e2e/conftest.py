@@ -3,6 +3,7 @@ driven by the real launchctl. Every wait polls a condition against a deadline.""
 import json
 import os
 import plistlib
+import resource
 import shutil
 import tempfile
 import signal
@@ -49,8 +50,9 @@ def pid_alive(pid):
 class Gantry:
     """One launchd instance with its own root directory."""
 
-    def __init__(self, root, mode="user", run_as=None, args=()):
+    def __init__(self, root, mode="user", run_as=None, args=(), nofile=None):
         self.root = Path(root)
+        self.nofile = nofile  # RLIMIT_NOFILE (soft and hard) launchd starts with, or None
         self.mode = mode
         self.args = list(args)  # extra launchd arguments, e.g. --test-clock
         self.run_as = run_as  # (uid, gid) to run launchd and launchctl as, or None
@@ -116,6 +118,8 @@ class Gantry:
 
     # --- processes --------------------------------------------------------
     def _preexec(self):
+        if self.nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         if self.run_as:
             os.setgroups([])
             os.setgid(self.run_as[1])
@@ -129,7 +133,8 @@ class Gantry:
                     os.chown(name, *self.run_as)
         self.errfile = open(self.root / "launchd.stderr", "ab")
         self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}", *self.args], env=self.env, stdout=self.errfile,
-                                     stderr=self.errfile, preexec_fn=self._preexec if self.run_as else None)
+                                     stderr=self.errfile,
+                                     preexec_fn=self._preexec if self.run_as or self.nofile else None)
         wait_for(lambda: self.socket.exists() or self.proc.poll() is not None, "launchd's control socket")
         assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
         wait_for(lambda: self.ctl("version").returncode == 0 and "launchd" in self.ctl("version").stdout,
@@ -190,13 +195,13 @@ def make_gantry(tmp_path):
     made = []
     public_dirs = []
 
-    def make(mode="user", run_as=None, start=True, public=False, args=()):
+    def make(mode="user", run_as=None, start=True, public=False, args=(), nofile=None):
         base = tmp_path
         if public or run_as:
             base = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
             base.chmod(0o755)
             public_dirs.append(base)
-        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args)
+        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args, nofile=nofile)
         made.append(g)
         return g.start() if start else g
 

@@ -140,3 +140,15 @@ def test_binary_plist_job(gantry, tmp_path):
 def test_job_gets_default_signal_state(gantry):
     out = run_and_capture(gantry, "t.sig", "grep -E '^Sig(Ign|Blk)' /proc/self/status")
     assert out.split() == ["SigBlk:", "0000000000000000", "SigIgn:", "0000000000000000"]
+
+
+def test_a_descriptor_limit_too_low_for_the_jobs_is_said(make_gantry):
+    """Each running job holds a descriptor: loading more jobs than launchd's limit leaves room for says so,
+    naming the limit and what to raise, instead of failing spawns silently later."""
+    g = make_gantry(start=False, nofile=300)
+    for i in range(50):
+        g.write_plist(f"t.fd{i}", ProgramArguments=["/bin/true"])
+    g.start()
+    g.wait_log("jobs are loaded and each running one holds a descriptor, but launchd may open only 300")
+    assert "LimitNOFILE=" in g.log
+    assert g.log.count("holds a descriptor") == 1  # said once, not per job

@@ -145,10 +145,7 @@ struct job *domain_job_by_pid(pid_t pid)
 
 struct job *domain_find_job(const struct domain *d, const char *label)
 {
-	for (struct job *j = d->jobs; j; j = j->next)
-		if (strcmp(j->spec->label, label) == 0)
-			return j;
-	return NULL;
+	return job_index_find(&d->by_label, label);
 }
 
 bool domain_job_disabled(const struct domain *d, const char *label, bool plist_default)
@@ -186,14 +183,42 @@ size_t domain_total_jobs(void)
 	return n;
 }
 
+/* Descriptors launchd keeps for itself (control clients, watches, logs) beside one per running job. */
+#define FD_RESERVE 256
+
+/* The jobs with KeepAlive conditions, the only ones a change of the world concerns. */
+static struct job **cond_jobs;
+static size_t ncond, cap_cond;
+
+static void watch_conditions(struct job *j)
+{
+	if (!j->spec->nka_jobs && !j->spec->nka_paths)
+		return;
+	if (ncond == cap_cond) {
+		cap_cond = cap_cond ? cap_cond * 2 : 16;
+		cond_jobs = realloc(cond_jobs, cap_cond * sizeof(*cond_jobs));
+		if (!cond_jobs)
+			abort();
+	}
+	cond_jobs[ncond++] = j;
+	j->has_conditions = true;
+}
+
+static void unwatch_conditions(struct job *j)
+{
+	for (size_t i = 0; j->has_conditions && i < ncond; i++)
+		if (cond_jobs[i] == j) {
+			cond_jobs[i] = cond_jobs[--ncond];
+			j->has_conditions = false;
+		}
+}
+
 void domain_conditions_changed(void)
 {
 	if (g_launchd.shutting_down)
 		return; /* nothing starts while launchd stops everything */
-	for (struct domain *d = g_launchd.domains; d; d = d->next)
-		for (struct job *j = d->jobs; j; j = j->next)
-			if (j->spec->nka_jobs || j->spec->nka_paths)
-				job_event(j, EV_CONDITION);
+	for (size_t i = 0; i < ncond; i++) /* an event never loads or unloads a job: the array stays put */
+		job_event(cond_jobs[i], EV_CONDITION);
 }
 
 static int check_ownership(const struct domain *d, const char *path, struct gerror *e)
@@ -292,6 +317,23 @@ static int acquire_as_owner(const struct domain *d, struct job_spec *spec, void 
 	return r;
 }
 
+/*
+ * Every running job holds a descriptor (its pidfd), launchd a few hundred of its own: past the limit a
+ * spawn fails with EMFILE. Said once, when the jobs loaded reach it, with what to do.
+ */
+static void check_fd_room(void)
+{
+	static bool said;
+	size_t jobs = domain_total_jobs();
+	if (said || !g_launchd.fd_limit || jobs + FD_RESERVE <= g_launchd.fd_limit)
+		return;
+	said = true;
+	log_msg(LOG_WARNING, "%zu jobs are loaded and each running one holds a descriptor, but launchd may open only %zu "
+		"(RLIMIT_NOFILE, already raised to its hard limit): jobs beyond about %zu will fail to spawn with \"Too many "
+		"open files\"; raise the hard limit (ulimit -Hn before starting launchd, LimitNOFILE= in launchd.service)",
+		jobs, g_launchd.fd_limit, g_launchd.fd_limit - FD_RESERVE);
+}
+
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e)
 {
 	if (g_launchd.system && d->kind != DOMAIN_SYSTEM && d->njobs >= MAX_JOBS_PER_USER_DOMAIN) {
@@ -318,8 +360,14 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 	}
 	struct job *j = job_create(d, spec, origin, held);
 	j->next = d->jobs;
+	j->pprev = &d->jobs;
+	if (d->jobs)
+		d->jobs->pprev = &j->next;
 	d->jobs = j;
 	d->njobs++;
+	job_index_add(&d->by_label, j);
+	watch_conditions(j);
+	check_fd_room();
 	for (size_t i = 0; i < spec->nwarnings; i++)
 		log_msg(LOG_WARNING, "%s", spec->warnings[i]);
 	log_msg(LOG_INFO, "(%s/%s) loaded%s%s", d->name, spec->label, spec->path ? " from " : "",
@@ -478,13 +526,12 @@ void domain_load_directories(struct domain *d)
 void domain_forget_job(struct job *j)
 {
 	struct domain *d = j->domain;
-	for (struct job **pp = &d->jobs; *pp; pp = &(*pp)->next) {
-		if (*pp == j) {
-			*pp = j->next;
-			d->njobs--;
-			break;
-		}
-	}
+	*j->pprev = j->next;
+	if (j->next)
+		j->next->pprev = j->pprev;
+	d->njobs--;
+	job_index_remove(&d->by_label, j);
+	unwatch_conditions(j);
 	log_msg(LOG_INFO, "(%s/%s) unloaded", d->name, j->spec->label);
 	loop_defer(job_free, j);
 	domain_conditions_changed();

@@ -11,6 +11,7 @@
 
 #include "job.h"
 #include "launchd.h"
+#include "jobindex.h"
 #include "overrides.h"
 
 enum domain_kind { DOMAIN_SYSTEM, DOMAIN_USER, DOMAIN_GUI };
@@ -22,6 +23,7 @@ struct domain {
 	char name[32];       /* "system", "user/501", "gui/501" */
 	struct job *jobs;
 	size_t njobs;
+	struct job_index by_label;
 	struct overrides overrides;
 };
 

@@ -38,7 +38,9 @@ struct job_waiter {
 };
 
 struct job {
-	struct job *next;
+	struct job *next, **pprev; /* the domain's list of jobs */
+	struct job *label_next;    /* the domain's index by label (jobindex.h) */
+	bool has_conditions;       /* KeepAlive PathState or OtherJobEnabled: told when the world changes */
 	struct domain *domain;
 	struct job_spec *spec;
 	enum job_origin origin;

@@ -38,6 +38,7 @@ struct launchd {
 	uid_t uid;            /* --user: the user served */
 	bool shutting_down;
 	bool test_clock;      /* --test-clock: `launchctl test-clock` may move launchd's wall clock */
+	size_t fd_limit;      /* RLIMIT_NOFILE, raised to the hard limit at start; 0: not known */
 	struct domain *domains;
 	struct launchd_hooks hooks;
 };
