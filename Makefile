@@ -70,6 +70,7 @@ bench: bench-deps build
 	@# a build tree configured before libsystemd-dev was installed lacks bench/xpc_bench
 	[ -x $(BUILD)/bench/xpc_bench ] || (meson setup --reconfigure $(BUILD) && ninja -C $(BUILD))
 	/usr/bin/python3 bench/run.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/scale.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/sm.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/triggers.py --build $(CURDIR)/$(BUILD)
