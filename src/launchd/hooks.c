@@ -5,6 +5,7 @@
 #include "launchd.h"
 #include "requests.h"
 #include "smrequests.h"
+#include "sys.h"
 #include "xpcrequests.h"
 #include "triggers.h"
 
@@ -12,6 +13,7 @@ const struct routine *const launchd_routines[] = {request_routines, xpc_routines
 
 void hooks_install(void)
 {
+	sys = &sys_real;
 	g_launchd.hooks = (struct launchd_hooks){
 		.deliver = control_deliver,
 		.domain_loading = sm_load_domain,

@@ -8,7 +8,7 @@
 
 #include "control.h"
 
-/* Fills g_launchd.hooks; called once, before anything loads. */
+/* Fills g_launchd.hooks and puts the real system calls behind the core's seam (sys.h); called once, first. */
 void hooks_install(void);
 /* Every control routine: launchctl's verbs, services' (xpcrequests.c), Service Management's (control_start's tables). */
 extern const struct routine *const launchd_routines[];

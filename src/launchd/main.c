@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, MALLOC_MMAP_THRESHOLD);
 	if ((r = loop_init()) || (r = setup_signals()))
 		return fail("event loop", r, NULL);
+	hooks_install();
 	struct gerror e = {0};
 	if (control_start(p->socket, launchd_routines, &e))
 		return fail("cannot listen", e.code, e.detail);
@@ -195,7 +196,6 @@ int main(int argc, char **argv)
 	char records[PATH_MAX];
 	snprintf(records, sizeof(records), "%s/processes", p->run_dir);
 	procrec_start(records); /* before any job loads: what a crashed predecessor left running is stopped */
-	hooks_install();
 	sm_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));

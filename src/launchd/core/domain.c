@@ -16,6 +16,7 @@
 #include "identity.h"
 #include "errors.h"
 #include "log.h"
+#include "sys.h"
 #include "safefile.h"
 
 /* Jobs one user's domain may hold in the system launchd: each costs launchd memory and descriptors. */
@@ -95,7 +96,7 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 			(unsigned)g_launchd.uid, name);
 		return NULL;
 	}
-	if (!getpwuid(uid)) {
+	if (!sys->getpwuid(uid)) {
 		gerror_set(e, LE_NO_DOMAIN, "\"%s\": no user has uid %u", name, (unsigned)uid);
 		return NULL;
 	}
@@ -234,7 +235,7 @@ static int check_ownership(const struct domain *d, const char *path, struct gerr
 	if (!owner_bad && !mode_bad)
 		return 0;
 	char owner[64];
-	struct passwd *pw = getpwuid(st.st_uid);
+	struct passwd *pw = sys->getpwuid(st.st_uid);
 	snprintf(owner, sizeof(owner), "%s (uid %u)", pw ? pw->pw_name : "?", (unsigned)st.st_uid);
 	if (d->kind == DOMAIN_SYSTEM)
 		return gerror_set(e, LE_BAD_PERMISSIONS,
@@ -260,9 +261,9 @@ static int check_identity(const struct domain *d, struct job_spec *s, struct ger
 		return 0;
 	if (d->kind != DOMAIN_SYSTEM)
 		return identity_check_spec(s, d->uid, e);
-	if (s->user && !getpwnam(s->user))
+	if (s->user && !sys->getpwnam(s->user))
 		return gerror_set(e, LE_NO_USER, "UserName \"%s\": no such user", s->user);
-	if (s->group && !getgrnam(s->group))
+	if (s->group && !sys->getgrnam(s->group))
 		return gerror_set(e, LE_NO_GROUP, "GroupName \"%s\": no such group", s->group);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "identity.h"
+#include "sys.h"
 
 struct identity_entry {
 	struct identity_entry *next;
@@ -58,12 +59,12 @@ struct spawn_identity *identity_lookup(uid_t uid, const char *user, const char *
 		if (e->uid == uid && same_key(e->user_name, user) && same_key(e->group_name, group) &&
 		    e->init_groups == init_groups)
 			return &e->id;
-	struct passwd *pw = user ? getpwnam(user) : getpwuid(uid);
+	struct passwd *pw = user ? sys->getpwnam(user) : sys->getpwuid(uid);
 	if (!pw && user) {
 		snprintf(cause, len, "UserName %s: no such user", user);
 		return NULL;
 	}
-	struct group *gr = group ? getgrnam(group) : NULL;
+	struct group *gr = group ? sys->getgrnam(group) : NULL;
 	if (group && !gr) {
 		snprintf(cause, len, "GroupName %s: no such group", group);
 		return NULL;
@@ -89,7 +90,7 @@ struct spawn_identity *identity_lookup(uid_t uid, const char *user, const char *
 	gid_t groups[SPAWN_MAX_GROUPS] = {id->gid};
 	if (id->change && init_groups && id->user) {
 		n = SPAWN_MAX_GROUPS;
-		if (getgrouplist(id->user, id->gid, groups, &n) < 0)
+		if (sys->getgrouplist(id->user, id->gid, groups, &n) < 0)
 			n = SPAWN_MAX_GROUPS; /* truncated to the first SPAWN_MAX_GROUPS */
 	}
 	id->groups = malloc((size_t)n * sizeof(gid_t));
@@ -180,15 +181,15 @@ bool identity_path_exists(uid_t uid, const char *path)
 
 static int check_user_key(const char *key, const char *name, bool group, uid_t uid, struct gerror *e)
 {
-	struct passwd *pw = group ? NULL : getpwnam(name);
-	struct passwd *own = getpwuid(uid);
+	struct passwd *pw = group ? NULL : sys->getpwnam(name);
+	struct passwd *own = sys->getpwuid(uid);
 	if (!group && pw && pw->pw_uid == uid)
 		return 0;
 	if (group && own) { /* the user's primary group or one the user belongs to */
 		gid_t groups[SPAWN_MAX_GROUPS];
 		int n = SPAWN_MAX_GROUPS;
-		struct group *gr = getgrnam(name);
-		if (gr && getgrouplist(own->pw_name, own->pw_gid, groups, &n) >= 0)
+		struct group *gr = sys->getgrnam(name);
+		if (gr && sys->getgrouplist(own->pw_name, own->pw_gid, groups, &n) >= 0)
 			for (int i = 0; i < n; i++)
 				if (groups[i] == gr->gr_gid)
 					return 0;

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,9 +21,9 @@
 #include "job.h"
 #include "log.h"
 #include "pathwatch.h"
-#include "pgroups.h"
 #include "procrec.h"
 #include "spawn.h"
+#include "sys.h"
 #include "trigger.h"
 
 static void on_throttle(struct timer *t);
@@ -159,7 +158,7 @@ static void do_spawn(struct job *j)
 	struct spawn_fds extra;
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, trigger_fds(j, &extra), &rec, &pid, &pidfd,
+	if (!id || sys->spawn(j->spec, id, g_launchd.paths.socket, trigger_fds(j, &extra), &rec, &pid, &pidfd,
 		cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		procrec_remove(rec.slot);
@@ -169,7 +168,7 @@ static void do_spawn(struct job *j)
 		char why[SPAWN_CAUSE_MAX + 32];
 		snprintf(why, sizeof(why), "failed to spawn (%s)", cause);
 		endpoints_failed(j, LE_CANNOT_EXECUTE, why);
-		struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = SPAWN_FAILED_STATUS,
+		struct fsm_event ev = {.type = EV_EXITED, .now_ms = sys->now_ms(), .status = SPAWN_FAILED_STATUS,
 			.spawn_failed = true, .external_condition = job_external_condition(j),
 			.queue_pending = job_work_pending(j)};
 		step(j, &ev);
@@ -177,6 +176,7 @@ static void do_spawn(struct job *j)
 	}
 	j->pid = pid;
 	j->rec_slot = rec.slot;
+	set_spawn_failure(j, NULL); /* print must not show an old failure beside a process that runs */
 	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
 	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
@@ -199,17 +199,15 @@ static void log_exit(const struct job *j, pid_t pid, int status)
 static void on_proc(struct watch *w, uint32_t events)
 {
 	struct job *j = container_of(w, struct job, proc);
-	siginfo_t si;
+	int status;
 	(void)events;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)w->fd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+	if (sys->reap(w->fd, &status) != 1)
 		return;
 	int pidfd = w->fd;
 	loop_unwatch(w);
 	close(pidfd);
 	procrec_remove(j->rec_slot);
 	j->rec_slot = -1;
-	int status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
 	set_spawn_failure(j, NULL);
 	log_exit(j, j->pid, status);
 	endpoints_job_exited(j);
@@ -219,7 +217,7 @@ static void on_proc(struct watch *w, uint32_t events)
 	else
 		snprintf(why, sizeof(why), "was killed by signal %d (%s)", -status, signal_description(-status));
 	endpoints_failed(j, LE_CANNOT_EXECUTE, why);
-	struct fsm_event ev = {.type = EV_EXITED, .now_ms = loop_now_ms(), .status = status,
+	struct fsm_event ev = {.type = EV_EXITED, .now_ms = sys->now_ms(), .status = status,
 		.external_condition = job_external_condition(j), .queue_pending = job_work_pending(j)};
 	step(j, &ev);
 	if (j->rt.state == JS_WAITING && endpoints_waiting(j))
@@ -234,17 +232,17 @@ static void apply(struct job *j, const struct fsm_result *r)
 	if (r->actions & ACT_CANCEL_EXIT_TIMER)
 		timer_cancel(&j->exit_timer);
 	if (r->actions & ACT_KILL_PGROUP && j->pid)
-		pgroups_terminate(j->pid, j->spec->exit_timeout); /* what the job left behind in its process group */
+		sys->end_group(j->pid, j->spec->exit_timeout); /* what the job left behind in its process group */
 	if (!(r->actions & ACT_SPAWN) && j->rt.state != JS_RUNNING && j->rt.state != JS_STOPPING)
 		j->pid = 0;
 	if (r->actions & ACT_SIGKILL && j->pid) {
 		log_msg(LOG_WARNING, "(%s/%s [%d]) Exit timeout elapsed (%d seconds). Killing", who, label, (int)j->pid,
 			j->spec->exit_timeout);
-		kill(j->pid, SIGKILL);
+		sys->kill(j->pid, SIGKILL);
 	}
 	if (r->actions & ACT_SIGTERM && j->pid) {
 		endpoints_termination_imminent(j);
-		kill(j->pid, SIGTERM);
+		sys->kill(j->pid, SIGTERM);
 	}
 	if (r->actions & ACT_ARM_EXIT_TIMER)
 		timer_arm_in(&j->exit_timer, r->exit_timeout_ms);
@@ -279,7 +277,7 @@ static void step(struct job *j, const struct fsm_event *ev)
 
 void job_event(struct job *j, enum fsm_event_type type)
 {
-	struct fsm_event ev = {.type = type, .now_ms = loop_now_ms(), .external_condition = job_external_condition(j)};
+	struct fsm_event ev = {.type = type, .now_ms = sys->now_ms(), .external_condition = job_external_condition(j)};
 	step(j, &ev);
 }
 
@@ -287,7 +285,7 @@ bool job_trigger(struct job *j, enum start_reason why)
 {
 	if (j->rt.state != JS_WAITING)
 		return false; /* running, stopping, scheduled or removed: the state machine would ignore it */
-	struct fsm_event ev = {.type = EV_TRIGGER, .now_ms = loop_now_ms(), .external_condition = job_external_condition(j),
+	struct fsm_event ev = {.type = EV_TRIGGER, .now_ms = sys->now_ms(), .external_condition = job_external_condition(j),
 		.trigger = why};
 	step(j, &ev);
 	return true;
@@ -309,7 +307,7 @@ int job_signal(struct job *j, int sig)
 		return ESRCH;
 	if (sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == SIGQUIT)
 		j->rt.stop_requested = true; /* launchd's own stop: not a crash */
-	return kill(j->pid, sig) < 0 ? errno : 0;
+	return sys->kill(j->pid, sig) < 0 ? errno : 0;
 }
 
 void job_free(void *p)

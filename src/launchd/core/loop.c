@@ -199,23 +199,28 @@ void loop_quit(void)
 	quitting = true;
 }
 
-int loop_run(void)
+int loop_run_once(int timeout_ms)
 {
 	struct epoll_event evs[EVENTS_PER_WAIT];
+	int n = epoll_wait(epfd, evs, EVENTS_PER_WAIT, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct watch *w = evs[i].data.ptr;
+		if (w->fd >= 0)
+			w->cb(w, evs[i].events);
+	}
+	loop_run_deferred();
+	return n;
+}
+
+int loop_run(void)
+{
 	quitting = false;
 	while (!quitting) {
-		int n = epoll_wait(epfd, evs, EVENTS_PER_WAIT, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		for (int i = 0; i < n; i++) {
-			struct watch *w = evs[i].data.ptr;
-			if (w->fd >= 0)
-				w->cb(w, evs[i].events);
-		}
-		loop_run_deferred();
+		int n = loop_run_once(-1);
+		if (n < 0)
+			return -n;
 	}
 	return 0;
 }

@@ -52,6 +52,8 @@ void loop_defer(void (*fn)(void *), void *arg);
 void loop_run_deferred(void);
 /* Runs until loop_quit(); returns 0, or an errno if epoll fails. */
 int loop_run(void);
+/* One round: waits up to timeout_ms (-1: forever) and handles what is ready; how many, or -errno. */
+int loop_run_once(int timeout_ms);
 void loop_quit(void);
 
 #endif

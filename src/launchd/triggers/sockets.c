@@ -22,6 +22,7 @@
 #include "log.h"
 #include "procrec.h"
 #include "sockets.h"
+#include "sys.h"
 
 /* A job's sockets are bounded: each is a descriptor launchd holds for as long as the job is loaded. */
 #define SOCKETS_MAX SPAWN_MAX_FDS
@@ -262,7 +263,7 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 	js->accepted++;
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
-	if (!id || spawn_job(j->spec, id, g_launchd.paths.socket, &extra, &rec, &pid, &pidfd, cause)) {
+	if (!id || sys->spawn(j->spec, id, g_launchd.paths.socket, &extra, &rec, &pid, &pidfd, cause)) {
 		procrec_remove(rec.slot);
 		log_msg(LOG_ERR, "(%s/%s) inetd instance could not spawn: %s", j->domain->name, j->spec->label, cause);
 		close(conn);
