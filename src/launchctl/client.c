@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "launchctl.h"
 #include "paths.h"
+#include "protocol.h"
 
 /* How long launchctl waits for launchd to answer before giving up. */
 #define REQUEST_TIMEOUT_MS (120 * 1000)
@@ -42,17 +43,17 @@ static void socket_for(const char *domain, char *out, size_t len)
 xpc_object_t request_new(const char *routine, const struct target *t)
 {
 	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", routine);
-	xpc_dictionary_set_string(req, "domain", t ? t->domain : "default");
+	xpc_dictionary_set_string(req, KEY_ROUTINE, routine);
+	xpc_dictionary_set_string(req, KEY_DOMAIN, t ? t->domain : "default");
 	if (t && t->has_label)
-		xpc_dictionary_set_string(req, "label", t->label);
+		xpc_dictionary_set_string(req, KEY_LABEL, t->label);
 	return req;
 }
 
 xpc_object_t request_send(xpc_object_t req)
 {
 	char path[4096];
-	socket_for(xpc_dictionary_get_string(req, "domain"), path, sizeof(path));
+	socket_for(xpc_dictionary_get_string(req, KEY_DOMAIN), path, sizeof(path));
 	xpc_connection_t c = xpc_connection_create_socket(path, 0);
 	uid_t server = xpc_connection_get_euid(c);
 	if (xpc_connection_get_fd(c) >= 0 && server != 0 && server != getuid()) {
@@ -67,12 +68,12 @@ xpc_object_t request_send(xpc_object_t req)
 		const char *cause = xpc_error_get_cause(reply);
 		int code = cause && strstr(cause, "Permission denied") ? EACCES : ESRCH;
 		xpc_object_t r = xpc_dictionary_create_empty();
-		xpc_dictionary_set_int64(r, "error", code);
-		xpc_dictionary_set_string(r, "error_message", "cannot reach launchd");
+		xpc_dictionary_set_int64(r, KEY_ERROR, code);
+		xpc_dictionary_set_string(r, KEY_ERROR_MESSAGE, "cannot reach launchd");
 		char detail[1024];
 		snprintf(detail, sizeof(detail), "%s (is launchd running? start it with `launchd --user` or "
 			"`launchd --system`; LAUNCHD_ROOT and LAUNCHD_SOCKET choose which one)", cause ? cause : path);
-		xpc_dictionary_set_string(r, "error_detail", detail);
+		xpc_dictionary_set_string(r, KEY_ERROR_DETAIL, detail);
 		xpc_release(reply);
 		reply = r;
 	}
@@ -84,13 +85,13 @@ xpc_object_t request_send(xpc_object_t req)
 
 int reply_check(xpc_object_t reply, const char *what)
 {
-	int code = (int)xpc_dictionary_get_int64(reply, "error");
+	int code = (int)xpc_dictionary_get_int64(reply, KEY_ERROR);
 	if (!code)
 		return 0;
-	const char *msg = xpc_dictionary_get_string(reply, "error_message");
-	const char *detail = xpc_dictionary_get_string(reply, "error_detail");
+	const char *msg = xpc_dictionary_get_string(reply, KEY_ERROR_MESSAGE);
+	const char *detail = xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL);
 	fprintf(stderr, "%s failed: %d: %s\n", what, code, msg ? msg : gantry_strerror(code));
-	if (detail && *detail && !xpc_dictionary_get_array(reply, "results"))
+	if (detail && *detail && !xpc_dictionary_get_array(reply, KEY_RESULTS))
 		fprintf(stderr, "%s\n", detail);
 	print_results(reply);
 	return code;
@@ -98,15 +99,15 @@ int reply_check(xpc_object_t reply, const char *what)
 
 void print_results(xpc_object_t reply)
 {
-	xpc_object_t results = xpc_dictionary_get_array(reply, "results");
+	xpc_object_t results = xpc_dictionary_get_array(reply, KEY_RESULTS);
 	for (size_t i = 0; i < xpc_array_get_count(results); i++) {
 		xpc_object_t r = xpc_array_get_value(results, i);
-		int code = (int)xpc_dictionary_get_int64(r, "error");
+		int code = (int)xpc_dictionary_get_int64(r, KEY_ERROR);
 		if (!code)
 			continue;
-		fprintf(stderr, "%s: %d: %s\n", xpc_dictionary_get_string(r, "path"), code,
-			xpc_dictionary_get_string(r, "error_message"));
-		const char *detail = xpc_dictionary_get_string(r, "error_detail");
+		fprintf(stderr, "%s: %d: %s\n", xpc_dictionary_get_string(r, KEY_PATH), code,
+			xpc_dictionary_get_string(r, KEY_ERROR_MESSAGE));
+		const char *detail = xpc_dictionary_get_string(r, KEY_ERROR_DETAIL);
 		for (const char *line = detail; line && *line;) {
 			size_t n = strcspn(line, "\n");
 			fprintf(stderr, "    %.*s\n", (int)n, line);

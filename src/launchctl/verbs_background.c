@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "protocol.h"
 #include "verbs.h"
 
 static const char *const status_names[] = {"notRegistered", "enabled", "requiresApproval", "notFound"};
@@ -22,28 +23,28 @@ static void print_time(const char *what, int64_t t)
 
 static void print_item(xpc_object_t it)
 {
-	int64_t status = xpc_dictionary_get_int64(it, "status");
-	const char *detail = xpc_dictionary_get_string(it, "detail");
-	printf("%s (%s) = {\n", xpc_dictionary_get_string(it, "id"), xpc_dictionary_get_string(it, "kind"));
-	printf("\tbundle = %s\n", xpc_dictionary_get_string(it, "bundle"));
-	if (*xpc_dictionary_get_string(it, "bundle_identifier"))
-		printf("\tbundle identifier = %s %s\n", xpc_dictionary_get_string(it, "bundle_identifier"),
-			xpc_dictionary_get_string(it, "bundle_version"));
-	if (*xpc_dictionary_get_string(it, "plist"))
-		printf("\tplist = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, "plist"),
-			xpc_dictionary_get_string(it, "plist_sha256"));
-	printf("\texecutable = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, "executable"),
-		xpc_dictionary_get_string(it, "executable_sha256"));
-	printf("\towner = %lld\n", (long long)xpc_dictionary_get_int64(it, "owner"));
-	printf("\tapproval = %s\n", xpc_dictionary_get_string(it, "approval"));
+	int64_t status = xpc_dictionary_get_int64(it, KEY_STATUS);
+	const char *detail = xpc_dictionary_get_string(it, KEY_DETAIL);
+	printf("%s (%s) = {\n", xpc_dictionary_get_string(it, KEY_ID), xpc_dictionary_get_string(it, KEY_KIND));
+	printf("\tbundle = %s\n", xpc_dictionary_get_string(it, KEY_BUNDLE));
+	if (*xpc_dictionary_get_string(it, KEY_BUNDLE_IDENTIFIER))
+		printf("\tbundle identifier = %s %s\n", xpc_dictionary_get_string(it, KEY_BUNDLE_IDENTIFIER),
+			xpc_dictionary_get_string(it, KEY_BUNDLE_VERSION));
+	if (*xpc_dictionary_get_string(it, KEY_PLIST))
+		printf("\tplist = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, KEY_PLIST),
+			xpc_dictionary_get_string(it, KEY_PLIST_SHA256));
+	printf("\texecutable = %s (sha256 %.16s...)\n", xpc_dictionary_get_string(it, KEY_EXECUTABLE),
+		xpc_dictionary_get_string(it, KEY_EXECUTABLE_SHA256));
+	printf("\towner = %lld\n", (long long)xpc_dictionary_get_int64(it, KEY_OWNER));
+	printf("\tapproval = %s\n", xpc_dictionary_get_string(it, KEY_APPROVAL));
 	printf("\tstatus = %s (%s)%s%s\n", status >= 0 && status < 4 ? status_names[status] : "?",
-		xpc_dictionary_get_string(it, "reason"), detail && *detail ? ": " : "", detail ? detail : "");
-	if (xpc_dictionary_get_int64(it, "pid"))
-		printf("\tstate = running (pid %lld)\n", (long long)xpc_dictionary_get_int64(it, "pid"));
+		xpc_dictionary_get_string(it, KEY_REASON), detail && *detail ? ": " : "", detail ? detail : "");
+	if (xpc_dictionary_get_int64(it, KEY_PID))
+		printf("\tstate = running (pid %lld)\n", (long long)xpc_dictionary_get_int64(it, KEY_PID));
 	else
-		printf("\tstate = %s\n", xpc_dictionary_get_bool(it, "loaded") ? "loaded, not running" : "not loaded");
-	print_time("registered", xpc_dictionary_get_int64(it, "registered"));
-	print_time("updated", xpc_dictionary_get_int64(it, "updated"));
+		printf("\tstate = %s\n", xpc_dictionary_get_bool(it, KEY_LOADED) ? "loaded, not running" : "not loaded");
+	print_time("registered", xpc_dictionary_get_int64(it, KEY_REGISTERED));
+	print_time("updated", xpc_dictionary_get_int64(it, KEY_UPDATED));
 	printf("}\n");
 }
 
@@ -55,9 +56,9 @@ static void print_legacy(xpc_object_t legacy)
 	printf("legacy items (loaded from job directories; no approval needed) = {\n");
 	for (size_t i = 0; i < xpc_array_get_count(legacy); i++) {
 		xpc_object_t it = xpc_array_get_value(legacy, i);
-		xpc_object_t ids = xpc_dictionary_get_array(it, "associated_bundle_identifiers");
-		printf("\t%s (%s) %s", xpc_dictionary_get_string(it, "id"), xpc_dictionary_get_string(it, "kind"),
-			xpc_dictionary_get_string(it, "plist"));
+		xpc_object_t ids = xpc_dictionary_get_array(it, KEY_ASSOCIATED_BUNDLE_IDENTIFIERS);
+		printf("\t%s (%s) %s", xpc_dictionary_get_string(it, KEY_ID), xpc_dictionary_get_string(it, KEY_KIND),
+			xpc_dictionary_get_string(it, KEY_PLIST));
 		for (size_t k = 0; k < xpc_array_get_count(ids); k++)
 			printf("%s%s", k ? ", " : " for ", xpc_array_get_string(ids, k));
 		printf("\n");
@@ -71,11 +72,11 @@ static int bg_list(int argc, char **argv)
 	if (argc != 0)
 		return usage_error("background", "list takes no arguments besides --json");
 	xpc_object_t reply;
-	int r = call(request_new("background-list", NULL), "Background list", &reply);
+	int r = call(request_new(ROUTINE_BACKGROUND_LIST, NULL), "Background list", &reply);
 	if (!r) {
-		xpc_object_t items = xpc_dictionary_get_array(reply, "items");
+		xpc_object_t items = xpc_dictionary_get_array(reply, KEY_ITEMS);
 		if (json) { /* registered items, then legacy ones (kind legacy-daemon / legacy-agent) */
-			xpc_object_t all = xpc_copy(items), legacy = xpc_dictionary_get_array(reply, "legacy");
+			xpc_object_t all = xpc_copy(items), legacy = xpc_dictionary_get_array(reply, KEY_LEGACY);
 			for (size_t i = 0; i < xpc_array_get_count(legacy); i++)
 				xpc_array_append_value(all, xpc_array_get_value(legacy, i));
 			json_print(stdout, all);
@@ -86,7 +87,7 @@ static int bg_list(int argc, char **argv)
 		if (!json && !xpc_array_get_count(items))
 			printf("no background items are registered\n");
 		if (!json)
-			print_legacy(xpc_dictionary_get_array(reply, "legacy"));
+			print_legacy(xpc_dictionary_get_array(reply, KEY_LEGACY));
 	}
 	xpc_release(reply);
 	return r;
@@ -96,15 +97,15 @@ static int bg_change(const char *routine, const char *what, const char *id)
 {
 	xpc_object_t req = request_new(routine, NULL), reply;
 	if (id)
-		xpc_dictionary_set_string(req, "id", id);
+		xpc_dictionary_set_string(req, KEY_ID, id);
 	int r = call(req, what, &reply);
-	if (!r && xpc_dictionary_get_value(reply, "status")) {
-		int64_t status = xpc_dictionary_get_int64(reply, "status");
-		const char *detail = xpc_dictionary_get_string(reply, "detail");
+	if (!r && xpc_dictionary_get_value(reply, KEY_STATUS)) {
+		int64_t status = xpc_dictionary_get_int64(reply, KEY_STATUS);
+		const char *detail = xpc_dictionary_get_string(reply, KEY_DETAIL);
 		printf("%s: %s (%s)%s%s\n", id, status >= 0 && status < 4 ? status_names[status] : "?",
-			xpc_dictionary_get_string(reply, "reason_name"), detail && *detail ? ": " : "", detail ? detail : "");
+			xpc_dictionary_get_string(reply, KEY_REASON_NAME), detail && *detail ? ": " : "", detail ? detail : "");
 	} else if (!r) {
-		printf("removed %lld item(s)\n", (long long)xpc_dictionary_get_int64(reply, "removed"));
+		printf("removed %lld item(s)\n", (long long)xpc_dictionary_get_int64(reply, KEY_REMOVED));
 	}
 	xpc_release(reply);
 	return r;
@@ -116,10 +117,10 @@ static int cmd_background(int argc, char **argv)
 	if (strcmp(sub, "list") == 0)
 		return bg_list(argc - 1, argv + 1);
 	if ((strcmp(sub, "approve") == 0 || strcmp(sub, "deny") == 0) && argc == 2)
-		return bg_change(sub[0] == 'a' ? "background-approve" : "background-deny",
+		return bg_change(sub[0] == 'a' ? ROUTINE_BACKGROUND_APPROVE : ROUTINE_BACKGROUND_DENY,
 			sub[0] == 'a' ? "Background approve" : "Background deny", argv[1]);
 	if (strcmp(sub, "reset") == 0 && argc <= 2)
-		return bg_change("background-reset", "Background reset", argc == 2 ? argv[1] : NULL);
+		return bg_change(ROUTINE_BACKGROUND_RESET, "Background reset", argc == 2 ? argv[1] : NULL);
 	return usage_error("background", "expected list [--json] | approve ID | deny ID | reset [ID]");
 }
 

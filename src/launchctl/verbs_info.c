@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "launchctl.h"
+#include "protocol.h"
 #include "spec.h"
 #include "verbs.h"
 
@@ -97,12 +98,12 @@ static int cmd_version(int argc, char **argv)
 	if (argc)
 		return usage_error("version", "takes no arguments");
 	printf("Gantry launchctl %s\n", GANTRY_VERSION);
-	xpc_object_t reply = request_send(request_new("version", NULL));
-	if (!xpc_dictionary_get_int64(reply, "error"))
-		printf("Gantry launchd %s (%s mode, pid %lld)\n", xpc_dictionary_get_string(reply, "version"),
-			xpc_dictionary_get_string(reply, "mode"), (long long)xpc_dictionary_get_int64(reply, "pid"));
+	xpc_object_t reply = request_send(request_new(ROUTINE_VERSION, NULL));
+	if (!xpc_dictionary_get_int64(reply, KEY_ERROR))
+		printf("Gantry launchd %s (%s mode, pid %lld)\n", xpc_dictionary_get_string(reply, KEY_VERSION),
+			xpc_dictionary_get_string(reply, KEY_MODE), (long long)xpc_dictionary_get_int64(reply, KEY_PID));
 	else
-		printf("launchd: not reachable (%s)\n", xpc_dictionary_get_string(reply, "error_detail"));
+		printf("launchd: not reachable (%s)\n", xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL));
 	xpc_release(reply);
 	return 0;
 }
@@ -141,8 +142,8 @@ static int cmd_test_clock(int argc, char **argv)
 	long long offset = argc == 1 ? strtoll(argv[0], &end, 10) : 0;
 	if (argc != 1 || *end)
 		return usage_error("test-clock", "expected the offset in seconds from the real clock");
-	xpc_object_t req = request_new("test-clock", NULL), reply;
-	xpc_dictionary_set_int64(req, "offset", offset);
+	xpc_object_t req = request_new(ROUTINE_TEST_CLOCK, NULL), reply;
+	xpc_dictionary_set_int64(req, KEY_OFFSET, offset);
 	int r = call(req, "Test-clock", &reply);
 	xpc_release(reply);
 	return r;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "launchctl.h"
+#include "protocol.h"
 #include "verbs.h"
 
 /* Parses leading single-letter flags from allowed; returns the index of the first operand or -1. */
@@ -40,15 +41,15 @@ static int load_unload(const char *verb, int argc, char **argv)
 		return EXIT_USAGE;
 	if (i >= argc)
 		return usage_error(verb, "missing plist paths");
-	xpc_object_t req = request_new(load ? "bootstrap" : "bootout", NULL);
+	xpc_object_t req = request_new(load ? ROUTINE_BOOTSTRAP : ROUTINE_BOOTOUT, NULL);
 	xpc_object_t paths = absolute_paths(argc - i, argv + i);
-	xpc_dictionary_set_value(req, "paths", paths);
+	xpc_dictionary_set_value(req, KEY_PATHS, paths);
 	xpc_release(paths);
 	if (load) {
-		xpc_dictionary_set_bool(req, "enable", set[0]);
-		xpc_dictionary_set_bool(req, "force", set[1]);
+		xpc_dictionary_set_bool(req, KEY_ENABLE, set[0]);
+		xpc_dictionary_set_bool(req, KEY_FORCE, set[1]);
 	} else {
-		xpc_dictionary_set_bool(req, "disable", set[0]);
+		xpc_dictionary_set_bool(req, KEY_DISABLE, set[0]);
 	}
 	return call(req, load ? "Load" : "Unload", NULL);
 }
@@ -65,9 +66,9 @@ static int by_label(const char *verb, const char *what, int argc, char **argv)
 	return call(request_new(verb, &t), what, NULL);
 }
 
-static int cmd_start(int argc, char **argv) { return by_label("start", "Start", argc, argv); }
-static int cmd_stop(int argc, char **argv) { return by_label("stop", "Stop", argc, argv); }
-static int cmd_remove(int argc, char **argv) { return by_label("remove", "Remove", argc, argv); }
+static int cmd_start(int argc, char **argv) { return by_label(ROUTINE_START, "Start", argc, argv); }
+static int cmd_stop(int argc, char **argv) { return by_label(ROUTINE_STOP, "Stop", argc, argv); }
+static int cmd_remove(int argc, char **argv) { return by_label(ROUTINE_REMOVE, "Remove", argc, argv); }
 
 static void list_json(xpc_object_t jobs)
 {
@@ -79,13 +80,13 @@ static void list_text(xpc_object_t jobs)
 	printf("PID\tStatus\tLabel\n");
 	for (size_t i = 0; i < xpc_array_get_count(jobs); i++) {
 		xpc_object_t e = xpc_array_get_value(jobs, i);
-		xpc_object_t pid = xpc_dictionary_get_value(e, "pid"), st = xpc_dictionary_get_value(e, "last_exit_status");
+		xpc_object_t pid = xpc_dictionary_get_value(e, KEY_PID), st = xpc_dictionary_get_value(e, KEY_LAST_EXIT_STATUS);
 		if (xpc_get_type(pid) == XPC_TYPE_INT64)
 			printf("%" PRId64 "\t", xpc_int64_get_value(pid));
 		else
 			printf("-\t");
 		printf("%" PRId64 "\t%s\n", xpc_get_type(st) == XPC_TYPE_INT64 ? xpc_int64_get_value(st) : 0,
-			xpc_dictionary_get_string(e, "label"));
+			xpc_dictionary_get_string(e, KEY_LABEL));
 	}
 }
 
@@ -100,15 +101,15 @@ static int cmd_list(int argc, char **argv)
 		snprintf(t.label, sizeof(t.label), "%s", argv[0]);
 	}
 	xpc_object_t reply;
-	int r = call(request_new("list", &t), "List", &reply);
+	int r = call(request_new(ROUTINE_LIST, &t), "List", &reply);
 	if (!r && t.has_label) {
-		xpc_object_t s = xpc_dictionary_get_dictionary(reply, "service");
+		xpc_object_t s = xpc_dictionary_get_dictionary(reply, KEY_SERVICE);
 		if (json)
 			json_print(stdout, s);
 		else
 			print_legacy_job(stdout, s);
 	} else if (!r) {
-		xpc_object_t jobs = xpc_dictionary_get_array(reply, "jobs");
+		xpc_object_t jobs = xpc_dictionary_get_array(reply, KEY_JOBS);
 		if (json)
 			list_json(jobs);
 		else
@@ -140,14 +141,14 @@ static int cmd_submit(int argc, char **argv)
 	}
 	if (!label || i >= argc)
 		return usage_error("submit", "needs -l LABEL and a command after --");
-	xpc_object_t req = request_new("submit", NULL);
-	xpc_dictionary_set_string(req, "label", label);
+	xpc_object_t req = request_new(ROUTINE_SUBMIT, NULL);
+	xpc_dictionary_set_string(req, KEY_LABEL, label);
 	xpc_object_t args = xpc_array_create(NULL, 0);
 	for (; i < argc; i++)
 		xpc_array_set_string(args, XPC_ARRAY_APPEND, argv[i]);
-	xpc_dictionary_set_value(req, "arguments", args);
+	xpc_dictionary_set_value(req, KEY_ARGUMENTS, args);
 	xpc_release(args);
-	static const char *const keys[3] = {"program", "stdout", "stderr"};
+	static const char *const keys[3] = {KEY_PROGRAM, KEY_STDOUT, KEY_STDERR};
 	for (int k = 0; k < 3; k++)
 		if (opt[k])
 			xpc_dictionary_set_string(req, keys[k], opt[k]);

@@ -15,6 +15,7 @@
 
 #include "errors.h"
 #include "launchctl.h"
+#include "protocol.h"
 #include "verbs.h"
 
 static int parse_service(const char *verb, const char *text, struct target *t)
@@ -45,7 +46,7 @@ static int domain_and_paths(const char *verb, int argc, char **argv, const char 
 		if (argc < 2)
 			return usage_error(verb, "missing plist paths");
 		xpc_object_t paths = absolute_paths(argc - 1, argv + 1);
-		xpc_dictionary_set_value(req, "paths", paths);
+		xpc_dictionary_set_value(req, KEY_PATHS, paths);
 		xpc_release(paths);
 	}
 	return call(req, what, NULL);
@@ -53,12 +54,12 @@ static int domain_and_paths(const char *verb, int argc, char **argv, const char 
 
 static int cmd_bootstrap(int argc, char **argv)
 {
-	return domain_and_paths("bootstrap", argc, argv, "Bootstrap");
+	return domain_and_paths(ROUTINE_BOOTSTRAP, argc, argv, "Bootstrap");
 }
 
 static int cmd_bootout(int argc, char **argv)
 {
-	return domain_and_paths("bootout", argc, argv, "Boot-out");
+	return domain_and_paths(ROUTINE_BOOTOUT, argc, argv, "Boot-out");
 }
 
 static int override(const char *verb, int argc, char **argv)
@@ -70,8 +71,8 @@ static int override(const char *verb, int argc, char **argv)
 	return r ? r : call(request_new(verb, &t), verb[0] == 'e' ? "Enable" : "Disable", NULL);
 }
 
-static int cmd_enable(int argc, char **argv) { return override("enable", argc, argv); }
-static int cmd_disable(int argc, char **argv) { return override("disable", argc, argv); }
+static int cmd_enable(int argc, char **argv) { return override(ROUTINE_ENABLE, argc, argv); }
+static int cmd_disable(int argc, char **argv) { return override(ROUTINE_DISABLE, argc, argv); }
 
 static int cmd_kickstart(int argc, char **argv)
 {
@@ -93,12 +94,12 @@ static int cmd_kickstart(int argc, char **argv)
 	int r = parse_service("kickstart", argv[i], &t);
 	if (r)
 		return r;
-	xpc_object_t req = request_new("kickstart", &t), reply;
-	xpc_dictionary_set_bool(req, "kill", kill_first);
+	xpc_object_t req = request_new(ROUTINE_KICKSTART, &t), reply;
+	xpc_dictionary_set_bool(req, KEY_KILL, kill_first);
 	r = call(req, "Kickstart", &reply);
 	if (!r && print_pid)
 		printf(isatty(STDOUT_FILENO) ? "service spawned with pid: %" PRId64 "\n" : "%" PRId64 "\n",
-			xpc_dictionary_get_int64(reply, "pid"));
+			xpc_dictionary_get_int64(reply, KEY_PID));
 	xpc_release(reply);
 	return r;
 }
@@ -116,8 +117,8 @@ static int cmd_kill(int argc, char **argv)
 	int r = parse_service("kill", argv[1], &t);
 	if (r)
 		return r;
-	xpc_object_t req = request_new("kill", &t);
-	xpc_dictionary_set_int64(req, "signal", sig);
+	xpc_object_t req = request_new(ROUTINE_KILL, &t);
+	xpc_dictionary_set_int64(req, KEY_SIGNAL, sig);
 	return call(req, "Kill", NULL);
 }
 
@@ -132,10 +133,10 @@ static int cmd_print(int argc, char **argv)
 		return LE_NO_DOMAIN;
 	}
 	xpc_object_t reply;
-	int r = call(request_new("print", &t), "Print", &reply);
+	int r = call(request_new(ROUTINE_PRINT, &t), "Print", &reply);
 	if (!r) {
-		xpc_object_t o = t.has_label ? xpc_dictionary_get_dictionary(reply, "service")
-					     : xpc_dictionary_get_dictionary(reply, "domain_info");
+		xpc_object_t o = t.has_label ? xpc_dictionary_get_dictionary(reply, KEY_SERVICE)
+					     : xpc_dictionary_get_dictionary(reply, KEY_DOMAIN_INFO);
 		if (json)
 			json_print(stdout, o);
 		else if (t.has_label)
@@ -161,9 +162,9 @@ static int cmd_print_disabled(int argc, char **argv)
 	if (argc != 1 || !target_parse(argv[0], &t) || t.has_label)
 		return usage_error("print-disabled", "expected one domain target");
 	xpc_object_t reply;
-	int r = call(request_new("print-disabled", &t), "Print-disabled", &reply);
+	int r = call(request_new(ROUTINE_PRINT_DISABLED, &t), "Print-disabled", &reply);
 	if (!r) {
-		xpc_object_t d = xpc_dictionary_get_dictionary(reply, "disabled");
+		xpc_object_t d = xpc_dictionary_get_dictionary(reply, KEY_DISABLED);
 		if (json) {
 			json_print(stdout, d);
 		} else {
@@ -186,16 +187,16 @@ static int cmd_blame(int argc, char **argv)
 	if (r)
 		return r;
 	xpc_object_t reply;
-	r = call(request_new("blame", &t), "Blame", &reply);
+	r = call(request_new(ROUTINE_BLAME, &t), "Blame", &reply);
 	if (!r && json) {
 		xpc_object_t o = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(o, "label", t.label);
-		xpc_dictionary_set_string(o, "domain", t.domain);
-		xpc_dictionary_set_string(o, "reason", xpc_dictionary_get_string(reply, "reason"));
+		xpc_dictionary_set_string(o, KEY_LABEL, t.label);
+		xpc_dictionary_set_string(o, KEY_DOMAIN, t.domain);
+		xpc_dictionary_set_string(o, KEY_REASON, xpc_dictionary_get_string(reply, KEY_REASON));
 		json_print(stdout, o);
 		xpc_release(o);
 	} else if (!r) {
-		printf("%s\n", xpc_dictionary_get_string(reply, "reason"));
+		printf("%s\n", xpc_dictionary_get_string(reply, KEY_REASON));
 	}
 	xpc_release(reply);
 	return r;

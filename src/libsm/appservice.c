@@ -16,6 +16,7 @@
 
 #include "bundle.h"
 #include "internal.h"
+#include "protocol.h"
 
 enum kind { KIND_DAEMON, KIND_AGENT, KIND_LOGIN_ITEM, KIND_MAIN_APP };
 static const char *const kind_names[] = {"daemon", "agent", "login-item", "main-app"};
@@ -44,13 +45,14 @@ xpc_object_t sm_call(xpc_object_t request, bool system, int not_found_code, SMEr
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		sm_set_error(error, kSMErrorServiceUnavailable, "launchd is not reachable: %s",
 			xpc_error_get_cause(reply) ? xpc_error_get_cause(reply) : xpc_error_get_description(reply));
-	} else if (xpc_dictionary_get_int64(reply, "sm_error")) {
-		sm_set_error(error, (int)xpc_dictionary_get_int64(reply, "sm_error"), "%s",
-			xpc_dictionary_get_string(reply, "sm_detail"));
-	} else if (xpc_dictionary_get_int64(reply, "error")) {
-		int64_t code = xpc_dictionary_get_int64(reply, "error");
+	} else if (xpc_dictionary_get_int64(reply, KEY_ERROR) &&
+		   strcmp(xpc_dictionary_get_string(reply, KEY_ERROR_DOMAIN) ?: "", ERROR_DOMAIN_SM) == 0) {
+		sm_set_error(error, (int)xpc_dictionary_get_int64(reply, KEY_ERROR), "%s",
+			xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL));
+	} else if (xpc_dictionary_get_int64(reply, KEY_ERROR)) { /* launchd's own code: what it means for the caller */
+		int64_t code = xpc_dictionary_get_int64(reply, KEY_ERROR);
 		sm_set_error(error, code == 113 || code == 3 ? not_found_code : kSMErrorInternalFailure, "launchd: %lld: %s",
-			(long long)code, xpc_dictionary_get_string(reply, "error_detail"));
+			(long long)code, xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL));
 	} else {
 		if (error)
 			error->code = 0, error->description[0] = '\0';
@@ -100,10 +102,10 @@ void SMAppServiceRelease(SMAppService *s)
 static xpc_object_t request(const SMAppService *s, const char *routine)
 {
 	xpc_object_t r = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(r, "routine", routine);
-	xpc_dictionary_set_string(r, "kind", kind_names[s->kind]);
-	xpc_dictionary_set_string(r, "bundle", s->bundle);
-	xpc_dictionary_set_string(r, "name", s->name);
+	xpc_dictionary_set_string(r, KEY_ROUTINE, routine);
+	xpc_dictionary_set_string(r, KEY_KIND, kind_names[s->kind]);
+	xpc_dictionary_set_string(r, KEY_BUNDLE, s->bundle);
+	xpc_dictionary_set_string(r, KEY_NAME, s->name);
 	return r;
 }
 
@@ -130,12 +132,12 @@ static bool call(const SMAppService *s, const char *routine, SMError *error)
 
 bool SMAppServiceRegister(SMAppService *s, SMError *error)
 {
-	return call(s, "sm-register", error);
+	return call(s, ROUTINE_SM_REGISTER, error);
 }
 
 bool SMAppServiceUnregister(SMAppService *s, SMError *error)
 {
-	return call(s, "sm-unregister", error);
+	return call(s, ROUTINE_SM_UNREGISTER, error);
 }
 
 struct async_unregister {
@@ -188,7 +190,7 @@ SMAppServiceStatus SMAppServiceGetStatus(SMAppService *s, SMStatusDetail *detail
 		snprintf(detail->detail, sizeof(detail->detail), "%s", error.description);
 		return SMAppServiceStatusNotFound;
 	}
-	xpc_object_t req = request(s, "sm-status");
+	xpc_object_t req = request(s, ROUTINE_SM_STATUS);
 	xpc_object_t reply = sm_call(req, s->kind == KIND_DAEMON, kSMErrorJobNotFound, &error);
 	xpc_release(req);
 	if (!reply) {
@@ -196,10 +198,10 @@ SMAppServiceStatus SMAppServiceGetStatus(SMAppService *s, SMStatusDetail *detail
 		snprintf(detail->detail, sizeof(detail->detail), "%s", error.description);
 		return SMAppServiceStatusNotFound;
 	}
-	detail->reason = (SMStatusReason)xpc_dictionary_get_int64(reply, "reason");
-	const char *d = xpc_dictionary_get_string(reply, "detail");
+	detail->reason = (SMStatusReason)xpc_dictionary_get_int64(reply, KEY_REASON);
+	const char *d = xpc_dictionary_get_string(reply, KEY_DETAIL);
 	snprintf(detail->detail, sizeof(detail->detail), "%s", d ? d : "");
-	SMAppServiceStatus status = (SMAppServiceStatus)xpc_dictionary_get_int64(reply, "status");
+	SMAppServiceStatus status = (SMAppServiceStatus)xpc_dictionary_get_int64(reply, KEY_STATUS);
 	xpc_release(reply);
 	return status;
 }

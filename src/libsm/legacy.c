@@ -13,6 +13,7 @@
 #include "bundle.h"
 
 #include "internal.h"
+#include "protocol.h"
 
 /* launchd's domain name for a legacy domain string, or NULL (error set). */
 static const char *domain_of(const char *domain, char *buf, size_t len, SMError *error)
@@ -36,12 +37,12 @@ static xpc_object_t legacy_call(const char *routine, const char *domain, const c
 	if (!d)
 		return NULL;
 	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", routine);
-	xpc_dictionary_set_string(req, "domain", d);
+	xpc_dictionary_set_string(req, KEY_ROUTINE, routine);
+	xpc_dictionary_set_string(req, KEY_DOMAIN, d);
 	if (label)
-		xpc_dictionary_set_string(req, "label", label);
+		xpc_dictionary_set_string(req, KEY_LABEL, label);
 	if (job)
-		xpc_dictionary_set_value(req, "job", job);
+		xpc_dictionary_set_value(req, KEY_JOB, job);
 	xpc_object_t reply = sm_call(req, strcmp(d, "system") == 0, kSMErrorJobNotFound, error);
 	xpc_release(req);
 	return reply;
@@ -49,7 +50,7 @@ static xpc_object_t legacy_call(const char *routine, const char *domain, const c
 
 bool SMJobSubmit(const char *domain, xpc_object_t job, SMError *error)
 {
-	xpc_object_t reply = legacy_call("submit-job", domain, NULL, job, error);
+	xpc_object_t reply = legacy_call(ROUTINE_SUBMIT_JOB, domain, NULL, job, error);
 	xpc_release(reply);
 	return reply != NULL;
 }
@@ -57,15 +58,15 @@ bool SMJobSubmit(const char *domain, xpc_object_t job, SMError *error)
 bool SMJobRemove(const char *domain, const char *label, bool wait, SMError *error)
 {
 	(void)wait; /* launchd's bootout always answers once the process has exited */
-	xpc_object_t reply = legacy_call("bootout", domain, label, NULL, error);
+	xpc_object_t reply = legacy_call(ROUTINE_BOOTOUT, domain, label, NULL, error);
 	xpc_release(reply);
 	return reply != NULL;
 }
 
 xpc_object_t SMJobCopyDictionary(const char *domain, const char *label, SMError *error)
 {
-	xpc_object_t reply = legacy_call("job-dictionary", domain, label ? label : "", NULL, error);
-	xpc_object_t job = reply ? xpc_dictionary_get_dictionary(reply, "job") : NULL;
+	xpc_object_t reply = legacy_call(ROUTINE_JOB_DICTIONARY, domain, label ? label : "", NULL, error);
+	xpc_object_t job = reply ? xpc_dictionary_get_dictionary(reply, KEY_JOB) : NULL;
 	if (job)
 		xpc_retain(job);
 	else if (reply)
@@ -76,8 +77,8 @@ xpc_object_t SMJobCopyDictionary(const char *domain, const char *label, SMError 
 
 xpc_object_t SMCopyAllJobDictionaries(const char *domain, SMError *error)
 {
-	xpc_object_t reply = legacy_call("job-dictionary", domain, NULL, NULL, error);
-	xpc_object_t jobs = reply ? xpc_dictionary_get_array(reply, "jobs") : NULL;
+	xpc_object_t reply = legacy_call(ROUTINE_JOB_DICTIONARY, domain, NULL, NULL, error);
+	xpc_object_t jobs = reply ? xpc_dictionary_get_array(reply, KEY_JOBS) : NULL;
 	if (jobs)
 		xpc_retain(jobs);
 	else if (reply)
@@ -100,9 +101,9 @@ bool SMJobBless(const char *domain, const char *label, SMError *error)
 		return false;
 	}
 	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", "sm-bless");
-	xpc_dictionary_set_string(req, "bundle", bundle);
-	xpc_dictionary_set_string(req, "label", label ? label : "");
+	xpc_dictionary_set_string(req, KEY_ROUTINE, ROUTINE_SM_BLESS);
+	xpc_dictionary_set_string(req, KEY_BUNDLE, bundle);
+	xpc_dictionary_set_string(req, KEY_LABEL, label ? label : "");
 	xpc_object_t reply = sm_call(req, true, kSMErrorJobNotFound, error);
 	xpc_release(req);
 	xpc_release(reply);

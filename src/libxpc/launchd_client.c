@@ -12,6 +12,7 @@
 
 #include "conn_internal.h"
 #include "paths.h"
+#include "protocol.h"
 
 xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int timeout_ms)
 {
@@ -43,24 +44,24 @@ int launchd_identify(pid_t pid, char *label, size_t label_len, char *domain, siz
 	xpc_object_t *services, char *cause, size_t cause_len)
 {
 	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", "identify");
-	xpc_dictionary_set_int64(req, "pid", pid);
+	xpc_dictionary_set_string(req, KEY_ROUTINE, ROUTINE_IDENTIFY);
+	xpc_dictionary_set_int64(req, KEY_PID, pid);
 	xpc_object_t reply = xpc_launchd_request(req, false, LAUNCHD_REPLY_TIMEOUT_MS);
 	xpc_release(req);
-	const char *l = xpc_dictionary_get_string(reply, "label"), *d = xpc_dictionary_get_string(reply, "domain");
+	const char *l = xpc_dictionary_get_string(reply, KEY_LABEL), *d = xpc_dictionary_get_string(reply, KEY_DOMAIN);
 	int err = 0;
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		snprintf(cause, cause_len, "cannot ask launchd: %s", xpc_error_get_cause(reply));
 		err = ESRCH;
 	} else if (!l || !d) {
-		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
+		const char *detail = xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL);
 		snprintf(cause, cause_len, "%s", detail ? detail : "launchd does not know it");
 		err = ESRCH;
 	} else {
 		snprintf(label, label_len, "%s", l);
 		snprintf(domain, domain_len, "%s", d);
 		if (services) {
-			xpc_object_t names = xpc_dictionary_get_array(reply, "services");
+			xpc_object_t names = xpc_dictionary_get_array(reply, KEY_SERVICES);
 			*services = names ? xpc_retain(names) : xpc_array_create(NULL, 0);
 		}
 	}

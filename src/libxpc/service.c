@@ -16,6 +16,7 @@
 
 #include "conn_internal.h"
 #include "paths.h"
+#include "protocol.h"
 
 
 static const struct conn_kind service_kind;
@@ -55,9 +56,9 @@ static void service_attach(xpc_connection_t c)
 	c->fd = fd;
 	read_peer_cred(c);
 	xpc_object_t req = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(req, "routine", listener ? "checkin" : "lookup");
-	xpc_dictionary_set_string(req, "name", c->svc.name);
-	xpc_dictionary_set_bool(req, "privileged", privileged);
+	xpc_dictionary_set_string(req, KEY_ROUTINE, listener ? ROUTINE_CHECKIN : ROUTINE_LOOKUP);
+	xpc_dictionary_set_string(req, KEY_NAME, c->svc.name);
+	xpc_dictionary_set_bool(req, KEY_PRIVILEGED, privileged);
 	c->svc.attaching = true;
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
 	c->svc.attaching = false;
@@ -65,14 +66,14 @@ static void service_attach(xpc_connection_t c)
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		const char *why = xpc_error_get_cause(reply);
 		fail(c, ESRCH, "launchd did not answer the %s: %s", listener ? "check-in" : "lookup", why ? why : "");
-	} else if (xpc_dictionary_get_int64(reply, "error")) {
-		const char *detail = xpc_dictionary_get_string(reply, "error_detail");
-		fail(c, (int)xpc_dictionary_get_int64(reply, "error"), "%s%s", detail ? detail : "launchd refused",
+	} else if (xpc_dictionary_get_int64(reply, KEY_ERROR)) {
+		const char *detail = xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL);
+		fail(c, (int)xpc_dictionary_get_int64(reply, KEY_ERROR), "%s%s", detail ? detail : "launchd refused",
 			"");
 	} else if (listener) {
 		c->svc.listener = true; /* peers arrive on this connection */
 	} else {
-		int sfd = xpc_dictionary_dup_fd(reply, "fd");
+		int sfd = xpc_dictionary_dup_fd(reply, KEY_FD);
 		conn_close_fd(c);
 		if (sfd < 0) {
 			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->svc.name, "");
@@ -91,14 +92,14 @@ static void service_attach(xpc_connection_t c)
 /* A listener's message from launchd: a new peer, or the end coming. True if it was one. */
 static bool listener_event(xpc_connection_t c, xpc_object_t msg)
 {
-	const char *event = xpc_dictionary_get_string(msg, "event");
+	const char *event = xpc_dictionary_get_string(msg, KEY_EVENT);
 	if (event && strcmp(event, "termination-imminent") == 0) {
 		deliver(c, XPC_ERROR_TERMINATION_IMMINENT);
 		return true;
 	}
 	if (!event || strcmp(event, "peer") != 0)
 		return false;
-	int fd = xpc_dictionary_dup_fd(msg, "fd");
+	int fd = xpc_dictionary_dup_fd(msg, KEY_FD);
 	if (fd < 0)
 		return true;
 	conn_deliver_peer(c, fd);

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "errors.h"
 #include "log.h"
+#include "protocol.h"
 #include "loop.h"
 
 /*
@@ -66,6 +67,14 @@ static struct watch listener_watch;
 static char socket_path[4096];
 static const struct routine *const *routine_tables;
 
+void control_set_error_in(xpc_object_t reply, const char *domain, int code, const char *message, const char *detail)
+{
+	xpc_dictionary_set_int64(reply, KEY_ERROR, code);
+	xpc_dictionary_set_string(reply, KEY_ERROR_DOMAIN, domain);
+	xpc_dictionary_set_string(reply, KEY_ERROR_MESSAGE, message);
+	xpc_dictionary_set_string(reply, KEY_ERROR_DETAIL, detail);
+}
+
 void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
 {
 	char detail[GERROR_DETAIL_MAX];
@@ -73,9 +82,7 @@ void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	xpc_dictionary_set_int64(reply, "error", code);
-	xpc_dictionary_set_string(reply, "error_message", gantry_strerror(code));
-	xpc_dictionary_set_string(reply, "error_detail", detail);
+	control_set_error_in(reply, ERROR_DOMAIN_LAUNCHD, code, gantry_strerror(code), detail);
 }
 
 static void update_interest(struct client *c)
@@ -135,7 +142,7 @@ static void handle_request(struct client *c, xpc_object_t msg)
 	xpc_object_t reply = xpc_dictionary_create_reply(msg);
 	if (!reply)
 		return; /* one-way messages carry no requests */
-	const char *routine = xpc_dictionary_get_string(msg, "routine");
+	const char *routine = xpc_dictionary_get_string(msg, KEY_ROUTINE);
 	request_handler h = routine ? control_find_routine(routine_tables, routine) : NULL;
 	bool later = false;
 	if (!h)

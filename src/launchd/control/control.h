@@ -37,7 +37,9 @@ void control_hold(xpc_object_t reply);
 void control_unhold(xpc_object_t reply);
 /* Sends a message to a connected client (a checked-in listener). */
 void control_deliver(xpc_connection_t conn, xpc_object_t msg);
-/* Sets "error", "error_message" and "error_detail" on a reply. */
+/* Sets the one error shape on a reply (protocol.h): a code of domain, its text, and the detail. */
+void control_set_error_in(xpc_object_t reply, const char *domain, int code, const char *message, const char *detail);
+/* The same for launchd's codes, the detail formatted. */
 void control_set_error(xpc_object_t reply, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -13,6 +13,7 @@
 #include "endpoint.h"
 #include "errors.h"
 #include "loop.h"
+#include "protocol.h"
 #include "spawn.h"
 
 static void set_owned(xpc_object_t d, const char *key, xpc_object_t v)
@@ -99,11 +100,11 @@ static void exit_fields(xpc_object_t d, const struct job *j)
 	if (j->rt.has_exited) {
 		char text[96];
 		describe_exit_status(j->rt.last_status, text, sizeof(text));
-		xpc_dictionary_set_int64(d, "last_exit_status", j->rt.last_status);
-		xpc_dictionary_set_string(d, "last_exit_description", text);
+		xpc_dictionary_set_int64(d, KEY_LAST_EXIT_STATUS, j->rt.last_status);
+		xpc_dictionary_set_string(d, KEY_LAST_EXIT_DESCRIPTION, text);
 	} else {
-		set_null(d, "last_exit_status");
-		xpc_dictionary_set_string(d, "last_exit_description", "(never exited)");
+		set_null(d, KEY_LAST_EXIT_STATUS);
+		xpc_dictionary_set_string(d, KEY_LAST_EXIT_DESCRIPTION, "(never exited)");
 	}
 }
 
@@ -111,18 +112,18 @@ static void keepalive_fields(xpc_object_t d, const struct job_spec *s)
 {
 	xpc_object_t ka = xpc_dictionary_create_empty();
 	if (s->ka_always)
-		xpc_dictionary_set_bool(ka, "always", true);
+		xpc_dictionary_set_bool(ka, KEY_ALWAYS, true);
 	if (s->ka_successful_exit >= 0)
-		xpc_dictionary_set_bool(ka, "successful_exit", s->ka_successful_exit);
+		xpc_dictionary_set_bool(ka, KEY_SUCCESSFUL_EXIT, s->ka_successful_exit);
 	if (s->ka_crashed >= 0)
-		xpc_dictionary_set_bool(ka, "crashed", s->ka_crashed);
+		xpc_dictionary_set_bool(ka, KEY_CRASHED, s->ka_crashed);
 	if (s->ka_after_initial_demand)
-		xpc_dictionary_set_bool(ka, "after_initial_demand", true);
+		xpc_dictionary_set_bool(ka, KEY_AFTER_INITIAL_DEMAND, true);
 	for (size_t i = 0; i < s->nka_paths; i++)
 		xpc_dictionary_set_bool(ka, s->ka_paths[i].name, s->ka_paths[i].want);
 	for (size_t i = 0; i < s->nka_jobs; i++)
 		xpc_dictionary_set_bool(ka, s->ka_jobs[i].name, s->ka_jobs[i].want);
-	set_owned(d, "keepalive", ka);
+	set_owned(d, KEY_KEEPALIVE, ka);
 }
 
 xpc_object_t describe_service(const struct job *j)
@@ -130,102 +131,102 @@ xpc_object_t describe_service(const struct job *j)
 	const struct job_spec *s = j->spec;
 	xpc_object_t d = xpc_dictionary_create_empty();
 	char buf[256];
-	xpc_dictionary_set_string(d, "label", s->label);
-	xpc_dictionary_set_string(d, "domain", j->domain->name);
-	set_opt_string(d, "path", s->path);
-	xpc_dictionary_set_string(d, "type", job_type_name(j));
-	xpc_dictionary_set_string(d, "state", fsm_state_name(&j->rt));
+	xpc_dictionary_set_string(d, KEY_LABEL, s->label);
+	xpc_dictionary_set_string(d, KEY_DOMAIN, j->domain->name);
+	set_opt_string(d, KEY_PATH, s->path);
+	xpc_dictionary_set_string(d, KEY_TYPE, job_type_name(j));
+	xpc_dictionary_set_string(d, KEY_STATE, fsm_state_name(&j->rt));
 	if (j->pid)
-		xpc_dictionary_set_int64(d, "pid", j->pid);
+		xpc_dictionary_set_int64(d, KEY_PID, j->pid);
 	else
-		set_null(d, "pid");
-	xpc_dictionary_set_int64(d, "runs", j->rt.runs);
+		set_null(d, KEY_PID);
+	xpc_dictionary_set_int64(d, KEY_RUNS, j->rt.runs);
 	exit_fields(d, j);
-	set_opt_string(d, "spawn_failure", j->spawn_failure);
-	set_opt_string(d, "previous_instance", procrec_note(j->domain->name, s->label));
+	set_opt_string(d, KEY_SPAWN_FAILURE, j->spawn_failure);
+	set_opt_string(d, KEY_PREVIOUS_INSTANCE, procrec_note(j->domain->name, s->label));
 	if (j->rt.state == JS_SCHEDULED) {
 		int64_t left = j->rt.due_ms - loop_now_ms();
-		xpc_dictionary_set_double(d, "next_start", left > 0 ? (double)left / 1000.0 : 0.0);
+		xpc_dictionary_set_double(d, KEY_NEXT_START, left > 0 ? (double)left / 1000.0 : 0.0);
 	} else {
-		set_null(d, "next_start");
+		set_null(d, KEY_NEXT_START);
 	}
-	xpc_dictionary_set_bool(d, "disabled", describe_disabled(j));
-	xpc_dictionary_set_string(d, "program", spec_program(s));
+	xpc_dictionary_set_bool(d, KEY_DISABLED, describe_disabled(j));
+	xpc_dictionary_set_string(d, KEY_PROGRAM, spec_program(s));
 	char *only_program[1] = {(char *)spec_program(s)};
 	if (s->argc)
-		set_owned(d, "arguments", string_array(s->argv, s->argc));
+		set_owned(d, KEY_ARGUMENTS, string_array(s->argv, s->argc));
 	else
-		set_owned(d, "arguments", string_array(only_program, 1));
-	set_opt_string(d, "working_directory", s->working_dir);
-	set_opt_string(d, "root_directory", s->root_dir);
-	set_opt_string(d, "stdin_path", s->stdin_path);
-	set_opt_string(d, "stdout_path", s->stdout_path);
-	set_opt_string(d, "stderr_path", s->stderr_path);
-	set_opt_string(d, "user_name", s->user);
-	set_opt_string(d, "group_name", s->group);
-	xpc_dictionary_set_string(d, "default_path", SPAWN_DEFAULT_PATH);
-	set_owned(d, "environment", env_dict(s));
-	xpc_dictionary_set_int64(d, "throttle_interval", s->throttle_interval);
-	xpc_dictionary_set_int64(d, "exit_timeout", s->exit_timeout);
-	xpc_dictionary_set_string(d, "immediate_reason", fsm_reason_name(j->rt.reason));
-	xpc_dictionary_set_string(d, "spawn_type", spawn_type(s));
+		set_owned(d, KEY_ARGUMENTS, string_array(only_program, 1));
+	set_opt_string(d, KEY_WORKING_DIRECTORY, s->working_dir);
+	set_opt_string(d, KEY_ROOT_DIRECTORY, s->root_dir);
+	set_opt_string(d, KEY_STDIN_PATH, s->stdin_path);
+	set_opt_string(d, KEY_STDOUT_PATH, s->stdout_path);
+	set_opt_string(d, KEY_STDERR_PATH, s->stderr_path);
+	set_opt_string(d, KEY_USER_NAME, s->user);
+	set_opt_string(d, KEY_GROUP_NAME, s->group);
+	xpc_dictionary_set_string(d, KEY_DEFAULT_PATH, SPAWN_DEFAULT_PATH);
+	set_owned(d, KEY_ENVIRONMENT, env_dict(s));
+	xpc_dictionary_set_int64(d, KEY_THROTTLE_INTERVAL, s->throttle_interval);
+	xpc_dictionary_set_int64(d, KEY_EXIT_TIMEOUT, s->exit_timeout);
+	xpc_dictionary_set_string(d, KEY_IMMEDIATE_REASON, fsm_reason_name(j->rt.reason));
+	xpc_dictionary_set_string(d, KEY_SPAWN_TYPE, spawn_type(s));
 	keepalive_fields(d, s);
 	properties(j, buf, sizeof(buf));
-	xpc_dictionary_set_string(d, "properties", buf);
+	xpc_dictionary_set_string(d, KEY_PROPERTIES, buf);
 	xpc_object_t eps = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < s->nservices; i++) {
 		const struct endpoint *ep = &j->endpoints[i];
 		xpc_object_t e = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(e, "name", ep->name);
-		xpc_dictionary_set_bool(e, "active", ep->listener != NULL);
-		xpc_dictionary_set_int64(e, "waiting", (int64_t)ep->npending);
-		xpc_dictionary_set_int64(e, "connections", (int64_t)ep->connections);
+		xpc_dictionary_set_string(e, KEY_NAME, ep->name);
+		xpc_dictionary_set_bool(e, KEY_ACTIVE, ep->listener != NULL);
+		xpc_dictionary_set_int64(e, KEY_WAITING, (int64_t)ep->npending);
+		xpc_dictionary_set_int64(e, KEY_CONNECTIONS, (int64_t)ep->connections);
 		xpc_array_append_value(eps, e);
 		xpc_release(e);
 	}
-	set_owned(d, "endpoints", eps);
+	set_owned(d, KEY_ENDPOINTS, eps);
 	EACH_TRIGGER_KIND(k)
 		if ((*k)->describe)
 			(*k)->describe(j, d);
-	set_owned(d, "warnings", string_array(s->warnings, s->nwarnings));
+	set_owned(d, KEY_WARNINGS, string_array(s->warnings, s->nwarnings));
 	return d;
 }
 
 xpc_object_t describe_list_entry(const struct job *j)
 {
 	xpc_object_t d = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(d, "label", j->spec->label);
+	xpc_dictionary_set_string(d, KEY_LABEL, j->spec->label);
 	if (j->pid)
-		xpc_dictionary_set_int64(d, "pid", j->pid);
+		xpc_dictionary_set_int64(d, KEY_PID, j->pid);
 	else
-		set_null(d, "pid");
+		set_null(d, KEY_PID);
 	if (j->rt.has_exited)
-		xpc_dictionary_set_int64(d, "last_exit_status", j->rt.last_status);
+		xpc_dictionary_set_int64(d, KEY_LAST_EXIT_STATUS, j->rt.last_status);
 	else
-		set_null(d, "last_exit_status");
+		set_null(d, KEY_LAST_EXIT_STATUS);
 	return d;
 }
 
 xpc_object_t describe_domain(const struct domain *d)
 {
 	xpc_object_t o = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(o, "domain", d->name);
-	xpc_dictionary_set_string(o, "type", d->kind == DOMAIN_SYSTEM ? "system" : d->kind == DOMAIN_GUI ? "gui" : "user");
-	xpc_dictionary_set_int64(o, "handle", d->uid);
+	xpc_dictionary_set_string(o, KEY_DOMAIN, d->name);
+	xpc_dictionary_set_string(o, KEY_TYPE, d->kind == DOMAIN_SYSTEM ? "system" : d->kind == DOMAIN_GUI ? "gui" : "user");
+	xpc_dictionary_set_int64(o, KEY_HANDLE, d->uid);
 	int64_t active = 0;
 	xpc_object_t services = xpc_array_create(NULL, 0);
 	for (const struct job *j = d->jobs; j; j = j->next) {
 		if (j->pid)
 			active++;
 		xpc_object_t e = describe_list_entry(j);
-		xpc_dictionary_set_string(e, "state", fsm_state_name(&j->rt));
+		xpc_dictionary_set_string(e, KEY_STATE, fsm_state_name(&j->rt));
 		xpc_array_append_value(services, e);
 		xpc_release(e);
 	}
-	xpc_dictionary_set_int64(o, "active_count", active);
-	xpc_dictionary_set_int64(o, "service_count", (int64_t)d->njobs);
-	set_owned(o, "services", services);
-	set_owned(o, "disabled_services", describe_overrides(d));
+	xpc_dictionary_set_int64(o, KEY_ACTIVE_COUNT, active);
+	xpc_dictionary_set_int64(o, KEY_SERVICE_COUNT, (int64_t)d->njobs);
+	set_owned(o, KEY_SERVICES, services);
+	set_owned(o, KEY_DISABLED_SERVICES, describe_overrides(d));
 	return o;
 }
 

@@ -3,6 +3,7 @@
 
 #include "control.h"
 #include "pending.h"
+#include "protocol.h"
 
 /* One job waiter answering into a pending reply. */
 struct reply_wait {
@@ -31,10 +32,10 @@ void pending_reply_free(struct pending_reply *pr)
 /* One wait is over; the first error sticks; the last one sends the reply. */
 static void pending_reply_done(struct pending_reply *pr, int code, const char *detail, pid_t pid)
 {
-	if (code && !xpc_dictionary_get_int64(pr->reply, "error"))
+	if (code && !xpc_dictionary_get_int64(pr->reply, KEY_ERROR))
 		control_set_error(pr->reply, code, "%s", detail);
 	else if (!code && pid)
-		xpc_dictionary_set_int64(pr->reply, "pid", pid);
+		xpc_dictionary_set_int64(pr->reply, KEY_PID, pid);
 	if (--pr->count > 0)
 		return;
 	if (pr->then)

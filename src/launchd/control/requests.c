@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "log.h"
 #include "pending.h"
+#include "protocol.h"
 #include "requests.h"
 #include "timers.h"
 
@@ -31,7 +32,7 @@
 struct domain *request_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool write)
 {
 	struct gerror e = {0};
-	const char *name = xpc_dictionary_get_string(msg, "domain");
+	const char *name = xpc_dictionary_get_string(msg, KEY_DOMAIN);
 	struct domain *d = domain_resolve(name ? name : "default", caller, write, &e);
 	if (d && write && domain_check_write(d, caller, &e))
 		d = NULL;
@@ -45,7 +46,7 @@ static struct job *req_job(xpc_object_t msg, xpc_object_t reply, uid_t caller, b
 	struct domain *d = request_domain(msg, reply, caller, write);
 	if (!d)
 		return NULL;
-	const char *label = xpc_dictionary_get_string(msg, "label");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
 	struct job *j = label ? domain_find_job(d, label) : NULL;
 	if (!j)
 		control_set_error(reply, LE_NO_SERVICE, "Could not find service \"%s\" in domain %s",
@@ -56,13 +57,13 @@ static struct job *req_job(xpc_object_t msg, xpc_object_t reply, uid_t caller, b
 static void add_result(xpc_object_t results, const char *path, const char *label, const struct gerror *e)
 {
 	xpc_object_t r = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(r, "path", path);
+	xpc_dictionary_set_string(r, KEY_PATH, path);
 	if (label)
-		xpc_dictionary_set_string(r, "label", label);
-	xpc_dictionary_set_int64(r, "error", e ? e->code : 0);
+		xpc_dictionary_set_string(r, KEY_LABEL, label);
+	xpc_dictionary_set_int64(r, KEY_ERROR, e ? e->code : 0);
 	if (e && e->code) {
-		xpc_dictionary_set_string(r, "error_message", gantry_strerror(e->code));
-		xpc_dictionary_set_string(r, "error_detail", e->detail);
+		xpc_dictionary_set_string(r, KEY_ERROR_MESSAGE, gantry_strerror(e->code));
+		xpc_dictionary_set_string(r, KEY_ERROR_DETAIL, e->detail);
 	}
 	xpc_array_append_value(results, r);
 	xpc_release(r);
@@ -142,7 +143,7 @@ static void not_a_path(struct batch *b, size_t i)
 /* Sets the overall error of a batch: the one failure's code, or 133 for several. */
 static void batch_outcome(xpc_object_t reply, const struct batch *b, const char *verb)
 {
-	xpc_dictionary_set_value(reply, "results", b->results);
+	xpc_dictionary_set_value(reply, KEY_RESULTS, b->results);
 	if (b->failures == 1)
 		control_set_error(reply, b->last_code, "%s failed for one path (see results)", verb);
 	else if (b->failures > 1)
@@ -152,15 +153,15 @@ static void batch_outcome(xpc_object_t reply, const struct batch *b, const char 
 static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct batch b = {.d = request_domain(msg, reply, caller, true), .caller = caller};
-	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
+	xpc_object_t paths = xpc_dictionary_get_array(msg, KEY_PATHS);
 	if (!b.d)
 		return false;
 	if (!paths || !xpc_array_get_count(paths)) {
 		control_set_error(reply, LE_USAGE, "bootstrap needs at least one plist path or directory");
 		return false;
 	}
-	b.flags = (xpc_dictionary_get_bool(msg, "force") ? LOAD_FORCE : 0) |
-		  (xpc_dictionary_get_bool(msg, "enable") ? LOAD_ENABLE : 0);
+	b.flags = (xpc_dictionary_get_bool(msg, KEY_FORCE) ? LOAD_FORCE : 0) |
+		  (xpc_dictionary_get_bool(msg, KEY_ENABLE) ? LOAD_ENABLE : 0);
 	b.results = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < xpc_array_get_count(paths); i++) {
 		const char *p = xpc_array_get_string(paths, i);
@@ -169,7 +170,7 @@ static bool req_bootstrap(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		else
 			not_a_path(&b, i);
 	}
-	batch_outcome(reply, &b, "bootstrap");
+	batch_outcome(reply, &b, ROUTINE_BOOTSTRAP);
 	xpc_release(b.results);
 	return false;
 }
@@ -244,11 +245,11 @@ static bool remove_jobs(struct batch *b, xpc_object_t reply, uid_t caller)
 static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct batch b = {.d = request_domain(msg, reply, caller, true), .caller = caller,
-		.disable = xpc_dictionary_get_bool(msg, "disable")};
+		.disable = xpc_dictionary_get_bool(msg, KEY_DISABLE)};
 	if (!b.d)
 		return false;
-	xpc_object_t paths = xpc_dictionary_get_array(msg, "paths");
-	const char *label = xpc_dictionary_get_string(msg, "label");
+	xpc_object_t paths = xpc_dictionary_get_array(msg, KEY_PATHS);
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
 	if (label) {
 		struct job *j = domain_find_job(b.d, label);
 		if (!j) {
@@ -265,7 +266,7 @@ static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 			else
 				not_a_path(&b, i);
 		}
-		batch_outcome(reply, &b, "bootout");
+		batch_outcome(reply, &b, ROUTINE_BOOTOUT);
 		xpc_release(b.results);
 	} else {
 		control_set_error(reply, LE_USAGE, "bootout needs a service target or plist paths");
@@ -277,7 +278,7 @@ static bool req_bootout(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 static bool set_override(xpc_object_t msg, xpc_object_t reply, uid_t caller, bool disabled)
 {
 	struct domain *d = request_domain(msg, reply, caller, true);
-	const char *label = xpc_dictionary_get_string(msg, "label");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
 	if (!d)
 		return false;
 	if (!label || !*label) {
@@ -301,9 +302,9 @@ static bool req_kickstart(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct job *j = req_job(msg, reply, caller, true);
 	if (!j)
 		return false;
-	bool kill_first = xpc_dictionary_get_bool(msg, "kill");
+	bool kill_first = xpc_dictionary_get_bool(msg, KEY_KILL);
 	if (j->pid && !kill_first) {
-		xpc_dictionary_set_int64(reply, "pid", j->pid);
+		xpc_dictionary_set_int64(reply, KEY_PID, j->pid);
 		return false;
 	}
 	pending_wait(j, JOB_SPAWNED, pending_reply_create(reply, 1));
@@ -332,7 +333,7 @@ static bool req_kill(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct job *j = req_job(msg, reply, caller, true);
 	if (!j)
 		return false;
-	int sig = (int)xpc_dictionary_get_int64(msg, "signal");
+	int sig = (int)xpc_dictionary_get_int64(msg, KEY_SIGNAL);
 	if (sig <= 0 || sig >= NSIG) {
 		control_set_error(reply, EINVAL, "signal %d is not a valid signal number", sig);
 		return false;
@@ -362,7 +363,7 @@ static bool reply_service(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct job *j = req_job(msg, reply, caller, false);
 	if (j) {
 		xpc_object_t s = describe_service(j);
-		xpc_dictionary_set_value(reply, "service", s);
+		xpc_dictionary_set_value(reply, KEY_SERVICE, s);
 		xpc_release(s);
 	}
 	return false;
@@ -370,12 +371,12 @@ static bool reply_service(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 
 static bool req_print(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	if (xpc_dictionary_get_string(msg, "label"))
+	if (xpc_dictionary_get_string(msg, KEY_LABEL))
 		return reply_service(msg, reply, caller);
 	struct domain *d = request_domain(msg, reply, caller, false);
 	if (d) {
 		xpc_object_t o = describe_domain(d);
-		xpc_dictionary_set_value(reply, "domain_info", o);
+		xpc_dictionary_set_value(reply, KEY_DOMAIN_INFO, o);
 		xpc_release(o);
 	}
 	return false;
@@ -386,8 +387,8 @@ static bool req_print_disabled(xpc_object_t msg, xpc_object_t reply, uid_t calle
 	struct domain *d = request_domain(msg, reply, caller, false);
 	if (d) {
 		xpc_object_t o = describe_overrides(d);
-		xpc_dictionary_set_value(reply, "disabled", o);
-		xpc_dictionary_set_string(reply, "domain", d->name);
+		xpc_dictionary_set_value(reply, KEY_DISABLED, o);
+		xpc_dictionary_set_string(reply, KEY_DOMAIN, d->name);
 		xpc_release(o);
 	}
 	return false;
@@ -399,20 +400,20 @@ static bool req_blame(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	if (j) {
 		char why[640];
 		describe_blame(j, why, sizeof(why));
-		xpc_dictionary_set_string(reply, "reason", why);
+		xpc_dictionary_set_string(reply, KEY_REASON, why);
 	}
 	return false;
 }
 
 static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	if (xpc_dictionary_get_string(msg, "label"))
+	if (xpc_dictionary_get_string(msg, KEY_LABEL))
 		return reply_service(msg, reply, caller);
 	struct domain *d = request_domain(msg, reply, caller, false);
 	if (!d)
 		return false;
 	xpc_object_t jobs = describe_each_job(d, describe_list_entry);
-	xpc_dictionary_set_value(reply, "jobs", jobs);
+	xpc_dictionary_set_value(reply, KEY_JOBS, jobs);
 	xpc_release(jobs);
 	return false;
 }
@@ -421,8 +422,8 @@ static bool req_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct domain *d = request_domain(msg, reply, caller, true);
-	const char *label = xpc_dictionary_get_string(msg, "label");
-	xpc_object_t args = xpc_dictionary_get_array(msg, "arguments");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
+	xpc_object_t args = xpc_dictionary_get_array(msg, KEY_ARGUMENTS);
 	if (!d)
 		return false;
 	if (!label || !args || !xpc_array_get_count(args)) {
@@ -442,8 +443,8 @@ static bool req_submit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	plist_dict_set_item(root, "Label", plist_new_string(label));
 	plist_dict_set_item(root, "ProgramArguments", argv);
 	plist_dict_set_item(root, "KeepAlive", plist_new_bool(1));
-	static const char *const optional[][2] = {{"program", "Program"}, {"stdout", "StandardOutPath"},
-		{"stderr", "StandardErrorPath"}};
+	static const char *const optional[][2] = {{KEY_PROGRAM, "Program"}, {KEY_STDOUT, "StandardOutPath"},
+		{KEY_STDERR, "StandardErrorPath"}};
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = xpc_dictionary_get_string(msg, optional[i][0]);
 		if (v)
@@ -464,7 +465,7 @@ static bool req_test_clock(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, darwin_errno(EPERM), "only root or uid %u may move this launchd's clock",
 			(unsigned)g_launchd.uid);
 	else
-		timers_set_clock_offset(xpc_dictionary_get_int64(msg, "offset"));
+		timers_set_clock_offset(xpc_dictionary_get_int64(msg, KEY_OFFSET));
 	return false;
 }
 
@@ -473,28 +474,28 @@ static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
 	(void)caller;
-	xpc_dictionary_set_string(reply, "version", GANTRY_VERSION);
-	xpc_dictionary_set_string(reply, "mode", g_launchd.system ? "system" : "user");
-	xpc_dictionary_set_int64(reply, "pid", getpid());
+	xpc_dictionary_set_string(reply, KEY_VERSION, GANTRY_VERSION);
+	xpc_dictionary_set_string(reply, KEY_MODE, g_launchd.system ? "system" : "user");
+	xpc_dictionary_set_int64(reply, KEY_PID, getpid());
 	return false;
 }
 
 const struct routine request_routines[] = {
-	{"bootstrap", req_bootstrap},
-	{"bootout", req_bootout},
-	{"enable", req_enable},
-	{"disable", req_disable},
-	{"kickstart", req_kickstart},
-	{"start", req_start},
-	{"stop", req_stop},
-	{"kill", req_kill},
-	{"remove", req_remove},
-	{"print", req_print},
-	{"print-disabled", req_print_disabled},
-	{"blame", req_blame},
-	{"list", req_list},
-	{"submit", req_submit},
-	{"version", req_version},
-	{"test-clock", req_test_clock},
+	{ROUTINE_BOOTSTRAP, req_bootstrap},
+	{ROUTINE_BOOTOUT, req_bootout},
+	{ROUTINE_ENABLE, req_enable},
+	{ROUTINE_DISABLE, req_disable},
+	{ROUTINE_KICKSTART, req_kickstart},
+	{ROUTINE_START, req_start},
+	{ROUTINE_STOP, req_stop},
+	{ROUTINE_KILL, req_kill},
+	{ROUTINE_REMOVE, req_remove},
+	{ROUTINE_PRINT, req_print},
+	{ROUTINE_PRINT_DISABLED, req_print_disabled},
+	{ROUTINE_BLAME, req_blame},
+	{ROUTINE_LIST, req_list},
+	{ROUTINE_SUBMIT, req_submit},
+	{ROUTINE_VERSION, req_version},
+	{ROUTINE_TEST_CLOCK, req_test_clock},
 	{NULL, NULL},
 };

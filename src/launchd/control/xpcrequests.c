@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "protocol.h"
 #include "sockets.h"
 #include "xpcrequests.h"
 
@@ -20,7 +21,7 @@
 static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, pid_t pid)
 {
 	struct gerror e = {0};
-	const char *name = xpc_dictionary_get_bool(msg, "privileged") ? "system" : NULL;
+	const char *name = xpc_dictionary_get_bool(msg, KEY_PRIVILEGED) ? "system" : NULL;
 	char own[32];
 	struct job *own_job = name ? NULL : domain_job_by_pid(pid);
 	if (own_job)
@@ -40,7 +41,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	pid_t pid = 0;
 	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
-	const char *name = xpc_dictionary_get_string(msg, "name");
+	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
 	struct domain *d = lookup_domain(msg, reply, caller, pid);
 	if (!d)
 		return false;
@@ -56,7 +57,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	if (!j) {
 		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s: no loaded job advertises it in "
 			"MachServices%s", name ? name : "", d->name,
-			xpc_dictionary_get_bool(msg, "privileged") ? "" : " (system daemons need the PRIVILEGED flag)");
+			xpc_dictionary_get_bool(msg, KEY_PRIVILEGED) ? "" : " (system daemons need the PRIVILEGED flag)");
 		return false;
 	}
 	int fd;
@@ -65,9 +66,9 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, e.code, "%s", e.detail);
 		return false;
 	}
-	xpc_dictionary_set_fd(reply, "fd", fd);
-	xpc_dictionary_set_string(reply, "label", j->spec->label);
-	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	xpc_dictionary_set_fd(reply, KEY_FD, fd);
+	xpc_dictionary_set_string(reply, KEY_LABEL, j->spec->label);
+	xpc_dictionary_set_string(reply, KEY_DOMAIN, j->domain->name);
 	close(fd);
 	return false;
 }
@@ -78,7 +79,7 @@ static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	(void)caller;
 	pid_t pid = 0;
 	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
-	const char *name = xpc_dictionary_get_string(msg, "name");
+	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
 	if (!name) {
 		control_set_error(reply, LE_USAGE, "checkin needs a name");
 		return false;
@@ -103,18 +104,18 @@ static bool req_checkin(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 static bool req_identify(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)caller;
-	pid_t pid = (pid_t)xpc_dictionary_get_int64(msg, "pid");
+	pid_t pid = (pid_t)xpc_dictionary_get_int64(msg, KEY_PID);
 	struct job *j = domain_job_by_pid(pid);
 	if (!j) {
 		control_set_error(reply, LE_NOT_MANAGED, "pid %d is not the process of any job of this launchd", (int)pid);
 		return false;
 	}
-	xpc_dictionary_set_string(reply, "label", j->spec->label);
-	xpc_dictionary_set_string(reply, "domain", j->domain->name);
+	xpc_dictionary_set_string(reply, KEY_LABEL, j->spec->label);
+	xpc_dictionary_set_string(reply, KEY_DOMAIN, j->domain->name);
 	xpc_object_t names = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < j->spec->nservices; i++)
 		xpc_array_set_string(names, XPC_ARRAY_APPEND, j->spec->services[i].name);
-	xpc_dictionary_set_value(reply, "services", names);
+	xpc_dictionary_set_value(reply, KEY_SERVICES, names);
 	xpc_release(names);
 	return false;
 }
@@ -125,24 +126,22 @@ static bool req_activate_socket(xpc_object_t msg, xpc_object_t reply, uid_t call
 	(void)caller;
 	pid_t pid = 0;
 	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
-	const char *name = xpc_dictionary_get_string(msg, "name");
+	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
 	char why[512];
 	xpc_object_t fds = xpc_array_create(NULL, 0);
 	int err = sockets_activate(pid, name ? name : "", fds, why, sizeof(why));
-	if (err) {
-		xpc_dictionary_set_int64(reply, "errno", err);
-		xpc_dictionary_set_string(reply, "error_detail", why);
-	} else {
-		xpc_dictionary_set_value(reply, "fds", fds);
-	}
+	if (err) /* the errno launch_activate_socket() returns, as it is */
+		control_set_error_in(reply, ERROR_DOMAIN_POSIX, err, strerror(err), why);
+	else
+		xpc_dictionary_set_value(reply, KEY_FDS, fds);
 	xpc_release(fds);
 	return false;
 }
 
 const struct routine xpc_routines[] = {
-	{"lookup", req_lookup},
-	{"checkin", req_checkin},
-	{"identify", req_identify},
-	{"activate-socket", req_activate_socket},
+	{ROUTINE_LOOKUP, req_lookup},
+	{ROUTINE_CHECKIN, req_checkin},
+	{ROUTINE_IDENTIFY, req_identify},
+	{ROUTINE_ACTIVATE_SOCKET, req_activate_socket},
 	{NULL, NULL},
 };

@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "log.h"
 #include "procrec.h"
+#include "protocol.h"
 
 void endpoints_create(struct job *j)
 {
@@ -70,9 +71,9 @@ static void deliver(xpc_connection_t listener, xpc_object_t msg)
 static void deliver_peer(struct endpoint *ep, int fd)
 {
 	xpc_object_t ev = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(ev, "event", "peer");
-	xpc_dictionary_set_string(ev, "name", ep->name);
-	xpc_dictionary_set_fd(ev, "fd", fd);
+	xpc_dictionary_set_string(ev, KEY_EVENT, "peer");
+	xpc_dictionary_set_string(ev, KEY_NAME, ep->name);
+	xpc_dictionary_set_fd(ev, KEY_FD, fd);
 	deliver(ep->listener, ev);
 	xpc_release(ev);
 	close(fd);
@@ -223,7 +224,7 @@ void endpoints_termination_imminent(struct job *j)
 		if (!ep->listener)
 			continue;
 		xpc_object_t ev = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(ev, "event", "termination-imminent");
+		xpc_dictionary_set_string(ev, KEY_EVENT, "termination-imminent");
 		deliver(ep->listener, ev);
 		xpc_release(ev);
 	}

@@ -25,6 +25,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
+#include "protocol.h"
 #include "pending.h"
 #include "pathwatch.h"
 #include "plistio.h"
@@ -46,8 +47,7 @@ void sm_fail(xpc_object_t reply, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	xpc_dictionary_set_int64(reply, "sm_error", code);
-	xpc_dictionary_set_string(reply, "sm_detail", detail);
+	control_set_error_in(reply, ERROR_DOMAIN_SM, code, sm_error_text(code), detail);
 }
 
 /* Apple's four statuses from Gantry's reasons. */
@@ -71,10 +71,10 @@ int sm_status_of(enum sm_reason r)
 
 void sm_put_status(xpc_object_t reply, enum sm_reason r, const char *detail)
 {
-	xpc_dictionary_set_int64(reply, "status", sm_status_of(r));
-	xpc_dictionary_set_int64(reply, "reason", r);
-	xpc_dictionary_set_string(reply, "reason_name", sm_reason_name(r));
-	xpc_dictionary_set_string(reply, "detail", detail ? detail : "");
+	xpc_dictionary_set_int64(reply, KEY_STATUS, sm_status_of(r));
+	xpc_dictionary_set_int64(reply, KEY_REASON, r);
+	xpc_dictionary_set_string(reply, KEY_REASON_NAME, sm_reason_name(r));
+	xpc_dictionary_set_string(reply, KEY_DETAIL, detail ? detail : "");
 }
 
 /* Does a root-owned rules file pre-approve this item? */

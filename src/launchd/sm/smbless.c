@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "background_internal.h"
 #include "control.h"
 #include "domain.h"
 #include "log.h"
 #include "pending.h"
+#include "protocol.h"
 #include "safefile.h"
 #include "paths.h"
 #include "plistio.h"
@@ -35,12 +37,6 @@
 
 /* A helper larger than this is refused rather than copied through memory. */
 #define HELPER_MAX (256u * 1024 * 1024)
-
-static void bless_fail(xpc_object_t reply, int code, const char *detail)
-{
-	xpc_dictionary_set_int64(reply, "sm_error", code);
-	xpc_dictionary_set_string(reply, "sm_detail", detail);
-}
 
 /* Does the app's Info.plist list label in SMPrivilegedExecutables? */
 static bool app_claims(const char *bundle, const char *label, char *why, size_t len)
@@ -104,7 +100,7 @@ static void bootstrap_installed(xpc_object_t reply, void *ctx)
 	struct domain *d = domain_find_named("system");
 	struct gerror e = {0};
 	if (d && !domain_bootstrap(d, b->plist, ORIGIN_ADMIN, 0, 0, &e))
-		bless_fail(reply, SME_INTERNAL, e.detail);
+		sm_fail(reply, SME_INTERNAL, "%s", e.detail);
 	control_send(reply);
 	free(b);
 }
@@ -150,32 +146,32 @@ static int install(const char *tool_src, const char *plist_src, const char *tool
 
 bool req_sm_bless(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	const char *label = xpc_dictionary_get_string(msg, "label"), *given = xpc_dictionary_get_string(msg, "bundle");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL), *given = xpc_dictionary_get_string(msg, KEY_BUNDLE);
 	char bundle[PATH_MAX], tool_src[PATH_MAX + 64], plist_src[PATH_MAX + 80], tool[PATH_MAX + 64];
 	char plist[PATH_MAX + 64], why[PATH_MAX + 300];
 	struct gerror e = {0};
 	enum sm_reason reason;
 	if (caller != 0)
-		return bless_fail(reply, SME_AUTHORIZATION, "SMJobBless installs a helper that runs as root, so only root may "
+		return sm_fail(reply, SME_AUTHORIZATION, "SMJobBless installs a helper that runs as root, so only root may "
 			"call it (Apple requires the blesshelper right); run the installer as root"), false;
 	if (!g_launchd.system)
-		return bless_fail(reply, SME_SERVICE_UNAVAILABLE, "this launchd runs with --user; SMJobBless needs the system "
+		return sm_fail(reply, SME_SERVICE_UNAVAILABLE, "this launchd runs with --user; SMJobBless needs the system "
 			"launchd"), false;
 	if (!label || !*label || strchr(label, '/') || !given || !realpath(given, bundle))
-		return bless_fail(reply, SME_TOOL_NOT_VALID, "SMJobBless needs a label (no '/') and the caller's app bundle"),
+		return sm_fail(reply, SME_TOOL_NOT_VALID, "SMJobBless needs a label (no '/') and the caller's app bundle"),
 		       false;
 	snprintf(tool_src, sizeof(tool_src), "%s/Contents/Library/LaunchServices/%s", bundle, label);
 	snprintf(plist_src, sizeof(plist_src), "%s.plist", tool_src);
 	snprintf(tool, sizeof(tool), "%s/PrivilegedHelperTools/%s", g_launchd.paths.state_dir, label);
 	snprintf(plist, sizeof(plist), "%s/%s.plist", g_launchd.paths.admin_daemons, label);
 	if (!app_claims(bundle, label, why, sizeof(why)))
-		return bless_fail(reply, SME_INVALID_SIGNATURE, why), false;
+		return sm_fail(reply, SME_INVALID_SIGNATURE, "%s", why), false;
 	if (access(tool_src, X_OK) < 0 || access(plist_src, R_OK) < 0) {
 		snprintf(why, sizeof(why), "%s: %s", access(tool_src, X_OK) < 0 ? tool_src : plist_src, strerror(errno));
-		return bless_fail(reply, access(tool_src, X_OK) < 0 ? SME_TOOL_NOT_VALID : SME_PLIST_NOT_FOUND, why), false;
+		return sm_fail(reply, access(tool_src, X_OK) < 0 ? SME_TOOL_NOT_VALID : SME_PLIST_NOT_FOUND, "%s", why), false;
 	}
 	if (sm_check_root_only(tool_src, &e, &reason) || sm_check_root_only(plist_src, &e, &reason))
-		return bless_fail(reply, e.code, e.detail), false;
+		return sm_fail(reply, e.code, "%s", e.detail), false;
 	struct spec_diag diag = {0};
 	struct job_spec *s = spec_load_file(plist_src, &diag);
 	bool label_ok = s && strcmp(s->label, label) == 0;
@@ -185,11 +181,11 @@ bool req_sm_bless(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	spec_free(s);
 	spec_diag_clear(&diag);
 	if (!label_ok)
-		return bless_fail(reply, SME_INVALID_PLIST, why), false;
+		return sm_fail(reply, SME_INVALID_PLIST, "%s", why), false;
 	bool changed;
 	int code = install(tool_src, plist_src, tool, plist, &changed, why, sizeof(why));
 	if (code)
-		return bless_fail(reply, code, why), false;
+		return sm_fail(reply, code, "%s", why), false;
 	struct domain *d = domain_find_named("system");
 	struct job *j = d ? domain_find_job(d, label) : NULL;
 	log_msg(LOG_INFO, "(system/%s) blessed from %s%s", label, bundle, changed ? "" : " (unchanged)");

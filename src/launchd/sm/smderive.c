@@ -253,3 +253,15 @@ int sm_rederive(const struct sm_item *it, struct sm_item **fresh, struct job_spe
 {
 	return sm_derive(it->kind, it->bundle, it->name, it->owner, fresh, spec, reason, e);
 }
+
+const char *sm_error_text(int code)
+{
+	static const char *const text[] = {
+		[SME_INTERNAL] = "Internal failure", [SME_INVALID_SIGNATURE] = "Invalid signature",
+		[SME_AUTHORIZATION] = "Authorization failure", [SME_TOOL_NOT_VALID] = "Tool not valid",
+		[SME_JOB_NOT_FOUND] = "Job not found", [SME_SERVICE_UNAVAILABLE] = "Service unavailable",
+		[SME_PLIST_NOT_FOUND] = "Job plist not found", [SME_MUST_BE_ENABLED] = "Job must be enabled",
+		[SME_INVALID_PLIST] = "Invalid plist", [SME_DENIED] = "Launch denied by user",
+	};
+	return code > 0 && code <= SME_DENIED && text[code] ? text[code] : "Service Management error";
+}

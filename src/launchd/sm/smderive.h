@@ -42,5 +42,7 @@ enum {
 	SME_INVALID_PLIST = 10,
 	SME_DENIED = 11,
 };
+/* Apple's name of a kSMError code ("Job not found"). */
+const char *sm_error_text(int code);
 
 #endif

@@ -12,6 +12,7 @@
 #include "describe.h"
 #include "domain.h"
 #include "errors.h"
+#include "protocol.h"
 #include "requests.h"
 #include "smjobs.h"
 
@@ -61,7 +62,7 @@ static plist_t to_plist(xpc_object_t v)
 bool req_submit_job(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	struct domain *d = request_domain(msg, reply, caller, true);
-	xpc_object_t job = xpc_dictionary_get_dictionary(msg, "job");
+	xpc_object_t job = xpc_dictionary_get_dictionary(msg, KEY_JOB);
 	if (!d)
 		return false;
 	if (!job) {
@@ -98,7 +99,7 @@ static xpc_object_t job_dictionary(const struct job *j)
 
 bool req_job_dictionary(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	const char *label = xpc_dictionary_get_string(msg, "label");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
 	struct domain *d = request_domain(msg, reply, caller, false);
 	if (!d)
 		return false;
@@ -109,12 +110,12 @@ bool req_job_dictionary(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 			return false;
 		}
 		xpc_object_t o = job_dictionary(j);
-		xpc_dictionary_set_value(reply, "job", o);
+		xpc_dictionary_set_value(reply, KEY_JOB, o);
 		xpc_release(o);
 		return false;
 	}
 	xpc_object_t all = describe_each_job(d, job_dictionary);
-	xpc_dictionary_set_value(reply, "jobs", all);
+	xpc_dictionary_set_value(reply, KEY_JOBS, all);
 	xpc_release(all);
 	return false;
 }

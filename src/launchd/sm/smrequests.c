@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "log.h"
 #include "pending.h"
+#include "protocol.h"
 #include "registry.h"
 #include "smderive.h"
 #include "smbless.h"
@@ -34,9 +35,9 @@ struct sm_request {
 
 static bool parse_request(xpc_object_t msg, xpc_object_t reply, struct sm_request *r)
 {
-	const char *k = xpc_dictionary_get_string(msg, "kind");
-	r->bundle = xpc_dictionary_get_string(msg, "bundle");
-	r->name = xpc_dictionary_get_string(msg, "name");
+	const char *k = xpc_dictionary_get_string(msg, KEY_KIND);
+	r->bundle = xpc_dictionary_get_string(msg, KEY_BUNDLE);
+	r->name = xpc_dictionary_get_string(msg, KEY_NAME);
 	r->bundle = r->bundle ? r->bundle : "";
 	r->name = r->name ? r->name : "";
 	for (int i = 0; k && i < 4; i++)
@@ -213,28 +214,28 @@ static xpc_object_t describe_item(const struct sm_item *it)
 	xpc_object_t d = xpc_dictionary_create_empty();
 	char id[600];
 	snprintf(id, sizeof(id), "%s/%s", it->domain, it->label);
-	xpc_dictionary_set_string(d, "id", id);
-	xpc_dictionary_set_string(d, "domain", it->domain);
-	xpc_dictionary_set_string(d, "label", it->label);
-	xpc_dictionary_set_string(d, "kind", sm_kind_name(it->kind));
-	xpc_dictionary_set_string(d, "bundle", it->bundle);
-	xpc_dictionary_set_string(d, "bundle_identifier", it->bundle_id ? it->bundle_id : "");
-	xpc_dictionary_set_string(d, "bundle_version", it->version ? it->version : "");
-	xpc_dictionary_set_string(d, "plist", it->plist ? it->plist : "");
-	xpc_dictionary_set_string(d, "plist_sha256", it->plist_sha);
-	xpc_dictionary_set_string(d, "executable", it->exe);
-	xpc_dictionary_set_string(d, "executable_sha256", it->exe_sha);
-	xpc_dictionary_set_int64(d, "owner", it->owner);
-	xpc_dictionary_set_string(d, "approval", sm_approval_name(it->approval));
-	xpc_dictionary_set_int64(d, "registered", it->registered);
-	xpc_dictionary_set_int64(d, "updated", it->updated);
-	xpc_dictionary_set_int64(d, "approval_changed", it->approval_changed);
-	xpc_dictionary_set_int64(d, "status", sm_status_of(it->reason));
-	xpc_dictionary_set_string(d, "reason", sm_reason_name(it->reason));
-	xpc_dictionary_set_string(d, "detail", it->detail);
+	xpc_dictionary_set_string(d, KEY_ID, id);
+	xpc_dictionary_set_string(d, KEY_DOMAIN, it->domain);
+	xpc_dictionary_set_string(d, KEY_LABEL, it->label);
+	xpc_dictionary_set_string(d, KEY_KIND, sm_kind_name(it->kind));
+	xpc_dictionary_set_string(d, KEY_BUNDLE, it->bundle);
+	xpc_dictionary_set_string(d, KEY_BUNDLE_IDENTIFIER, it->bundle_id ? it->bundle_id : "");
+	xpc_dictionary_set_string(d, KEY_BUNDLE_VERSION, it->version ? it->version : "");
+	xpc_dictionary_set_string(d, KEY_PLIST, it->plist ? it->plist : "");
+	xpc_dictionary_set_string(d, KEY_PLIST_SHA256, it->plist_sha);
+	xpc_dictionary_set_string(d, KEY_EXECUTABLE, it->exe);
+	xpc_dictionary_set_string(d, KEY_EXECUTABLE_SHA256, it->exe_sha);
+	xpc_dictionary_set_int64(d, KEY_OWNER, it->owner);
+	xpc_dictionary_set_string(d, KEY_APPROVAL, sm_approval_name(it->approval));
+	xpc_dictionary_set_int64(d, KEY_REGISTERED, it->registered);
+	xpc_dictionary_set_int64(d, KEY_UPDATED, it->updated);
+	xpc_dictionary_set_int64(d, KEY_APPROVAL_CHANGED, it->approval_changed);
+	xpc_dictionary_set_int64(d, KEY_STATUS, sm_status_of(it->reason));
+	xpc_dictionary_set_string(d, KEY_REASON, sm_reason_name(it->reason));
+	xpc_dictionary_set_string(d, KEY_DETAIL, it->detail);
 	struct job *j = sm_item_job(it->domain, it->label);
-	xpc_dictionary_set_bool(d, "loaded", j != NULL);
-	xpc_dictionary_set_int64(d, "pid", j ? j->pid : 0);
+	xpc_dictionary_set_bool(d, KEY_LOADED, j != NULL);
+	xpc_dictionary_set_int64(d, KEY_PID, j ? j->pid : 0);
 	return d;
 }
 
@@ -245,20 +246,20 @@ static xpc_object_t describe_legacy(const struct job *j)
 	char id[600];
 	struct stat st;
 	snprintf(id, sizeof(id), "%s/%s", j->domain->name, j->spec->label);
-	xpc_dictionary_set_string(d, "id", id);
-	xpc_dictionary_set_string(d, "domain", j->domain->name);
-	xpc_dictionary_set_string(d, "label", j->spec->label);
-	xpc_dictionary_set_string(d, "kind", j->domain->kind == DOMAIN_SYSTEM ? "legacy-daemon" : "legacy-agent");
-	xpc_dictionary_set_string(d, "plist", j->spec->path ? j->spec->path : "");
-	xpc_dictionary_set_string(d, "executable", spec_program(j->spec) ? spec_program(j->spec) : "");
+	xpc_dictionary_set_string(d, KEY_ID, id);
+	xpc_dictionary_set_string(d, KEY_DOMAIN, j->domain->name);
+	xpc_dictionary_set_string(d, KEY_LABEL, j->spec->label);
+	xpc_dictionary_set_string(d, KEY_KIND, j->domain->kind == DOMAIN_SYSTEM ? "legacy-daemon" : "legacy-agent");
+	xpc_dictionary_set_string(d, KEY_PLIST, j->spec->path ? j->spec->path : "");
+	xpc_dictionary_set_string(d, KEY_EXECUTABLE, spec_program(j->spec) ? spec_program(j->spec) : "");
 	xpc_object_t ids = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < j->spec->nassociated_ids; i++)
 		xpc_array_set_string(ids, XPC_ARRAY_APPEND, j->spec->associated_ids[i]);
-	xpc_dictionary_set_value(d, "associated_bundle_identifiers", ids);
+	xpc_dictionary_set_value(d, KEY_ASSOCIATED_BUNDLE_IDENTIFIERS, ids);
 	xpc_release(ids);
-	xpc_dictionary_set_int64(d, "owner", j->spec->path && stat(j->spec->path, &st) == 0 ? st.st_uid : 0);
-	xpc_dictionary_set_string(d, "approval", "not needed (installed in a job directory)");
-	xpc_dictionary_set_int64(d, "pid", j->pid);
+	xpc_dictionary_set_int64(d, KEY_OWNER, j->spec->path && stat(j->spec->path, &st) == 0 ? st.st_uid : 0);
+	xpc_dictionary_set_string(d, KEY_APPROVAL, "not needed (installed in a job directory)");
+	xpc_dictionary_set_int64(d, KEY_PID, j->pid);
 	return d;
 }
 
@@ -281,9 +282,9 @@ static bool req_bg_list(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 				xpc_array_append_value(legacy, o);
 				xpc_release(o);
 			}
-	xpc_dictionary_set_value(reply, "legacy", legacy);
+	xpc_dictionary_set_value(reply, KEY_LEGACY, legacy);
 	xpc_release(legacy);
-	xpc_dictionary_set_value(reply, "items", items);
+	xpc_dictionary_set_value(reply, KEY_ITEMS, items);
 	xpc_release(items);
 	return false;
 }
@@ -320,7 +321,7 @@ static struct sm_item *find_id(const char *id, uid_t caller, xpc_object_t reply)
 
 static bool set_approval(xpc_object_t msg, xpc_object_t reply, uid_t caller, enum sm_approval to)
 {
-	struct sm_item *it = find_id(xpc_dictionary_get_string(msg, "id"), caller, reply);
+	struct sm_item *it = find_id(xpc_dictionary_get_string(msg, KEY_ID), caller, reply);
 	if (!it)
 		return false;
 	struct gerror e = {0};
@@ -372,7 +373,7 @@ static bool req_bg_deny(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 /* Forgets one item (or, without an id, every item the caller may reset) and boots out its job. */
 static bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
-	const char *id = xpc_dictionary_get_string(msg, "id");
+	const char *id = xpc_dictionary_get_string(msg, KEY_ID);
 	struct sm_item *one = id ? find_id(id, caller, reply) : NULL;
 	if (id && !one)
 		return false;
@@ -397,7 +398,7 @@ static bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		sm_stop_job(it->domain, it->label, pr);
 		sm_forget(it);
 	}
-	xpc_dictionary_set_int64(reply, "removed", removed);
+	xpc_dictionary_set_int64(reply, KEY_REMOVED, removed);
 	bool later = pr->count > 1;
 	pr->count--; /* the reference taken at creation */
 	if (!later)
@@ -406,15 +407,15 @@ static bool req_bg_reset(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 }
 
 const struct routine sm_routines[] = {
-	{"sm-register", req_sm_register},
-	{"sm-unregister", req_sm_unregister},
-	{"sm-status", req_sm_status},
-	{"background-list", req_bg_list},
-	{"background-approve", req_bg_approve},
-	{"background-deny", req_bg_deny},
-	{"background-reset", req_bg_reset},
-	{"submit-job", req_submit_job},
-	{"job-dictionary", req_job_dictionary},
-	{"sm-bless", req_sm_bless},
+	{ROUTINE_SM_REGISTER, req_sm_register},
+	{ROUTINE_SM_UNREGISTER, req_sm_unregister},
+	{ROUTINE_SM_STATUS, req_sm_status},
+	{ROUTINE_BACKGROUND_LIST, req_bg_list},
+	{ROUTINE_BACKGROUND_APPROVE, req_bg_approve},
+	{ROUTINE_BACKGROUND_DENY, req_bg_deny},
+	{ROUTINE_BACKGROUND_RESET, req_bg_reset},
+	{ROUTINE_SUBMIT_JOB, req_submit_job},
+	{ROUTINE_JOB_DICTIONARY, req_job_dictionary},
+	{ROUTINE_SM_BLESS, req_sm_bless},
 	{NULL, NULL},
 };

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pathtrig.h"
 #include "pathwatch.h"
+#include "protocol.h"
 
 static void on_watch_path(const char *path, void *ctx);
 static void on_queue_dir(const char *path, void *ctx);
@@ -87,12 +88,12 @@ static void describe_paths(const struct job *j, xpc_object_t arr, char **paths, 
 {
 	for (size_t i = 0; i < n; i++) {
 		xpc_object_t e = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(e, "path", paths[i]);
+		xpc_dictionary_set_string(e, KEY_PATH, paths[i]);
 		if (queue) {
 			int has = dir_has_entry(j, paths[i]);
-			xpc_dictionary_set_string(e, "state", has == 1 ? "not empty" : has == 0 ? "empty" : strerror(errno));
+			xpc_dictionary_set_string(e, KEY_STATE, has == 1 ? "not empty" : has == 0 ? "empty" : strerror(errno));
 		} else {
-			xpc_dictionary_set_string(e, "state", identity_path_exists(job_owner(j), paths[i]) ? "exists" :
+			xpc_dictionary_set_string(e, KEY_STATE, identity_path_exists(job_owner(j), paths[i]) ? "exists" :
 				"does not exist (watched for creation)");
 		}
 		xpc_array_append_value(arr, e);
@@ -108,9 +109,9 @@ static void describe(const struct job *j, xpc_object_t d)
 	xpc_object_t watch = xpc_array_create(NULL, 0), queue = xpc_array_create(NULL, 0);
 	describe_paths(j, watch, s->watch_paths, s->nwatch_paths, false);
 	describe_paths(j, queue, s->queue_dirs, s->nqueue_dirs, true);
-	xpc_dictionary_set_value(d, "watch_paths", watch);
-	xpc_dictionary_set_value(d, "queue_directories", queue);
-	xpc_dictionary_set_int64(d, "path_fires_skipped_while_running", (int64_t)j->path_skips);
+	xpc_dictionary_set_value(d, KEY_WATCH_PATHS, watch);
+	xpc_dictionary_set_value(d, KEY_QUEUE_DIRECTORIES, queue);
+	xpc_dictionary_set_int64(d, KEY_PATH_FIRES_SKIPPED_WHILE_RUNNING, (int64_t)j->path_skips);
 	xpc_release(watch);
 	xpc_release(queue);
 }

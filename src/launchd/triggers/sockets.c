@@ -21,6 +21,7 @@
 #include "job.h"
 #include "log.h"
 #include "procrec.h"
+#include "protocol.h"
 #include "sockets.h"
 #include "sys.h"
 
@@ -416,19 +417,19 @@ static void describe(const struct job *j, xpc_object_t d)
 	xpc_object_t arr = xpc_array_create(NULL, 0);
 	for (size_t i = 0; i < js->n; i++) {
 		xpc_object_t e = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(e, "name", js->s[i].spec->name);
-		xpc_dictionary_set_string(e, "address", js->s[i].address);
-		xpc_dictionary_set_string(e, "state", j->rt.state == JS_WAITING || (j->spec->inetd && !j->spec->inetd_wait)
+		xpc_dictionary_set_string(e, KEY_NAME, js->s[i].spec->name);
+		xpc_dictionary_set_string(e, KEY_ADDRESS, js->s[i].address);
+		xpc_dictionary_set_string(e, KEY_STATE, j->rt.state == JS_WAITING || (j->spec->inetd && !j->spec->inetd_wait)
 			? "watching" : "held; the job reads it");
 		xpc_array_append_value(arr, e);
 		xpc_release(e);
 	}
-	xpc_dictionary_set_value(d, "sockets", arr);
+	xpc_dictionary_set_value(d, KEY_SOCKETS, arr);
 	xpc_release(arr);
 	if (j->spec->inetd) {
-		xpc_dictionary_set_bool(d, "inetd_wait", j->spec->inetd_wait);
-		xpc_dictionary_set_int64(d, "inetd_accepted", (int64_t)js->accepted);
-		xpc_dictionary_set_int64(d, "inetd_instances", (int64_t)js->instances);
+		xpc_dictionary_set_bool(d, KEY_INETD_WAIT, j->spec->inetd_wait);
+		xpc_dictionary_set_int64(d, KEY_INETD_ACCEPTED, (int64_t)js->accepted);
+		xpc_dictionary_set_int64(d, KEY_INETD_INSTANCES, (int64_t)js->instances);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "job.h"
 #include "log.h"
 #include "pathwatch.h"
+#include "protocol.h"
 #include "timers.h"
 
 /* A calendar fire this much later than due was missed (suspend, clock set forward): a catch-up. */
@@ -230,16 +231,16 @@ static void describe(const struct job *j, xpc_object_t d)
 		return;
 	xpc_object_t o = xpc_dictionary_create_empty();
 	if (j->spec->start_interval)
-		xpc_dictionary_set_int64(o, "start_interval", j->spec->start_interval);
+		xpc_dictionary_set_int64(o, KEY_START_INTERVAL, j->spec->start_interval);
 	if (j->spec->ncalendar)
-		xpc_dictionary_set_int64(o, "calendar_entries", (int64_t)j->spec->ncalendar);
-	set_time(o, "next_fire", t->next_fire);
-	set_time(o, "last_fire", t->last_fire);
+		xpc_dictionary_set_int64(o, KEY_CALENDAR_ENTRIES, (int64_t)j->spec->ncalendar);
+	set_time(o, KEY_NEXT_FIRE, t->next_fire);
+	set_time(o, KEY_LAST_FIRE, t->last_fire);
 	if (t->last_fire)
-		xpc_dictionary_set_string(o, "last_fire_reason", fsm_reason_name(t->last_reason));
-	xpc_dictionary_set_int64(o, "skipped_while_running", (int64_t)t->skipped);
-	xpc_dictionary_set_int64(o, "coalesced_while_asleep", (int64_t)t->coalesced);
-	xpc_dictionary_set_value(d, "timers", o);
+		xpc_dictionary_set_string(o, KEY_LAST_FIRE_REASON, fsm_reason_name(t->last_reason));
+	xpc_dictionary_set_int64(o, KEY_SKIPPED_WHILE_RUNNING, (int64_t)t->skipped);
+	xpc_dictionary_set_int64(o, KEY_COALESCED_WHILE_ASLEEP, (int64_t)t->coalesced);
+	xpc_dictionary_set_value(d, KEY_TIMERS, o);
 	xpc_release(o);
 }
 
