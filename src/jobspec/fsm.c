@@ -271,8 +271,20 @@ const char *fsm_state_name(const struct job_rt *rt)
 
 const char *fsm_reason_name(enum start_reason r)
 {
-	static const char *const names[] = {"(none)", "runatload", "keepalive", "kickstart", "keepalive condition",
-		"ipc (mach)", "interval", "calendar", "calendar catch-up (missed while asleep or the clock moved)",
-		"watch path changed", "queue directory not empty", "socket", "filesystem mounted"};
-	return names[r];
+	static const char *const names[SR_COUNT] = {
+		[SR_NONE] = "(none)",
+		[SR_RUNATLOAD] = "runatload",
+		[SR_KEEPALIVE] = "keepalive",
+		[SR_KICKSTART] = "kickstart",
+		[SR_CONDITION] = "keepalive condition",
+		[SR_IPC] = "ipc (mach)",
+		[SR_INTERVAL] = "interval",
+		[SR_CALENDAR] = "calendar",
+		[SR_CATCHUP] = "calendar catch-up (missed while asleep or the clock moved)",
+		[SR_WATCH] = "watch path changed",
+		[SR_QUEUE] = "queue directory not empty",
+		[SR_SOCKET] = "socket",
+		[SR_MOUNT] = "filesystem mounted",
+	};
+	return (unsigned)r < SR_COUNT && names[r] ? names[r] : "(unknown)";
 }

@@ -37,8 +37,9 @@ enum fsm_event_type {
 };
 
 /* Why the job was last started, as `print` shows in "immediate reason". */
+/* Why a job started; a new trigger kind adds its reason here and its name in fsm_reason_name(). */
 enum start_reason { SR_NONE, SR_RUNATLOAD, SR_KEEPALIVE, SR_KICKSTART, SR_CONDITION, SR_IPC, SR_INTERVAL,
-	SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE, SR_SOCKET, SR_MOUNT };
+	SR_CALENDAR, SR_CATCHUP, SR_WATCH, SR_QUEUE, SR_SOCKET, SR_MOUNT, SR_COUNT };
 
 struct fsm_event {
 	enum fsm_event_type type;

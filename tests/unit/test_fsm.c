@@ -395,6 +395,17 @@ static void test_state_names(void **state)
 	assert_string_equal(fsm_state_name(&rt), "spawn failed");
 }
 
+/* A start reason added without a name shows in print as "(unknown)": every one has its own. */
+static void test_every_start_reason_is_named(void **state)
+{
+	(void)state;
+	for (int r = SR_NONE; r < SR_COUNT; r++) {
+		assert_string_not_equal(fsm_reason_name((enum start_reason)r), "(unknown)");
+		for (int q = SR_NONE; q < r; q++)
+			assert_string_not_equal(fsm_reason_name((enum start_reason)r), fsm_reason_name((enum start_reason)q));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_failure_and_timeouts),
 		cmocka_unit_test(test_ipc_demand_is_throttled),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_every_start_reason_is_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
