@@ -234,6 +234,14 @@ void xpc_connection_suspend(xpc_connection_t c);
  * holds a reference) until that final event, even if its creator releases it.
  */
 void xpc_connection_cancel(xpc_connection_t c);
+/*
+ * A message that cannot be encoded (not a dictionary, a connection inside —
+ * send an endpoint —, over 16 MiB, nested too deep, too many descriptors) is
+ * never sent and never silently dropped: the reply handler (or the sync
+ * call) gets an error object, "Message cannot be sent", whose code is the
+ * errno and whose cause says why, and the connection stays usable; a
+ * one-way send writes the cause to stderr.
+ */
 void xpc_connection_send_message(xpc_connection_t c, xpc_object_t message);
 void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t message,
 	void *context, xpc_handler_f handler);
