@@ -4,7 +4,9 @@
  * by the real job.c and domain.c while a fake table stands in for the
  * world — no process is ever started. A "process" is an eventfd the fake
  * spawn hands out as its pidfd; writing it makes the event loop report the
- * exit, with the status the test chose.
+ * exit, with the status the test chose. The request layer's pending
+ * replies (control/pending.c) run on top, their sends recorded by a stand-in
+ * for the control socket.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include "job.h"
 #include "launchd.h"
 #include "loop.h"
+#include "pending.h"
 #include "sys.h"
 
 /* The world as the fake sees it. */
@@ -114,6 +117,42 @@ static int64_t fake_now(void)
 static const struct sys_ops fake = {.spawn = fake_spawn, .kill = fake_kill, .reap = fake_reap,
 	.end_group = fake_end_group, .getpwnam = fake_getpwnam, .getpwuid = fake_getpwuid, .getgrnam = fake_getgrnam,
 	.getgrouplist = fake_getgrouplist, .now_ms = fake_now};
+
+/* The control socket, as pending.c sees it: what was held, sent, and with which error. */
+static struct {
+	int held, sent;
+	xpc_object_t last;
+} control;
+
+void control_hold(xpc_object_t reply)
+{
+	(void)reply;
+	control.held++;
+}
+
+void control_unhold(xpc_object_t reply)
+{
+	(void)reply;
+	control.held--;
+}
+
+void control_send(xpc_object_t reply)
+{
+	control.sent++;
+	xpc_release(control.last);
+	control.last = xpc_retain(reply);
+}
+
+void control_set_error(xpc_object_t reply, int code, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	xpc_dictionary_set_int64(reply, "error", code);
+	xpc_dictionary_set_string(reply, "error_detail", detail);
+}
 
 static struct domain *gui;
 
@@ -341,6 +380,60 @@ static void test_identity_cache_looks_a_user_up_once(void **state)
 	assert_string_equal(cause, "UserName nobody-here: no such user");
 }
 
+/* bootout of two jobs: one reply, sent when the second is gone; the client's hold is released. */
+static void test_a_reply_waits_for_every_job_it_names(void **state)
+{
+	(void)state;
+	struct job *a = load("t.pair.a", "<key>KeepAlive</key><true/>");
+	struct job *b = load("t.pair.b", "<key>KeepAlive</key><true/>");
+	xpc_object_t reply = xpc_dictionary_create_empty();
+	int sent = control.sent;
+	struct pending_reply *pr = pending_reply_create(reply, 2);
+	assert_int_equal(control.held, 1);
+	pending_wait(a, JOB_REMOVED, pr);
+	pending_wait(b, JOB_REMOVED, pr);
+	job_event(a, EV_REMOVE);
+	job_event(b, EV_REMOVE);
+	process_exits(a, -SIGTERM);
+	assert_int_equal(control.sent, sent); /* one job is still there */
+	process_exits(b, -SIGTERM);
+	assert_int_equal(control.sent, sent + 1);
+	assert_ptr_equal(control.last, reply);
+	assert_int_equal(xpc_dictionary_get_int64(reply, "error"), 0);
+	assert_int_equal(control.held, 0);
+	xpc_release(reply);
+}
+
+/* A continuation (SMJobBless, an update) runs once the old job is gone, and sends the reply itself. */
+static void load_again(xpc_object_t reply, void *ctx)
+{
+	(void)ctx;
+	xpc_dictionary_set_bool(reply, "reloaded", domain_find_job(gui, "t.update") == NULL);
+	load("t.update", "<key>KeepAlive</key><true/>");
+	control_send(reply);
+}
+
+static void test_bootout_continuation_runs_after_the_job_is_gone(void **state)
+{
+	(void)state;
+	struct job *old = load("t.update", "<key>KeepAlive</key><true/>");
+	pid_t old_pid = old->pid;
+	xpc_object_t reply = xpc_dictionary_create_empty();
+	int sent = control.sent;
+	pending_remove_job(old, reply, load_again, NULL);
+	assert_int_equal(control.sent, sent); /* SIGTERM sent; the old process still runs */
+	assert_int_equal(world.last_signal, SIGTERM);
+	process_exits(old, -SIGTERM);
+	assert_int_equal(control.sent, sent + 1);
+	assert_true(xpc_dictionary_get_bool(reply, "reloaded")); /* the label was free when it ran */
+	struct job *fresh = domain_find_job(gui, "t.update");
+	assert_non_null(fresh);
+	assert_int_not_equal(fresh->pid, old_pid);
+	xpc_release(reply);
+	job_event(fresh, EV_REMOVE);
+	process_exits(fresh, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_exit_timeout_escalates_to_sigkill_and_the_group),
 		cmocka_unit_test(test_labels_are_found_among_many_and_after_unloads),
 		cmocka_unit_test(test_identity_cache_looks_a_user_up_once),
+		cmocka_unit_test(test_a_reply_waits_for_every_job_it_names),
+		cmocka_unit_test(test_bootout_continuation_runs_after_the_job_is_gone),
 	};
 	return cmocka_run_group_tests(tests, setup_core, NULL);
 }
