@@ -16,6 +16,7 @@
 #define ERROR_DOMAIN_LAUNCHD "launchd"           /* Darwin errno numbers 1-106, launchd's own 107-159 */
 #define ERROR_DOMAIN_SM "ServiceManagement"      /* kSMError* (ServiceManagement.h) */
 #define ERROR_DOMAIN_POSIX "POSIX"               /* a Linux errno, returned as it is (launch_activate_socket) */
+#define ERROR_DOMAIN_LAUNCHCTL "launchctl"       /* launchctl's own: no launchd could be reached (never on the wire) */
 
 /* Routines (KEY_ROUTINE): launchctl's verbs, libxpc's and liblaunch's, Service Management's. */
 #define ROUTINE_ACTIVATE_SOCKET "activate-socket"

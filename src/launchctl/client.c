@@ -30,12 +30,18 @@ static bool is_own_user_domain(const char *domain)
 	return strcmp(domain, own) == 0;
 }
 
-/* The socket of the daemon for domain: the user's own launchd for its domains, else the system one. */
-static void socket_for(const char *domain, char *out, size_t len)
+static bool system_launchd_runs(void)
 {
 	struct gantry_paths sys;
 	char err[256];
-	bool no_system = gantry_paths_init(&sys, true, 0, err, sizeof(err)) || access(sys.socket, F_OK);
+	return gantry_paths_init(&sys, true, 0, err, sizeof(err)) == 0 && access(sys.socket, F_OK) == 0;
+}
+
+
+/* The socket of the daemon for domain: the user's own launchd for its domains, else the system one. */
+static void socket_for(const char *domain, char *out, size_t len)
+{
+	bool no_system = !system_launchd_runs();
 	bool user_ok = is_own_user_domain(domain) || (strcmp(domain, "default") == 0 && no_system);
 	gantry_launchd_socket(user_ok, true, out, len);
 }
@@ -48,6 +54,16 @@ xpc_object_t request_new(const char *routine, const struct target *t)
 	if (t && t->has_label)
 		xpc_dictionary_set_string(req, KEY_LABEL, t->label);
 	return req;
+}
+
+bool default_is_system(void)
+{
+	if (geteuid() != 0)
+		return false;
+	xpc_object_t reply = request_send(request_new(ROUTINE_VERSION, NULL)); /* the launchd "default" reaches says */
+	bool system = strcmp(xpc_dictionary_get_string(reply, KEY_MODE) ?: "", "system") == 0;
+	xpc_release(reply);
+	return system;
 }
 
 xpc_object_t request_send(xpc_object_t req)
@@ -69,6 +85,7 @@ xpc_object_t request_send(xpc_object_t req)
 		int code = cause && strstr(cause, "Permission denied") ? EACCES : ESRCH;
 		xpc_object_t r = xpc_dictionary_create_empty();
 		xpc_dictionary_set_int64(r, KEY_ERROR, code);
+		xpc_dictionary_set_string(r, KEY_ERROR_DOMAIN, ERROR_DOMAIN_LAUNCHCTL);
 		xpc_dictionary_set_string(r, KEY_ERROR_MESSAGE, "cannot reach launchd");
 		char detail[1024];
 		snprintf(detail, sizeof(detail), "%s (is launchd running? start it with `launchd --user` or "

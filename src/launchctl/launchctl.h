@@ -21,6 +21,8 @@ struct target {
 /* Parses "system", "user/<uid>", "gui/<uid>", each optionally followed by "/<label>". */
 bool target_parse(const char *text, struct target *t);
 
+/* Does the "default" domain mean system (root, with a system launchd running)? Else gui/<uid>. */
+bool default_is_system(void);
 /* A new request dictionary with routine and (if t) domain and label. */
 xpc_object_t request_new(const char *routine, const struct target *t);
 /* Sends (and releases) the request to the launchd that hosts its domain; returns the reply (never NULL). */

@@ -180,19 +180,98 @@ void print_domain(FILE *f, xpc_object_t d)
 	fprintf(f, "\t}\n}\n");
 }
 
+/* A NeXTSTEP-style quoted string, as launchctl list LABEL prints them. */
+static void put_quoted(FILE *f, const char *v)
+{
+	fputc('"', f);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static void put_string_key(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "\t\"%s\" = ", key);
+	put_quoted(f, v);
+	fputs(";\n", f);
+}
+
+/* The session type of a domain, in LimitLoadToSessionType's words. */
+static const char *session_of(const char *domain)
+{
+	if (strncmp(domain, "gui/", 4) == 0)
+		return "Aqua";
+	if (strncmp(domain, "user/", 5) == 0)
+		return "Background";
+	return "System";
+}
+
+/* "Sockets" = { "Listeners" = ( file-descriptor-object; ... ); }: one entry per socket name, one object per descriptor. */
+static void put_sockets(FILE *f, xpc_object_t socks)
+{
+	size_t n = xpc_array_get_count(socks);
+	fprintf(f, "\t\"Sockets\" = {\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *name = str(xpc_array_get_value(socks, i), KEY_NAME);
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(str(xpc_array_get_value(socks, k), KEY_NAME), name) != 0;
+		if (!first)
+			continue;
+		fprintf(f, "\t\t");
+		put_quoted(f, name);
+		fprintf(f, " = (\n");
+		for (size_t k = i; k < n; k++)
+			if (strcmp(str(xpc_array_get_value(socks, k), KEY_NAME), name) == 0)
+				fprintf(f, "\t\t\tfile-descriptor-object;\n");
+		fprintf(f, "\t\t);\n");
+	}
+	fprintf(f, "\t};\n");
+}
+
+/*
+ * launchctl list LABEL, as macOS prints it: LastExitStatus always, as the raw wait status (exit 3 -> 768,
+ * killed by SIGTERM -> 15, 0 if it never exited); PID only while running; the session type of its domain.
+ */
 void print_legacy_job(FILE *f, xpc_object_t s)
 {
 	fprintf(f, "{\n");
-	fprintf(f, "\t\"Label\" = \"%s\";\n", str(s, KEY_LABEL));
-	if (has(s, KEY_LAST_EXIT_STATUS))
-		fprintf(f, "\t\"LastExitStatus\" = %" PRId64 ";\n", xpc_dictionary_get_int64(s, KEY_LAST_EXIT_STATUS));
+	put_string_key(f, "LimitLoadToSessionType", session_of(str(s, KEY_DOMAIN)));
+	if (has(s, KEY_STDOUT_PATH))
+		put_string_key(f, "StandardOutPath", str(s, KEY_STDOUT_PATH));
+	if (has(s, KEY_STDERR_PATH))
+		put_string_key(f, "StandardErrorPath", str(s, KEY_STDERR_PATH));
+	put_string_key(f, "Label", str(s, KEY_LABEL));
+	fprintf(f, "\t\"OnDemand\" = %s;\n", strstr(str(s, KEY_PROPERTIES), "keepalive") ? "false" : "true");
+	int64_t status = has(s, KEY_LAST_EXIT_STATUS) ? xpc_dictionary_get_int64(s, KEY_LAST_EXIT_STATUS) : 0;
+	fprintf(f, "\t\"LastExitStatus\" = %" PRId64 ";\n", status >= 0 ? status << 8 : -status);
 	if (has(s, KEY_PID))
 		fprintf(f, "\t\"PID\" = %" PRId64 ";\n", xpc_dictionary_get_int64(s, KEY_PID));
-	fprintf(f, "\t\"OnDemand\" = %s;\n", strstr(str(s, KEY_PROPERTIES), "keepalive") ? "false" : "true");
-	fprintf(f, "\t\"Program\" = \"%s\";\n", str(s, KEY_PROGRAM));
+	put_string_key(f, "Program", str(s, KEY_PROGRAM));
 	xpc_object_t args = xpc_dictionary_get_array(s, KEY_ARGUMENTS);
-	fprintf(f, "\t\"ProgramArguments\" = (\n");
-	for (size_t i = 0; i < xpc_array_get_count(args); i++)
-		fprintf(f, "\t\t\"%s\";\n", xpc_array_get_string(args, i));
-	fprintf(f, "\t);\n};\n");
+	if (xpc_array_get_count(args)) {
+		fprintf(f, "\t\"ProgramArguments\" = (\n");
+		for (size_t i = 0; i < xpc_array_get_count(args); i++) {
+			fprintf(f, "\t\t");
+			put_quoted(f, xpc_array_get_string(args, i));
+			fprintf(f, ";\n");
+		}
+		fprintf(f, "\t);\n");
+	}
+	xpc_object_t eps = xpc_dictionary_get_array(s, KEY_ENDPOINTS);
+	if (xpc_array_get_count(eps)) {
+		fprintf(f, "\t\"MachServices\" = {\n");
+		for (size_t i = 0; i < xpc_array_get_count(eps); i++) {
+			fprintf(f, "\t\t");
+			put_quoted(f, str(xpc_array_get_value(eps, i), KEY_NAME));
+			fprintf(f, " = mach-port-object;\n");
+		}
+		fprintf(f, "\t};\n");
+	}
+	if (xpc_array_get_count(xpc_dictionary_get_array(s, KEY_SOCKETS)))
+		put_sockets(f, xpc_dictionary_get_array(s, KEY_SOCKETS));
+	fprintf(f, "};\n");
 }

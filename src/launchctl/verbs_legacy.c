@@ -1,57 +1,120 @@
 /*
  * The legacy launchctl verbs, kept for scripts being ported: load, unload,
- * start, stop, remove, list, submit. Unlike macOS, load and unload exit
- * non-zero when they fail.
+ * start, stop, remove, list, submit — with macOS's contract, exit statuses
+ * and output formats (load_unload says which failures are non-zero).
  */
 #define _GNU_SOURCE
+#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "launchctl.h"
+#include "paths.h"
 #include "protocol.h"
 #include "verbs.h"
 
-/* Parses leading single-letter flags from allowed; returns the index of the first operand or -1. */
-static int flags(const char *verb, int argc, char **argv, const char *allowed, bool *set)
+/* -S: the domain of a session type (launchd.plist(5) LimitLoadToSessionType); NULL if Gantry has none. */
+static bool session_domain(const char *session, char *domain, size_t len)
 {
-	int i;
-	for (i = 0; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return i + 1;
-		for (const char *o = argv[i] + 1; *o; o++) {
-			const char *at = strchr(allowed, *o);
-			if (!at) {
-				usage_error(verb, "unknown option");
-				return -1;
-			}
-			set[at - allowed] = true;
-		}
-	}
-	return i;
+	if (strcasecmp(session, "System") == 0)
+		snprintf(domain, len, "system");
+	else if (strcasecmp(session, "Aqua") == 0)
+		snprintf(domain, len, "gui/%u", (unsigned)getuid());
+	else if (strcasecmp(session, "Background") == 0)
+		snprintf(domain, len, "user/%u", (unsigned)getuid());
+	else
+		return false;
+	return true;
 }
 
+/* -D: appends the job directories of that search domain (agents, or daemons for the system domain). */
+static int search_dirs(const char *which, const char *domain, xpc_object_t paths)
+{
+	bool daemons = strcmp(domain, "system") == 0 || (strcmp(domain, "default") == 0 && default_is_system());
+	struct gantry_paths p;
+	char err[256], user_dir[PATH_MAX] = "";
+	if (gantry_paths_init(&p, daemons, getuid(), err, sizeof(err)))
+		return fprintf(stderr, "launchctl: %s\n", err), EXIT_USAGE;
+	if (!daemons)
+		gantry_user_agents_dir(&p, getuid(), user_dir, sizeof(user_dir));
+	const char *dirs[][2] = {
+		{"system", daemons ? p.vendor_daemons : p.vendor_agents},
+		{"local", daemons ? p.admin_daemons : p.admin_agents},
+		{"user", user_dir},
+	};
+	bool all = strcmp(which, "all") == 0, known = all || strcmp(which, "network") == 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!all && strcmp(which, dirs[i][0]) != 0)
+			continue;
+		known = true;
+		if (dirs[i][1][0] && access(dirs[i][1], F_OK) == 0)
+			xpc_array_set_string(paths, XPC_ARRAY_APPEND, dirs[i][1]);
+	}
+	if (!known)
+		return usage_error("load", "-D takes system, local, network, user or all");
+	if (strcmp(which, "network") == 0 || all)
+		fprintf(stderr, "launchctl: -D network: Linux has no network search domain (/Network/Library); nothing loaded "
+			"from it\n");
+	return 0;
+}
+
+/*
+ * load and unload keep macOS's contract: they exit non-zero only for improper usage (64), for what Gantry
+ * cannot do at all (125: a LoginWindow or StandardIO session, which Gantry does not host), and when no
+ * launchd answers (3). What happens to each job — already loaded, not loaded, a missing or invalid plist,
+ * refused ownership, disabled — is printed with its cause, and the exit status is 0. bootstrap and bootout
+ * report every one of those with its own code.
+ */
 static int load_unload(const char *verb, int argc, char **argv)
 {
-	bool set[2] = {false, false}; /* w, F */
-	bool load = strcmp(verb, "load") == 0;
-	int i = flags(verb, argc, argv, load ? "wF" : "w", set);
-	if (i < 0)
-		return EXIT_USAGE;
-	if (i >= argc)
+	bool load = strcmp(verb, "load") == 0, write = false, force = false;
+	const char *session = NULL, *search = NULL;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt(argc + 1, argv - 1, load ? "+wFS:D:" : "+wS:D:")) != -1) {
+		switch (opt) {
+		case 'w': write = true; break;
+		case 'F': force = true; break;
+		case 'S': session = optarg; break;
+		case 'D': search = optarg; break;
+		default: return usage_error(verb, optopt == 'S' || optopt == 'D' ? "-S and -D take a value" : "unknown option");
+		}
+	}
+	int i = optind - 1;
+	if (i >= argc && !search)
 		return usage_error(verb, "missing plist paths");
-	xpc_object_t req = request_new(load ? ROUTINE_BOOTSTRAP : ROUTINE_BOOTOUT, NULL);
+	struct target t = {.domain = "default"};
+	if (session && !session_domain(session, t.domain, sizeof(t.domain))) {
+		fprintf(stderr, "%s failed: 125: Domain does not support specified action\n-S %s: Gantry hosts the System "
+			"session (system), Aqua (gui/<uid>) and Background (user/<uid>); LoginWindow and StandardIO sessions "
+			"are not hosted yet\n", load ? "Load" : "Unload", session);
+		return 125;
+	}
+	xpc_object_t req = request_new(load ? ROUTINE_BOOTSTRAP : ROUTINE_BOOTOUT, &t);
 	xpc_object_t paths = absolute_paths(argc - i, argv + i);
+	int r = search ? search_dirs(search, t.domain, paths) : 0;
 	xpc_dictionary_set_value(req, KEY_PATHS, paths);
 	xpc_release(paths);
-	if (load) {
-		xpc_dictionary_set_bool(req, KEY_ENABLE, set[0]);
-		xpc_dictionary_set_bool(req, KEY_FORCE, set[1]);
-	} else {
-		xpc_dictionary_set_bool(req, KEY_DISABLE, set[0]);
+	if (r) {
+		xpc_release(req);
+		return r;
 	}
-	return call(req, load ? "Load" : "Unload", NULL);
+	if (load) {
+		xpc_dictionary_set_bool(req, KEY_ENABLE, write);
+		xpc_dictionary_set_bool(req, KEY_FORCE, force);
+	} else {
+		xpc_dictionary_set_bool(req, KEY_DISABLE, write);
+	}
+	xpc_object_t reply = request_send(req);
+	r = reply_check(reply, load ? "Load" : "Unload");
+	bool reached = strcmp(xpc_dictionary_get_string(reply, KEY_ERROR_DOMAIN) ?: "", ERROR_DOMAIN_LAUNCHCTL) != 0;
+	xpc_release(reply);
+	return reached ? 0 : r;
 }
 
 static int cmd_load(int argc, char **argv) { return load_unload("load", argc, argv); }
@@ -156,8 +219,10 @@ static int cmd_submit(int argc, char **argv)
 }
 
 const struct verb legacy_verbs[] = {
-	{"load", cmd_load, "[-wF] paths...", "legacy: bootstrap into the default domain (-w: enable, -F: ignore Disabled)"},
-	{"unload", cmd_unload, "[-w] paths...", "legacy: bootout (-w: also disable)"},
+	{"load", cmd_load, "[-wF] [-S session] [-D system|local|network|user|all] paths...",
+		"legacy: bootstrap (-w: enable, -F: ignore Disabled, -S: Aqua, Background, System); exit 0 unless misused"},
+	{"unload", cmd_unload, "[-w] [-S session] [-D system|local|network|user|all] paths...",
+		"legacy: bootout (-w: also disable); exit 0 unless misused"},
 	{"start", cmd_start, "label", "legacy: start a loaded job now"},
 	{"stop", cmd_stop, "label", "legacy: stop a running job (KeepAlive jobs restart)"},
 	{"remove", cmd_remove, "label", "legacy: unload a job by label"},

@@ -1,0 +1,97 @@
+"""The legacy launchctl verbs keep macOS's contract, exactly: load and unload exit 0 for whatever happens to a
+job (the cause is printed) and non-zero only for misuse, what Gantry cannot do, or no launchd; `list LABEL`
+prints the NeXTSTEP dictionary with LastExitStatus as the raw wait status; the table keeps the decoded value."""
+import os
+import re
+import signal
+
+import subprocess
+
+from conftest import LAUNCHCTL
+
+
+def legacy_dict(g, label):
+    """`launchctl list LABEL` parsed with the regular expressions configuration-management tools use."""
+    out = g.ctl("list", label, check=True).stdout
+    assert out.startswith("{\n") and out.endswith("};\n"), out
+    return out, {k: v for k, v in re.findall(r'^\t"(\w+)" = ([^\n]*?);?$', out, re.M)}
+
+
+def test_load_and_unload_exit_0_whatever_happens_to_the_job(gantry, tmp_path):
+    path = gantry.write_plist("t.once", ProgramArguments=["/bin/sleep", "1000"])
+    assert gantry.ctl("load", path).returncode == 0
+    r = gantry.ctl("load", path)  # already loaded
+    assert r.returncode == 0
+    assert "Load failed: 37: Operation already in progress" in r.stderr and "is already loaded" in r.stderr
+    missing = tmp_path / "missing.plist"
+    r = gantry.ctl("load", missing)
+    assert r.returncode == 0 and str(missing) in r.stderr
+    bad = tmp_path / "bad.plist"
+    bad.write_text("<plist><dict><key>Label</key><string>t.bad</strin></dict></plist>")
+    r = gantry.ctl("load", bad)
+    assert r.returncode == 0 and "Invalid property list" in r.stderr
+    assert gantry.ctl("unload", path).returncode == 0
+    r = gantry.ctl("unload", path)  # not loaded
+    assert r.returncode == 0 and "is not loaded" in r.stderr
+
+
+def test_load_is_non_zero_only_for_misuse_unsupported_sessions_and_no_launchd(gantry, tmp_path):
+    path = gantry.write_plist("t.misuse", Program="/bin/true")
+    assert gantry.ctl("load", "-x", path).returncode == 64
+    assert gantry.ctl("load").returncode == 64
+    r = gantry.ctl("load", "-S", "LoginWindow", path)
+    assert r.returncode == 125 and "LoginWindow and StandardIO sessions are not hosted yet" in r.stderr
+    env = dict(gantry.env, LAUNCHD_ROOT=str(tmp_path / "nowhere"))
+    r = subprocess.run([str(LAUNCHCTL), "load", str(path)], env=env, capture_output=True, text=True)
+    assert r.returncode == 3 and "cannot reach launchd" in r.stderr
+
+
+def test_load_session_and_search_domain(gantry):
+    path = gantry.write_plist("t.bg", Program="/bin/true", LimitLoadToSessionType="Background")
+    gantry.ctl("load", "-S", "Background", path, check=True)
+    assert gantry.service("t.bg", domain=f"user/{gantry.uid}") is not None
+    assert gantry.service("t.bg") is None  # not in gui/<uid>
+    gantry.write_plist("t.user1", ProgramArguments=["/bin/sleep", "1000"])
+    gantry.write_plist("t.user2", Program="/bin/true")
+    r = gantry.ctl("load", "-D", "user")
+    assert r.returncode == 0
+    assert gantry.service("t.user1") is not None and gantry.service("t.user2") is not None
+    r = gantry.ctl("load", "-D", "network")
+    assert r.returncode == 0 and "no network search domain" in r.stderr
+
+
+def test_list_label_is_the_nextstep_dictionary(gantry):
+    fails = gantry.write_plist("t.exit3", ProgramArguments=["/bin/sh", "-c", "exit 3"])
+    gantry.ctl("load", fails, check=True)
+    out, d = legacy_dict(gantry, "t.exit3")
+    assert d["LastExitStatus"] == "0" and "PID" not in d  # never ran: 0, no PID
+    assert d["Label"] == '"t.exit3"' and d["LimitLoadToSessionType"] == '"Aqua"' and d["OnDemand"] == "true"
+    assert d["Program"] == '"/bin/sh"'
+    assert '\t"ProgramArguments" = (\n\t\t"/bin/sh";\n\t\t"-c";\n\t\t"exit 3";\n\t);\n' in out
+    gantry.ctl("start", "t.exit3", check=True)
+    gantry.wait_state("t.exit3", lambda s: s["last_exit_status"] == 3, "exited 3")
+    assert legacy_dict(gantry, "t.exit3")[1]["LastExitStatus"] == "768"  # the raw wait status
+    rows = gantry.ctl("list", check=True).stdout.splitlines()
+    assert "-\t3\tt.exit3" in rows  # the table keeps the decoded value
+
+    sock = gantry.root / "t.sock"
+    svc = gantry.write_plist("t.svc", ProgramArguments=["/bin/sleep", "1000"], KeepAlive=True,
+                             MachServices={"org.example.t": True}, Sockets={"Listeners": {"SockPathName": str(sock)}})
+    gantry.ctl("load", svc, check=True)
+    pid = gantry.wait_running("t.svc")["pid"]
+    out, d = legacy_dict(gantry, "t.svc")
+    assert d["PID"] == str(pid) and d["OnDemand"] == "false"
+    assert '\t"MachServices" = {\n\t\t"org.example.t" = mach-port-object;\n\t};\n' in out
+    assert '\t"Sockets" = {\n\t\t"Listeners" = (\n\t\t\tfile-descriptor-object;\n\t\t);\n\t};\n' in out
+    gantry.ctl("unload", svc, check=True)
+
+
+def test_list_reports_a_signal_as_macos_does(gantry):
+    path = gantry.write_plist("t.killed", ProgramArguments=["/bin/sleep", "1000"])
+    gantry.ctl("load", path, check=True)
+    gantry.ctl("start", "t.killed", check=True)
+    pid = gantry.wait_running("t.killed")["pid"]
+    os.kill(pid, signal.SIGTERM)  # not launchd's stop: the job was killed
+    gantry.wait_state("t.killed", lambda s: s["pid"] is None and s["last_exit_status"] == -15, "killed")
+    assert legacy_dict(gantry, "t.killed")[1]["LastExitStatus"] == "15"
+    assert "-\t-15\tt.killed" in gantry.ctl("list", check=True).stdout.splitlines()
