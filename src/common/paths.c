@@ -49,6 +49,10 @@ static int user_dirs(struct gantry_paths *p, char *err, size_t errlen)
 {
 	char base[PATH_MAX];
 	int r;
+	if ((r = gantry_mac_user_agents_dir(p, p->uid, p->mac_user_agents, sizeof(p->mac_user_agents)))) {
+		snprintf(err, errlen, "cannot find a home directory for uid %u", (unsigned)p->uid);
+		return r;
+	}
 	if (p->root[0]) {
 		snprintf(base, sizeof(base), "/home/%u/.local/state/launchd", (unsigned)p->uid);
 		if ((r = gantry_user_agents_dir(p, p->uid, p->user_agents, sizeof(p->user_agents))) ||
@@ -92,7 +96,9 @@ int gantry_paths_init(struct gantry_paths *p, bool system, uid_t uid, char *err,
 	if ((r = join(p->vendor_daemons, p->root, "/usr/lib/launchd/LaunchDaemons", err, errlen)) ||
 	    (r = join(p->admin_daemons, p->root, "/etc/launchd/LaunchDaemons", err, errlen)) ||
 	    (r = join(p->vendor_agents, p->root, "/usr/lib/launchd/LaunchAgents", err, errlen)) ||
-	    (r = join(p->admin_agents, p->root, "/etc/launchd/LaunchAgents", err, errlen)))
+	    (r = join(p->admin_agents, p->root, "/etc/launchd/LaunchAgents", err, errlen)) ||
+	    (r = join(p->mac_daemons, p->root, "/Library/LaunchDaemons", err, errlen)) ||
+	    (r = join(p->mac_agents, p->root, "/Library/LaunchAgents", err, errlen)))
 		return r;
 	if (system) {
 		if ((r = join(p->state_dir, p->root, "/var/lib/launchd", err, errlen)) ||
@@ -107,17 +113,28 @@ int gantry_paths_init(struct gantry_paths *p, bool system, uid_t uid, char *err,
 	return 0;
 }
 
-int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len)
+/* rel under uid's home: its passwd home, or $LAUNCHD_ROOT/home/<uid> when relocated. */
+static int home_relative(const struct gantry_paths *p, uid_t uid, const char *rel, char *out, size_t len)
 {
 	const char *home = p->root[0] ? NULL : home_of(uid);
 	int n;
 	if (p->root[0])
-		n = snprintf(out, len, "%s/home/%u/.config/launchd/LaunchAgents", p->root, (unsigned)uid);
+		n = snprintf(out, len, "%s/home/%u%s", p->root, (unsigned)uid, rel);
 	else if (home)
-		n = snprintf(out, len, "%s/.config/launchd/LaunchAgents", home);
+		n = snprintf(out, len, "%s%s", home, rel);
 	else
 		return ENOENT;
 	return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
+}
+
+int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len)
+{
+	return home_relative(p, uid, "/.config/launchd/LaunchAgents", out, len);
+}
+
+int gantry_mac_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len)
+{
+	return home_relative(p, uid, "/Library/LaunchAgents", out, len);
 }
 
 void gantry_launchd_socket(bool user_ok, bool honour_env, char *out, size_t len)

@@ -16,7 +16,9 @@ struct gantry_paths {
 	char root[PATH_MAX];      /* $LAUNCHD_ROOT or "" */
 	char vendor_daemons[PATH_MAX], admin_daemons[PATH_MAX];
 	char vendor_agents[PATH_MAX], admin_agents[PATH_MAX];
-	char user_agents[PATH_MAX]; /* --user only */
+	char mac_daemons[PATH_MAX], mac_agents[PATH_MAX]; /* macOS's /Library/LaunchDaemons, /Library/LaunchAgents */
+	char user_agents[PATH_MAX];     /* --user only */
+	char mac_user_agents[PATH_MAX]; /* --user only: ~/Library/LaunchAgents */
 	char state_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
 	char socket[PATH_MAX];
@@ -27,6 +29,8 @@ struct gantry_paths {
 int gantry_paths_init(struct gantry_paths *p, bool system, uid_t uid, char *err, size_t errlen);
 /* The user-agent directory of uid for the system daemon (from its passwd home). */
 int gantry_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len);
+/* macOS's ~/Library/LaunchAgents of uid (under $LAUNCHD_ROOT/home/<uid> when relocated). */
+int gantry_mac_user_agents_dir(const struct gantry_paths *p, uid_t uid, char *out, size_t len);
 /*
  * The control socket of the launchd to ask: $LAUNCHD_SOCKET when honour_env
  * (launchd puts it in every job's environment), else the caller's own

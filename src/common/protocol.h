@@ -138,6 +138,7 @@
 #define KEY_SERVICE "service"
 #define KEY_SERVICE_COUNT "service_count"
 #define KEY_SERVICES "services"
+#define KEY_SHADOWED "shadowed"
 #define KEY_SIGNAL "signal"
 #define KEY_SKIPPED_WHILE_RUNNING "skipped_while_running"
 #define KEY_SOCKETS "sockets"

@@ -145,6 +145,9 @@ void print_service(FILE *f, xpc_object_t s)
 	fprintf(f, "\tjob state = %s\n", str(s, KEY_STATE));
 	fprintf(f, "\tdisabled = %s\n", xpc_dictionary_get_bool(s, KEY_DISABLED) ? "true" : "false");
 	fprintf(f, "\tproperties = %s\n", str(s, KEY_PROPERTIES));
+	xpc_object_t shadowed = xpc_dictionary_get_array(s, KEY_SHADOWED);
+	if (xpc_array_get_count(shadowed)) /* the same label in a job directory of lower precedence */
+		print_list(f, "shadowed (same label, lower precedence, not loaded)", shadowed);
 	xpc_object_t w = xpc_dictionary_get_array(s, KEY_WARNINGS);
 	if (xpc_array_get_count(w))
 		print_list(f, "warnings", w);

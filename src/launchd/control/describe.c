@@ -189,6 +189,7 @@ xpc_object_t describe_service(const struct job *j)
 		if ((*k)->describe)
 			(*k)->describe(j, d);
 	set_owned(d, KEY_WARNINGS, string_array(s->warnings, s->nwarnings));
+	set_owned(d, KEY_SHADOWED, string_array(j->shadowed, j->nshadowed));
 	return d;
 }
 

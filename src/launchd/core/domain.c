@@ -1,6 +1,8 @@
 /*
- * Domains (see domain.h): name resolution and permissions, directory scans,
- * and bootstrap with launchd's checks, each failure naming its cause.
+ * A domain's jobs (see domain.h): adding one with launchd's checks, reading
+ * and bootstrapping job files, KeepAlive conditions, forgetting a job —
+ * each failure naming its cause. Naming and creating domains is
+ * domains.c's, scanning their directories jobdirs.c's.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,119 +23,6 @@
 
 /* Jobs one user's domain may hold in the system launchd: each costs launchd memory and descriptors. */
 #define MAX_JOBS_PER_USER_DOMAIN 10000
-
-static void overrides_path(enum domain_kind kind, uid_t uid, char *out, size_t len)
-{
-	if (kind == DOMAIN_SYSTEM)
-		snprintf(out, len, "%s/disabled.plist", g_launchd.paths.state_dir);
-	else
-		snprintf(out, len, "%s/disabled.%u.plist", g_launchd.paths.state_dir, (unsigned)uid);
-}
-
-struct domain *domain_create(enum domain_kind kind, uid_t uid)
-{
-	struct domain *d = calloc(1, sizeof(*d));
-	if (!d)
-		abort();
-	d->kind = kind;
-	d->uid = kind == DOMAIN_SYSTEM ? 0 : uid;
-	if (kind == DOMAIN_SYSTEM)
-		snprintf(d->name, sizeof(d->name), "system");
-	else
-		snprintf(d->name, sizeof(d->name), "%s/%u", kind == DOMAIN_GUI ? "gui" : "user", (unsigned)uid);
-	char path[PATH_MAX];
-	overrides_path(kind, uid, path, sizeof(path));
-	overrides_load(&d->overrides, path);
-	d->next = g_launchd.domains;
-	g_launchd.domains = d;
-	return d;
-}
-
-static struct domain *find_domain(enum domain_kind kind, uid_t uid)
-{
-	for (struct domain *d = g_launchd.domains; d; d = d->next)
-		if (d->kind == kind && (kind == DOMAIN_SYSTEM || d->uid == uid))
-			return d;
-	return NULL;
-}
-
-static int parse_uid(const char *s, uid_t *uid)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > 0x7fffffffUL)
-		return EINVAL;
-	*uid = (uid_t)v;
-	return 0;
-}
-
-struct domain *domain_resolve(const char *name, uid_t caller, bool create, struct gerror *e)
-{
-	enum domain_kind kind;
-	uid_t uid = 0;
-	if (strcmp(name, "default") == 0) {
-		kind = g_launchd.system && caller == 0 ? DOMAIN_SYSTEM : DOMAIN_GUI;
-		uid = g_launchd.system ? caller : g_launchd.uid;
-	} else if (strcmp(name, "system") == 0) {
-		kind = DOMAIN_SYSTEM;
-	} else if (strncmp(name, "gui/", 4) == 0 || strncmp(name, "user/", 5) == 0) {
-		kind = name[0] == 'g' ? DOMAIN_GUI : DOMAIN_USER;
-		if (parse_uid(strchr(name, '/') + 1, &uid)) {
-			gerror_set(e, LE_NO_DOMAIN, "\"%s\": the part after the slash must be a numeric uid", name);
-			return NULL;
-		}
-	} else {
-		gerror_set(e, LE_NO_DOMAIN, "\"%s\" is not a domain Gantry has (system, user/<uid>, gui/<uid>)", name);
-		return NULL;
-	}
-	struct domain *d = find_domain(kind, uid);
-	if (d)
-		return d;
-	if (!g_launchd.system) {
-		gerror_set(e, LE_NO_DOMAIN, "this launchd runs with --user for uid %u and hosts only gui/%u and user/%u; "
-			"\"%s\" belongs to the system launchd", (unsigned)g_launchd.uid, (unsigned)g_launchd.uid,
-			(unsigned)g_launchd.uid, name);
-		return NULL;
-	}
-	if (!sys->getpwuid(uid)) {
-		gerror_set(e, LE_NO_DOMAIN, "\"%s\": no user has uid %u", name, (unsigned)uid);
-		return NULL;
-	}
-	if (!create) {
-		gerror_set(e, LE_NO_DOMAIN, "%s does not exist yet: it is created when uid %u (or root) first loads or "
-			"starts something in it; looking never creates it", name, (unsigned)uid);
-		return NULL;
-	}
-	if (caller != 0 && caller != uid) {
-		gerror_set(e, EPERM, "%s does not exist, and only root or uid %u may create it (you are uid %u)", name,
-			(unsigned)uid, (unsigned)caller);
-		return NULL;
-	}
-	d = domain_create(kind, uid);
-	domain_load_directories(d);
-	return d;
-}
-
-int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e)
-{
-	if (caller == 0 || (d->kind != DOMAIN_SYSTEM && caller == d->uid))
-		return 0;
-	if (!g_launchd.system && caller == g_launchd.uid)
-		return 0;
-	if (d->kind == DOMAIN_SYSTEM)
-		return gerror_set(e, EPERM, "only root may change the system domain (you are uid %u)", (unsigned)caller);
-	return gerror_set(e, EPERM, "only root or uid %u may change %s (you are uid %u)", (unsigned)d->uid, d->name,
-		(unsigned)caller);
-}
-
-struct domain *domain_find_named(const char *name)
-{
-	for (struct domain *d = g_launchd.domains; d; d = d->next)
-		if (strcmp(d->name, name) == 0)
-			return d;
-	return NULL;
-}
 
 struct job *domain_job_by_pid(pid_t pid)
 {
@@ -246,7 +135,7 @@ static int check_ownership(const struct domain *d, const char *path, struct gerr
 		"or others", path, owner, (unsigned)(st.st_mode & 07777), d->name, (unsigned)d->uid);
 }
 
-static bool session_fits(const struct domain *d, enum session_type s)
+bool domain_session_fits(const struct domain *d, enum session_type s)
 {
 	switch (d->kind) {
 	case DOMAIN_SYSTEM: return s == SESSION_DEFAULT || s == SESSION_SYSTEM;
@@ -407,7 +296,7 @@ struct job *domain_submit_plist(struct domain *d, plist_t root, const char *sour
 }
 
 /* Ownership checked and file parsed: the remaining checks, then load. */
-static struct job *load_parsed(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
+struct job *domain_load_spec(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
 	int flags, struct gerror *e)
 {
 	if ((flags & LOAD_ENABLE) && overrides_set(&d->overrides, s->label, false, e)) {
@@ -428,7 +317,7 @@ static struct job *load_parsed(struct domain *d, const char *path, struct job_sp
 }
 
 /* Reads a job file with the rights of uid (the requester, or the owner of the directory scanned). */
-static struct job_spec *read_checked(struct domain *d, const char *path, uid_t as, struct gerror *e)
+struct job_spec *domain_read_plist(struct domain *d, const char *path, uid_t as, struct gerror *e)
 {
 	if (identity_enter_uid(as, e))
 		return NULL;
@@ -445,83 +334,16 @@ static struct job_spec *read_checked(struct domain *d, const char *path, uid_t a
 struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin origin, int flags, uid_t as,
 	struct gerror *e)
 {
-	struct job_spec *s = read_checked(d, path, as, e);
+	struct job_spec *s = domain_read_plist(d, path, as, e);
 	if (!s)
 		return NULL;
-	if (s->session != SESSION_DEFAULT && !session_fits(d, s->session)) {
+	if (s->session != SESSION_DEFAULT && !domain_session_fits(d, s->session)) {
 		gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType does not allow loading into %s (Aqua loads into gui/<uid>, "
 			"Background into user/<uid>, System into system)", path, d->name);
 		spec_free(s);
 		return NULL;
 	}
-	return load_parsed(d, path, s, origin, flags, e);
-}
-
-static bool has_plist_suffix(const char *name)
-{
-	size_t n = strlen(name);
-	return n > 6 && strcmp(name + n - 6, ".plist") == 0 && name[0] != '.';
-}
-
-/* as: whose rights read the directory (root for launchd's own, the user for a home directory). */
-static void scan_directory(struct domain *d, const char *dir, enum job_origin origin, uid_t as)
-{
-	struct dirent **names;
-	struct gerror e0 = {0};
-	if (identity_enter_uid(as, &e0)) {
-		log_msg(LOG_ERR, "%s: cannot read job directory %s: %s", d->name, dir, e0.detail);
-		return;
-	}
-	int n = scandir(dir, &names, NULL, alphasort), err = errno;
-	identity_leave();
-	errno = err;
-	if (n < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_WARNING, "%s: cannot read job directory %s: %s", d->name, dir, strerror(errno));
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		if (has_plist_suffix(names[i]->d_name)) {
-			char path[PATH_MAX];
-			struct gerror e = {0};
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-			struct job_spec *s = read_checked(d, path, as, &e);
-			if (s && !session_fits(d, s->session)) {
-				spec_free(s); /* belongs to another kind of domain */
-			} else if (s && g_launchd.hooks.owns_label && g_launchd.hooks.owns_label(d, s->label)) {
-				log_msg(LOG_INFO, "%s: not loading %s: %s is registered through Service Management, which "
-					"replaces this legacy definition", d->name, path, s->label);
-				spec_free(s);
-			} else if (!s || !load_parsed(d, path, s, origin, 0, &e)) {
-				if (e.code == LE_DISABLED)
-					log_msg(LOG_INFO, "%s: not loading: %s", d->name, e.detail);
-				else
-					log_msg(LOG_ERR, "%s: could not load %s: %d: %s: %s", d->name, path, e.code,
-						gantry_strerror(e.code), e.detail);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-}
-
-void domain_load_directories(struct domain *d)
-{
-	const struct gantry_paths *p = &g_launchd.paths;
-	if (g_launchd.hooks.domain_loading)
-		g_launchd.hooks.domain_loading(d); /* registered items first: they win over legacy plists of the same label */
-	if (d->kind == DOMAIN_SYSTEM) {
-		scan_directory(d, p->vendor_daemons, ORIGIN_VENDOR, 0);
-		scan_directory(d, p->admin_daemons, ORIGIN_ADMIN, 0);
-		return;
-	}
-	scan_directory(d, p->vendor_agents, ORIGIN_VENDOR, 0);
-	scan_directory(d, p->admin_agents, ORIGIN_ADMIN, 0);
-	char dir[PATH_MAX];
-	if (!g_launchd.system)
-		scan_directory(d, p->user_agents, ORIGIN_USER, 0);
-	else if (gantry_user_agents_dir(p, d->uid, dir, sizeof(dir)) == 0)
-		scan_directory(d, dir, ORIGIN_USER, d->uid);
+	return domain_load_spec(d, path, s, origin, flags, e);
 }
 
 void domain_forget_job(struct job *j)

@@ -42,8 +42,15 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 /* May caller change this domain? Returns 0 or EPERM with the reason. */
 int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
 struct domain *domain_create(enum domain_kind kind, uid_t uid);
-/* Loads every *.plist of the domain's directories (at start and on creation). */
+/* Loads every *.plist of the domain's directories, in their precedence (jobdirs.c; at start and on creation). */
 void domain_load_directories(struct domain *d);
+/* Reads a job file with the rights of uid as (the requester, or the owner of the directory), ownership checked. */
+struct job_spec *domain_read_plist(struct domain *d, const char *path, uid_t as, struct gerror *e);
+/* Loads a parsed job file: overrides and Disabled (flags: LOAD_*), then domain_add_spec(). */
+struct job *domain_load_spec(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
+	int flags, struct gerror *e);
+/* May a job limited to session type s load into d? */
+bool domain_session_fits(const struct domain *d, enum session_type s);
 
 struct job *domain_find_job(const struct domain *d, const char *label);
 /* The existing domain of that name ("system", "gui/501"), without creating it; NULL if none. */

@@ -106,6 +106,18 @@ static void finish_waiters(struct job *j, int kind, int code, const char *detail
 	}
 }
 
+void job_add_shadowed(struct job *j, const char *path)
+{
+	for (size_t i = 0; i < j->nshadowed; i++)
+		if (strcmp(j->shadowed[i], path) == 0)
+			return;
+	char **grown = realloc(j->shadowed, (j->nshadowed + 1) * sizeof(*grown));
+	if (!grown || !(grown[j->nshadowed] = strdup(path)))
+		abort();
+	j->shadowed = grown;
+	j->nshadowed++;
+}
+
 bool job_work_pending(const struct job *j)
 {
 	EACH_TRIGGER_KIND(k)
@@ -326,6 +338,9 @@ void job_free(void *p)
 		if ((*k)->disarm)
 			(*k)->disarm(j);
 	free(j->spawn_failure);
+	for (size_t i = 0; i < j->nshadowed; i++)
+		free(j->shadowed[i]);
+	free(j->shadowed);
 	spec_free(j->spec);
 	free(j);
 }

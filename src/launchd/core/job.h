@@ -55,6 +55,8 @@ struct job {
 	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
 	struct job_sockets *sockets; /* Sockets launchd holds for it, or NULL */
 	int rec_slot;               /* its process's slot in the process record (procrec.h), or -1 */
+	char **shadowed;            /* plists of the same label that a directory of lower precedence holds */
+	size_t nshadowed;
 };
 
 /* A job of d; held: what each trigger kind acquired for it (trigger.h), in the kinds' order. */
@@ -74,6 +76,8 @@ struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 int job_signal(struct job *j, int sig);
 /* Whose rights launchd uses for what the job names (root for the system domain, else the domain's user). */
 uid_t job_owner(const struct job *j);
+/* path holds the same label in a job directory of lower precedence (jobdirs.c): print shows it. */
+void job_add_shadowed(struct job *j, const char *path);
 /* Does work wait for the job (a trigger kind says so: a queue directory holds an entry)? */
 bool job_work_pending(const struct job *j);
 /* Any PathState / OtherJobEnabled entry holds now. */
