@@ -27,6 +27,28 @@ def test_overrides_survive_restart(make_gantry):
     g.wait_running("t.keep")
 
 
+def test_overrides_edited_by_another_program_are_taken_and_kept(gantry):
+    """disabled.plist edited while launchd runs (a configuration tool, an editor): taken at once, and launchd's
+    own next write keeps the edit."""
+    import plistlib
+    path = gantry.state_dir / f"disabled.{gantry.uid}.plist"
+    disabled = lambda: json.loads(gantry.ctl("print-disabled", gantry.domain, "--json", check=True).stdout)
+    tmp = path.with_name("edit.tmp")
+    tmp.write_bytes(plistlib.dumps({"org.example.byhand": True}))
+    tmp.rename(path)  # as editors and tools save
+    wait_for(lambda: disabled() == {"org.example.byhand": True}, "the edited overrides to be taken")
+    gantry.ctl("disable", f"{gantry.domain}/org.example.mine", check=True)
+    assert plistlib.loads(path.read_bytes()) == {"org.example.byhand": True, "org.example.mine": True}
+    path.write_bytes(plistlib.dumps({"org.example.byhand": False, "org.example.mine": True}))  # in place
+    wait_for(lambda: disabled().get("org.example.byhand") is False, "the in-place edit to be taken")
+    path.write_text("<plist><dict><key>half-written")  # caught mid-write: launchd keeps what it has
+    gantry.wait_log("keeping the 2 overrides launchd has")
+    assert disabled() == {"org.example.byhand": False, "org.example.mine": True}
+    assert path.exists()  # never moved aside while launchd runs
+    gantry.ctl("enable", f"{gantry.domain}/org.example.mine", check=True)  # rewrites it whole
+    assert plistlib.loads(path.read_bytes()) == {"org.example.byhand": False, "org.example.mine": False}
+
+
 def test_corrupt_overrides_file_is_kept_aside(make_gantry):
     g = make_gantry(start=False)
     g.state_dir.mkdir(parents=True)

@@ -1,6 +1,8 @@
 /*
  * The overrides database (see overrides.h), stored as an XML plist of
- * label => true|false like macOS's disabled.plist.
+ * label => true|false like macOS's disabled.plist. The file is watched: an
+ * edit by another program while launchd runs is taken at once, and
+ * launchd's own next write starts from what the file holds then.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,70 +17,61 @@
 #include "errors.h"
 #include "log.h"
 #include "overrides.h"
+#include "pathwatch.h"
+#include "safefile.h"
 
-static char *slurp(const char *path, size_t *len)
+/* An overrides file larger than this is refused: a label per line would be hundreds of thousands of jobs. */
+#define OVERRIDES_MAX (16u * 1024 * 1024)
+
+static void add(struct override **entries, size_t *count, const char *label, bool disabled)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	struct override *grown = realloc(*entries, (*count + 1) * sizeof(**entries));
+	if (!grown || !(grown[*count].label = strdup(label)))
+		abort();
+	grown[*count].disabled = disabled;
+	*entries = grown;
+	(*count)++;
 }
 
-static void add(struct overrides *ov, const char *label, bool disabled)
+static void free_entries(struct override *entries, size_t count)
 {
-	ov->entries = realloc(ov->entries, (ov->count + 1) * sizeof(*ov->entries));
-	if (!ov->entries)
-		abort();
-	ov->entries[ov->count].label = strdup(label);
-	ov->entries[ov->count].disabled = disabled;
-	ov->count++;
+	for (size_t i = 0; i < count; i++)
+		free(entries[i].label);
+	free(entries);
 }
 
 static void move_aside(const char *path, const char *why)
 {
 	char aside[PATH_MAX + 32];
 	snprintf(aside, sizeof(aside), "%s.corrupt-%ld", path, (long)time(NULL));
-	rename(path, aside);
+	if (rename(path, aside) < 0) {
+		log_msg(LOG_ERR, "overrides file %s %s, and cannot be moved aside: %s", path, why, strerror(errno));
+		return;
+	}
 	log_msg(LOG_ERR, "overrides file %s %s; moved it to %s and started with no overrides", path, why, aside);
 }
 
-void overrides_load(struct overrides *ov, const char *path)
+/*
+ * Reads the file at path: 0 with its entries, ENOENT if there is none, or another errno with why set
+ * (EINVAL: not a property-list dictionary).
+ */
+static int parse_file(const char *path, struct override **entries, size_t *count, char *why, size_t whylen)
 {
-	memset(ov, 0, sizeof(*ov));
-	snprintf(ov->path, sizeof(ov->path), "%s", path);
+	*entries = NULL;
+	*count = 0;
 	size_t len;
-	char *buf = slurp(path, &len);
-	if (!buf) {
-		if (errno != ENOENT)
-			log_msg(LOG_ERR, "cannot read overrides file %s: %s", path, strerror(errno));
-		return;
-	}
+	int err = 0;
+	char *buf = gantry_read_regular(path, OVERRIDES_MAX, &len, &err, why, whylen);
+	if (!buf)
+		return err;
 	plist_t root = NULL;
 	if (len)
 		plist_from_memory(buf, (uint32_t)len, &root);
 	free(buf);
 	if (!root || plist_get_node_type(root) != PLIST_DICT) {
 		plist_free(root);
-		move_aside(path, "is not a property-list dictionary");
-		return;
+		snprintf(why, whylen, "is not a property-list dictionary");
+		return EINVAL;
 	}
 	plist_dict_iter it = NULL;
 	plist_dict_new_iter(root, &it);
@@ -90,10 +83,10 @@ void overrides_load(struct overrides *ov, const char *path)
 			free(key);
 			break;
 		}
+		uint8_t b;
 		if (plist_get_node_type(v) == PLIST_BOOLEAN) {
-			uint8_t b;
 			plist_get_bool_val(v, &b);
-			add(ov, key, b);
+			add(entries, count, key, b);
 		} else {
 			log_msg(LOG_WARNING, "overrides file %s: entry \"%s\" is not a boolean; ignored", path, key);
 		}
@@ -101,6 +94,46 @@ void overrides_load(struct overrides *ov, const char *path)
 	}
 	free(it);
 	plist_free(root);
+	return 0;
+}
+
+/*
+ * Takes what the file holds now: another program (an editor, a configuration tool) may have changed it. No
+ * file is no overrides; a file that cannot be read or parsed — perhaps being written in place — leaves the
+ * overrides launchd has, so nothing is lost.
+ */
+static void reload(struct overrides *ov)
+{
+	struct override *entries;
+	size_t count;
+	char why[256];
+	int r = parse_file(ov->path, &entries, &count, why, sizeof(why));
+	if (r && r != ENOENT) {
+		log_msg(LOG_WARNING, "overrides file %s %s; keeping the %zu overrides launchd has", ov->path, why, ov->count);
+		return;
+	}
+	free_entries(ov->entries, ov->count);
+	ov->entries = entries;
+	ov->count = count;
+}
+
+static void on_file_changed(const char *path, void *ctx)
+{
+	(void)path;
+	reload(ctx);
+}
+
+void overrides_load(struct overrides *ov, const char *path)
+{
+	memset(ov, 0, sizeof(*ov));
+	snprintf(ov->path, sizeof(ov->path), "%s", path);
+	char why[256];
+	int r = parse_file(path, &ov->entries, &ov->count, why, sizeof(why));
+	if (r == EINVAL)
+		move_aside(path, why);
+	else if (r && r != ENOENT)
+		log_msg(LOG_ERR, "cannot read overrides file %s: %s", path, why);
+	pathwatch_add(ov->path, on_file_changed, ov);
 }
 
 bool overrides_get(const struct overrides *ov, const char *label, bool *disabled)
@@ -132,6 +165,7 @@ static int save(const struct overrides *ov, struct gerror *e)
 
 int overrides_set(struct overrides *ov, const char *label, bool disabled, struct gerror *e)
 {
+	reload(ov); /* what another program wrote since is kept: only this label changes */
 	for (size_t i = 0; i < ov->count; i++) {
 		if (strcmp(ov->entries[i].label, label) != 0)
 			continue;
@@ -145,7 +179,7 @@ int overrides_set(struct overrides *ov, const char *label, bool disabled, struct
 		}
 		return 0;
 	}
-	add(ov, label, disabled);
+	add(&ov->entries, &ov->count, label, disabled);
 	if (save(ov, e)) {
 		free(ov->entries[--ov->count].label);
 		return e->code;
@@ -155,9 +189,8 @@ int overrides_set(struct overrides *ov, const char *label, bool disabled, struct
 
 void overrides_free(struct overrides *ov)
 {
-	for (size_t i = 0; i < ov->count; i++)
-		free(ov->entries[i].label);
-	free(ov->entries);
+	pathwatch_remove(ov->path, on_file_changed, ov);
+	free_entries(ov->entries, ov->count);
 	ov->entries = NULL;
 	ov->count = 0;
 }
