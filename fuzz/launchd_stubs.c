@@ -11,11 +11,9 @@
 #include "loop.h"
 #include "spawn.h"
 
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd,
-	char cause[SPAWN_CAUSE_MAX])
+int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
-	(void)s, (void)id, (void)launchd_socket, (void)extra, (void)rec, (void)pid, (void)pidfd;
+	(void)rq, (void)pid, (void)pidfd;
 	snprintf(cause, SPAWN_CAUSE_MAX, "fuzzing: no process is started");
 	return ECANCELED;
 }

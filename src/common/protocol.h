@@ -49,6 +49,9 @@
 #define ROUTINE_SUBMIT_JOB "submit-job"
 #define ROUTINE_TEST_CLOCK "test-clock"
 #define ROUTINE_VERSION "version"
+#define ROUTINE_SETENV "setenv"
+#define ROUTINE_UNSETENV "unsetenv"
+#define ROUTINE_GETENV "getenv"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"
@@ -156,8 +159,10 @@
 #define KEY_THROTTLE_INTERVAL "throttle_interval"
 #define KEY_TIMERS "timers"
 #define KEY_TYPE "type"
+#define KEY_UID "uid"
 #define KEY_UPDATED "updated"
 #define KEY_USER_NAME "user_name"
+#define KEY_VALUE "value"
 #define KEY_VERSION "version"
 #define KEY_WAITING "waiting"
 #define KEY_WARNINGS "warnings"

@@ -21,6 +21,11 @@ void verbs_use(const struct verb *const *tables)
 	verb_tables = tables;
 }
 
+const struct verb *const *verbs_tables(void)
+{
+	return verb_tables;
+}
+
 const struct verb *verb_find(const char *name)
 {
 	for (const struct verb *const *t = verb_tables; t && *t; t++)

@@ -19,10 +19,12 @@ struct verb {
 };
 
 /* The verb tables, each ended by a NULL name. */
-extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], background_verbs[];
+extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], host_verbs[], background_verbs[];
 
 /* The tables verb_find() searches (NULL-terminated); main() sets them. */
 void verbs_use(const struct verb *const *tables);
+/* The tables in use, NULL-terminated. */
+const struct verb *const *verbs_tables(void);
 /* The verb called name, or NULL. */
 const struct verb *verb_find(const char *name);
 /* Prints why and the verb's usage; returns EXIT_USAGE. */

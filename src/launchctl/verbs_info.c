@@ -128,10 +128,8 @@ static int cmd_help(int argc, char **argv)
 	printf("Usage: launchctl <subcommand> ... | help [subcommand]\n"
 	       "Targets: system, user/<uid>, gui/<uid>, and <domain>/<label> for one service.\n"
 	       "Subcommands:\n");
-	list_verbs(modern_verbs);
-	list_verbs(legacy_verbs);
-	list_verbs(info_verbs);
-	list_verbs(background_verbs);
+	for (const struct verb *const *t = verbs_tables(); *t; t++)
+		list_verbs(*t);
 	printf("The exit status is 0 or an error code; `launchctl error CODE` explains it.\n");
 	return 0;
 }

@@ -218,6 +218,45 @@ static int cmd_submit(int argc, char **argv)
 	return call(req, "Submit", NULL);
 }
 
+/* setenv NAME VALUE [NAME VALUE ...]: the default domain's environment, for jobs started afterwards. */
+static int cmd_setenv(int argc, char **argv)
+{
+	if (argc < 2 || argc % 2)
+		return usage_error("setenv", "expected NAME VALUE pairs");
+	xpc_object_t req = request_new(ROUTINE_SETENV, NULL), vars = xpc_dictionary_create_empty();
+	for (int i = 0; i < argc; i += 2)
+		xpc_dictionary_set_string(vars, argv[i], argv[i + 1]);
+	xpc_dictionary_set_value(req, KEY_ENVIRONMENT, vars);
+	xpc_release(vars);
+	return call(req, "Setenv", NULL);
+}
+
+static int by_name(const char *routine, const char *what, int argc, char **argv, xpc_object_t *reply)
+{
+	if (argc != 1)
+		return usage_error(routine, "expected one variable name");
+	xpc_object_t req = request_new(routine, NULL);
+	xpc_dictionary_set_string(req, KEY_NAME, argv[0]);
+	return call(req, what, reply);
+}
+
+static int cmd_unsetenv(int argc, char **argv)
+{
+	return by_name(ROUTINE_UNSETENV, "Unsetenv", argc, argv, NULL);
+}
+
+/* Prints the value, or nothing if the domain does not set the variable (as macOS). */
+static int cmd_getenv(int argc, char **argv)
+{
+	xpc_object_t reply = NULL;
+	int r = by_name(ROUTINE_GETENV, "Getenv", argc, argv, &reply);
+	if (!r && xpc_dictionary_get_string(reply, KEY_VALUE))
+		printf("%s\n", xpc_dictionary_get_string(reply, KEY_VALUE));
+	if (reply)
+		xpc_release(reply);
+	return r;
+}
+
 const struct verb legacy_verbs[] = {
 	{"load", cmd_load, "[-wF] [-S session] [-D system|local|network|user|all] paths...",
 		"legacy: bootstrap (-w: enable, -F: ignore Disabled, -S: Aqua, Background, System); exit 0 unless misused"},
@@ -229,5 +268,8 @@ const struct verb legacy_verbs[] = {
 	{"list", cmd_list, "[--json] [label]", "list jobs: PID, last exit status, label"},
 	{"submit", cmd_submit, "-l label [-p program] [-o stdout] [-e stderr] -- command [args...]",
 		"run a command as a KeepAlive job without a plist"},
+	{"setenv", cmd_setenv, "name value [name value ...]", "set variables for jobs started afterwards in the domain"},
+	{"unsetenv", cmd_unsetenv, "name", "remove a variable set with setenv"},
+	{"getenv", cmd_getenv, "name", "print a variable set with setenv (nothing if unset)"},
 	{NULL, NULL, NULL, NULL},
 };

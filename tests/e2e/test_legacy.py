@@ -7,7 +7,7 @@ import signal
 
 import subprocess
 
-from conftest import LAUNCHCTL
+from conftest import LAUNCHCTL, wait_for
 
 
 def legacy_dict(g, label):
@@ -95,3 +95,22 @@ def test_list_reports_a_signal_as_macos_does(gantry):
     gantry.wait_state("t.killed", lambda s: s["pid"] is None and s["last_exit_status"] == -15, "killed")
     assert legacy_dict(gantry, "t.killed")[1]["LastExitStatus"] == "15"
     assert "-\t-15\tt.killed" in gantry.ctl("list", check=True).stdout.splitlines()
+
+
+def test_setenv_applies_to_jobs_started_afterwards(gantry, tmp_path):
+    out = tmp_path / "env.out"
+    path = gantry.write_plist("t.env", ProgramArguments=["/bin/sh", "-c", f'echo "$GREETING $WHO" > {out}'],
+                              EnvironmentVariables={"WHO": "from the plist"})
+    gantry.ctl("setenv", "GREETING", "hello", "WHO", "from the domain", check=True)
+    assert gantry.ctl("getenv", "GREETING", check=True).stdout == "hello\n"
+    assert gantry.ctl("getenv", "UNSET_THING", check=True).stdout == ""  # nothing, as macOS
+    gantry.ctl("load", path, check=True)
+    gantry.ctl("start", "t.env", check=True)
+    wait_for(lambda: out.exists() and out.read_text() == "hello from the plist\n", "the job to see both layers")
+    gantry.ctl("unsetenv", "GREETING", check=True)
+    assert gantry.ctl("getenv", "GREETING", check=True).stdout == ""
+    text = gantry.ctl("print", gantry.domain, check=True).stdout
+    assert '"WHO" => from the domain' in text or "WHO => from the domain" in text
+    r = gantry.ctl("setenv", "BAD=NAME", "x")
+    assert r.returncode == 22 and "without '='" in r.stderr  # EINVAL, naming the rule
+    assert gantry.ctl("setenv", "ODD").returncode == 64

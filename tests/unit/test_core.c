@@ -42,10 +42,9 @@ static struct {
 	int64_t now;
 } world;
 
-static int fake_spawn(const struct job_spec *s, const struct spawn_identity *id, const char *sock,
-	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
+static int fake_spawn(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
-	(void)s, (void)id, (void)sock, (void)extra, (void)rec;
+	(void)rq;
 	world.spawns++;
 	if (world.fail_with) {
 		snprintf(cause, SPAWN_CAUSE_MAX, "%s", world.fail_with);

@@ -214,6 +214,14 @@ xpc_object_t describe_domain(const struct domain *d)
 	xpc_dictionary_set_string(o, KEY_DOMAIN, d->name);
 	xpc_dictionary_set_string(o, KEY_TYPE, d->kind == DOMAIN_SYSTEM ? "system" : d->kind == DOMAIN_GUI ? "gui" : "user");
 	xpc_dictionary_set_int64(o, KEY_HANDLE, d->uid);
+	xpc_object_t env = xpc_dictionary_create_empty();
+	for (size_t i = 0; i < d->nenv; i++) {
+		size_t klen = strcspn(d->env[i], "=");
+		char name[257];
+		snprintf(name, sizeof(name), "%.*s", (int)klen, d->env[i]);
+		xpc_dictionary_set_string(env, name, d->env[i] + klen + 1);
+	}
+	set_owned(o, KEY_ENVIRONMENT, env);
 	int64_t active = 0;
 	xpc_object_t services = xpc_array_create(NULL, 0);
 	for (const struct job *j = d->jobs; j; j = j->next) {

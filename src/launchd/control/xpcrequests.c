@@ -120,7 +120,7 @@ static bool req_identify(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
-/* --test-clock: moves launchd's wall clock, as a clock step would, without touching the machine's. */
+/* launch_activate_socket(): the descriptors of one of the calling job's Sockets. */
 static bool req_activate_socket(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)caller;

@@ -24,6 +24,8 @@ struct domain {
 	struct job *jobs;
 	size_t njobs;
 	struct job_index by_label;
+	char **env;   /* launchctl setenv: NAME=value for jobs started afterwards, NULL-terminated, or NULL */
+	size_t nenv;
 	struct overrides overrides;
 };
 
@@ -42,6 +44,10 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 /* May caller change this domain? Returns 0 or EPERM with the reason. */
 int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
 struct domain *domain_create(enum domain_kind kind, uid_t uid);
+/* The domain's environment (launchctl setenv/getenv/unsetenv): jobs started afterwards get it under their own. */
+const char *domain_getenv(const struct domain *d, const char *name);
+int domain_setenv(struct domain *d, const char *name, const char *value, struct gerror *e);
+void domain_unsetenv(struct domain *d, const char *name);
 /* Loads every *.plist of the domain's directories, in their precedence (jobdirs.c; at start and on creation). */
 void domain_load_directories(struct domain *d);
 /* Reads a job file with the rights of uid as (the requester, or the owner of the directory), ownership checked. */

@@ -1,7 +1,8 @@
 /*
  * The set of domains: creating one (with its overrides), resolving a name
  * for a caller — a user's domains appear on first use by that user or root,
- * and looking never creates one — and who may change which.
+ * and looking never creates one —, who may change which, and a domain's
+ * environment (launchctl setenv), given to the jobs it starts afterwards.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,4 +125,62 @@ struct domain *domain_find_named(const char *name)
 		if (strcmp(d->name, name) == 0)
 			return d;
 	return NULL;
+}
+
+/* A domain's environment stays small: it is copied into every job started in the domain. */
+#define DOMAIN_ENV_MAX_VARS 256
+#define DOMAIN_ENV_MAX_NAME 256
+#define DOMAIN_ENV_MAX_VALUE 65536
+
+static size_t env_index(const struct domain *d, const char *name)
+{
+	size_t klen = strlen(name), i;
+	for (i = 0; i < d->nenv; i++)
+		if (strncmp(d->env[i], name, klen) == 0 && d->env[i][klen] == '=')
+			break;
+	return i;
+}
+
+const char *domain_getenv(const struct domain *d, const char *name)
+{
+	size_t i = env_index(d, name);
+	return i < d->nenv ? d->env[i] + strlen(name) + 1 : NULL;
+}
+
+int domain_setenv(struct domain *d, const char *name, const char *value, struct gerror *e)
+{
+	if (!*name || strchr(name, '=') || strlen(name) > DOMAIN_ENV_MAX_NAME)
+		return gerror_set(e, EINVAL, "\"%.64s\": a variable name is 1 to %d characters without '='", name,
+			DOMAIN_ENV_MAX_NAME);
+	if (strlen(value) > DOMAIN_ENV_MAX_VALUE)
+		return gerror_set(e, darwin_errno(E2BIG), "%s: the value is longer than %d bytes", name, DOMAIN_ENV_MAX_VALUE);
+	size_t i = env_index(d, name);
+	if (i == d->nenv && d->nenv >= DOMAIN_ENV_MAX_VARS)
+		return gerror_set(e, darwin_errno(E2BIG), "%s already holds %d variables, the most a domain may", d->name,
+			DOMAIN_ENV_MAX_VARS);
+	char *var;
+	if (asprintf(&var, "%s=%s", name, value) < 0)
+		abort();
+	if (i < d->nenv) {
+		free(d->env[i]);
+		d->env[i] = var;
+		return 0;
+	}
+	char **grown = realloc(d->env, (d->nenv + 2) * sizeof(*grown));
+	if (!grown)
+		abort();
+	grown[d->nenv++] = var;
+	grown[d->nenv] = NULL;
+	d->env = grown;
+	return 0;
+}
+
+void domain_unsetenv(struct domain *d, const char *name)
+{
+	size_t i = env_index(d, name);
+	if (i == d->nenv)
+		return;
+	free(d->env[i]);
+	d->env[i] = d->env[--d->nenv];
+	d->env[d->nenv] = NULL;
 }

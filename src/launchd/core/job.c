@@ -170,8 +170,9 @@ static void do_spawn(struct job *j)
 	struct spawn_fds extra;
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
-	if (!id || sys->spawn(j->spec, id, g_launchd.paths.socket, trigger_fds(j, &extra), &rec, &pid, &pidfd,
-		cause)) {
+	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
+		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec};
+	if (!id || sys->spawn(&rq, &pid, &pidfd, cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		procrec_remove(rec.slot);
 		set_spawn_failure(j, cause);

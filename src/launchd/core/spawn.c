@@ -384,10 +384,29 @@ CHILD_CODE static int child_main(void *arg)
 }
 
 /* launchd's default environment, then the plist's EnvironmentVariables on top. */
-static char **build_env(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, char **listen_pid)
+/* Sets one NAME=value in env (n entries), replacing an earlier NAME; returns the new count. */
+static size_t put_var(char **env, size_t n, const char *var)
 {
-	char **env = calloc(s->nenv + 13, sizeof(*env));
+	size_t klen = strcspn(var, "=") + 1, j;
+	for (j = 0; j < n && strncmp(env[j], var, klen) != 0; j++)
+		;
+	if (j < n)
+		free(env[j]);
+	if (!(env[j] = strdup(var)))
+		abort();
+	return j == n ? n + 1 : n;
+}
+
+/* launchd's default environment, then the domain's (launchctl setenv), then the plist's EnvironmentVariables. */
+static char **build_env(const struct spawn_request *rq, char **listen_pid)
+{
+	const struct job_spec *s = rq->spec;
+	const struct spawn_identity *id = rq->id;
+	const struct spawn_fds *extra = rq->extra;
+	size_t ndomain = 0;
+	while (rq->domain_env && rq->domain_env[ndomain])
+		ndomain++;
+	char **env = calloc(s->nenv + ndomain + 13, sizeof(*env));
 	if (!env)
 		abort();
 	size_t n = 0;
@@ -397,7 +416,7 @@ static char **build_env(const struct job_spec *s, const struct spawn_identity *i
 	    asprintf(&env[n++], "USER=%s", user) < 0 || asprintf(&env[n++], "LOGNAME=%s", user) < 0 ||
 	    asprintf(&env[n++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
 	    asprintf(&env[n++], "TMPDIR=/tmp") < 0 || asprintf(&env[n++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
-	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0 || asprintf(&env[n++], "LAUNCHD_SOCKET=%s", launchd_socket) < 0)
+	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0 || asprintf(&env[n++], "LAUNCHD_SOCKET=%s", rq->launchd_socket) < 0)
 		abort();
 	if (extra && extra->n) { /* the LISTEN_FDS protocol; the child writes its pid into the room left */
 		if (asprintf(&env[n++], "LISTEN_FDS=%zu", extra->n) < 0 ||
@@ -406,16 +425,10 @@ static char **build_env(const struct job_spec *s, const struct spawn_identity *i
 			abort();
 		*listen_pid = env[n - 1] + strlen("LISTEN_PID=");
 	}
-	for (size_t i = 0; i < s->nenv; i++) {
-		size_t klen = strcspn(s->env[i], "=") + 1, j;
-		for (j = 0; j < n && strncmp(env[j], s->env[i], klen) != 0; j++)
-			;
-		if (j < n)
-			free(env[j]);
-		env[j] = strdup(s->env[i]);
-		if (j == n)
-			n++;
-	}
+	for (size_t i = 0; i < ndomain; i++)
+		n = put_var(env, n, rq->domain_env[i]);
+	for (size_t i = 0; i < s->nenv; i++)
+		n = put_var(env, n, s->env[i]);
 	env[n] = NULL;
 	return env;
 }
@@ -458,9 +471,11 @@ static const char *env_path(char **env)
 	return SPAWN_DEFAULT_PATH;
 }
 
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
+int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX])
 {
+	const struct job_spec *s = rq->spec;
+	const struct spawn_identity *id = rq->id;
+	const struct spawn_fds *extra = rq->extra;
 	glob_t g = {0};
 	char *only_program[2];
 	char **argv = build_argv(s, id, &g, only_program);
@@ -470,9 +485,9 @@ int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const c
 		return EINVAL;
 	}
 	char *listen_pid = NULL;
-	char **env = build_env(s, id, launchd_socket, extra, &listen_pid);
+	char **env = build_env(rq, &listen_pid);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
-		.rec = rec, .listen_pid = listen_pid};
+		.rec = rq->rec, .listen_pid = listen_pid};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

@@ -46,15 +46,24 @@ struct spawn_fds {
 	int stdio_fd;
 };
 
+/* What a spawn needs besides the job's spec. */
+struct spawn_request {
+	const struct job_spec *spec;
+	const struct spawn_identity *id;
+	const char *launchd_socket;        /* LAUNCHD_SOCKET: the job's libxpc and launchctl reach this launchd */
+	char *const *domain_env;           /* the domain's environment (launchctl setenv), or NULL */
+	const struct spawn_fds *extra;     /* descriptors to pass, or NULL */
+	const struct procrec_ticket *rec;  /* the record the child writes first (procrec.h) */
+};
+
 /*
- * Starts the job (with extra descriptors, or NULL); its environment names launchd_socket in LAUNCHD_SOCKET, so
- * the job's libxpc and launchctl reach the launchd that started it. The child writes rec's process record
- * before anything else (procrec.h); on failure the caller frees its slot. Returns 0 with *pid and *pidfd set once the program was
+ * Starts the job. Its environment is launchd's defaults, then the domain's, then the plist's
+ * EnvironmentVariables, each overriding the one before. The child writes the process record before anything
+ * else; on failure the caller frees its slot. Returns 0 with *pid and *pidfd set once the program was
  * exec'd; otherwise an errno, with the exact cause in cause ("Program
  * /usr/bin/nope: No such file or directory") and no process left behind.
  */
-int spawn_job(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-	const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
+int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 
 /*
  * The signals launchd ignores (main.c); a job gets their default back. launchd

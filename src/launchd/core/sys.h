@@ -19,9 +19,7 @@
 
 struct sys_ops {
 	/* spawn_job() (spawn.h): 0 with *pid and *pidfd, or an errno with cause. */
-	int (*spawn)(const struct job_spec *s, const struct spawn_identity *id, const char *launchd_socket,
-		const struct spawn_fds *extra, const struct procrec_ticket *rec, pid_t *pid, int *pidfd,
-		char cause[SPAWN_CAUSE_MAX]);
+	int (*spawn)(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 	int (*kill)(pid_t pid, int sig);
 	/* The process behind pidfd: 1 with *status (its exit code, or -signal) once it ended, 0 before. */
 	int (*reap)(int pidfd, int *status);

@@ -1,0 +1,43 @@
+"""The launchctl verbs people type from habit: the manager's identity, the host, a process's job, every
+domain at once, a tool run against launchd — and, for the macOS verbs Linux cannot have, a message saying
+why and what to use instead (exit 45, ENOTSUP), never "Unrecognized subcommand"."""
+import pytest
+
+ABSENT = ["attach", "bootshell", "print-cache", "print-token", "resolveport", "uncache", "plist", "bsexec", "bslist",
+          "bstree", "dumpjpcategory", "variant"]
+
+
+def test_manager_identity(gantry):
+    assert gantry.ctl("managerpid", check=True).stdout == f"{gantry.proc.pid}\n"
+    assert gantry.ctl("manageruid", check=True).stdout == f"{gantry.uid}\n"
+    assert gantry.ctl("managername", check=True).stdout == "Aqua\n"  # a user's launchd hosts the Aqua session
+    assert gantry.ctl("managerpid", "extra").returncode == 64
+
+
+def test_procinfo_names_the_job_of_a_process(gantry):
+    path = gantry.write_plist("t.proc", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.ctl("load", path, check=True)
+    pid = gantry.wait_running("t.proc")["pid"]
+    out = gantry.ctl("procinfo", pid, check=True).stdout
+    assert f"pid = {pid}\n" in out and f"job = {gantry.domain}/t.proc\n" in out
+    assert "program = " in out and "Uid:" in out and "Max open files" in out
+    out = gantry.ctl("procinfo", gantry.proc.pid, check=True).stdout
+    assert "job = (none: " in out
+    assert gantry.ctl("procinfo", "notapid").returncode == 64
+
+
+def test_hostinfo_dumpstate_examine_help(gantry):
+    out = gantry.ctl("hostinfo", check=True).stdout
+    assert "kernel = Linux" in out and f"pid {gantry.proc.pid}" in out
+    assert f"gui/{gantry.uid} = {{" in gantry.ctl("dumpstate", check=True).stdout
+    assert gantry.ctl("examine", "echo", "launchd is", "@PID", check=True).stdout == f"launchd is {gantry.proc.pid}\n"
+    for flag in ("-h", "--help"):
+        out = gantry.ctl(flag, check=True).stdout
+        assert "managerpid" in out and "setenv" in out
+
+
+@pytest.mark.parametrize("verb", ABSENT)
+def test_macos_only_verbs_say_why(gantry, verb):
+    r = gantry.ctl(verb)
+    assert r.returncode == 45, r.stderr
+    assert r.stderr.startswith(f"launchctl {verb}: not available on Linux: ") and "Unrecognized" not in r.stderr
