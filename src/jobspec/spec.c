@@ -98,6 +98,7 @@ struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_dia
 		parse_error(&p, LE_INVALID_PLIST, "(root)", "expected dictionary, found %s", plist_type_name(root));
 	} else {
 		each_entry(&p, root, "", top_level_key);
+		spec_translate_macos(&p);
 		cross_checks(&p);
 	}
 	if (d->nerrors > errors_before) {

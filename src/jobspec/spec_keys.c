@@ -254,31 +254,61 @@ static void key_on_demand(struct parse *p, const char *k, plist_t v)
 	}
 }
 
+/* A session type Gantry hosts, or SESSION_OTHER. */
+static enum session_type session_named(const char *s)
+{
+	if (strcasecmp(s, "Aqua") == 0)
+		return SESSION_AQUA;
+	if (strcasecmp(s, "Background") == 0)
+		return SESSION_BACKGROUND;
+	if (strcasecmp(s, "System") == 0)
+		return SESSION_SYSTEM;
+	return SESSION_OTHER;
+}
+
+static void session_not_hosted(struct parse *p, const char *path, const char *s)
+{
+	if (strcasecmp(s, "LoginWindow") == 0 || strcasecmp(s, "StandardIO") == 0)
+		parse_warn(p, path, "%s sessions are not hosted by Gantry yet (they come with login sessions); the job "
+			"does not load into them", s);
+	else
+		parse_warn(p, path, "session type \"%s\" does not exist (Aqua, Background, System, LoginWindow, "
+			"StandardIO)", s);
+}
+
+/* A string or an array of them: the job loads into the first session type Gantry hosts. */
 static void key_session_type(struct parse *p, const char *k, plist_t v)
 {
-	char *s = NULL;
-	if (plist_get_node_type(v) == PLIST_ARRAY && plist_array_get_size(v) > 0) {
-		char path[128];
-		snprintf(path, sizeof(path), "%s[0]", k);
-		if (plist_array_get_size(v) > 1)
-			parse_warn(p, k, "several session types given; Gantry loads the job for the first only");
-		v = plist_array_get_item(v, 0);
-		if (!want_string(p, path, v, &s))
+	char **names = NULL;
+	size_t n = 0;
+	if (plist_get_node_type(v) == PLIST_ARRAY) {
+		if (!want_string_array(p, k, v, &names, &n))
 			return;
-	} else if (!want_string(p, k, v, &s)) {
-		return;
-	}
-	if (strcasecmp(s, "Aqua") == 0) {
-		p->s->session = SESSION_AQUA;
-	} else if (strcasecmp(s, "Background") == 0) {
-		p->s->session = SESSION_BACKGROUND;
-	} else if (strcasecmp(s, "System") == 0) {
-		p->s->session = SESSION_SYSTEM;
 	} else {
-		p->s->session = SESSION_OTHER;
-		parse_warn(p, k, "session type \"%s\" does not exist on Linux; the job is not loaded by directory scans", s);
+		names = calloc(2, sizeof(*names));
+		if (!names)
+			abort();
+		if (!want_string(p, k, v, &names[0])) {
+			free(names);
+			return;
+		}
+		n = 1;
 	}
-	free(s);
+	p->s->session = SESSION_OTHER;
+	for (size_t i = 0; i < n; i++) {
+		enum session_type t = session_named(names[i]);
+		if (t == SESSION_OTHER)
+			session_not_hosted(p, k, names[i]);
+		else if (p->s->session == SESSION_OTHER)
+			p->s->session = t;
+		else
+			parse_warn(p, k, "%s: Gantry loads a job into one session type, the first it hosts", names[i]);
+	}
+	if (!n)
+		p->s->session = SESSION_DEFAULT;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* A string or an array of strings: the apps a legacy job belongs to (shown by `launchctl background list`). */

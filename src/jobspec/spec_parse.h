@@ -43,6 +43,9 @@ bool want_string_array(struct parse *p, const char *keypath, plist_t v, char ***
 void each_entry(struct parse *p, plist_t dict, const char *keypath,
 	void (*fn)(struct parse *p, const char *keypath, const char *key, plist_t v));
 
+/* spec_compat.c: macOS paths and group names that have a Linux equivalent, translated with a warning. */
+void spec_translate_macos(struct parse *p);
+
 /* spec_sockets.c */
 void key_sockets(struct parse *p, const char *k, plist_t v);
 void key_inetd(struct parse *p, const char *k, plist_t v);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -73,8 +74,17 @@ static void socket_field(struct parse *p, const char *parent, const char *key, p
 		if (want_string(p, path, v, &sk->path) && sk->path[0] != '/')
 			parse_error(p, LE_INVALID_PLIST, path, "\"%s\" must be an absolute path", sk->path);
 	} else if (strcasecmp(key, "SockPathMode") == 0) {
-		if (want_int(p, path, v, 0, 07777, &n))
-			sk->path_mode = (int)n;
+		/* cupsd ships 49663 = 0140777: the socket's whole st_mode, file type included */
+		if (!want_int(p, path, v, 0, 0177777, &n)) {
+		} else if (n > 07777 && (n & ~07777) != S_IFSOCK) {
+			parse_error(p, LE_INVALID_PLIST, path, "%lld (0%llo): expected permission bits, 0 to 07777 "
+				"(optionally with the socket type, 0140000)", (long long)n, (unsigned long long)n);
+		} else {
+			sk->path_mode = (int)(n & 07777);
+			if (n > 07777)
+				parse_warn(p, path, "%lld is 0%llo, a socket's whole mode; using its permission bits, 0%o",
+					(long long)n, (unsigned long long)n, (unsigned)(n & 07777));
+		}
 	} else if (strcasecmp(key, "SockPathOwner") == 0) {
 		want_int(p, path, v, 0, UINT32_MAX - 1, &sk->path_owner);
 	} else if (strcasecmp(key, "SockPathGroup") == 0) {

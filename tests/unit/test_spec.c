@@ -11,7 +11,9 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <strings.h>
 #include <unistd.h>
@@ -132,7 +134,9 @@ static const struct {
 		"Sockets.L.SockProtocol: expected TCP or UDP"},
 	{"<key>SockPathName</key><string>relative.sock</string>", "Sockets.L.SockPathName: \"relative.sock\" must be an absolute path"},
 	{"<key>SockPathName</key><string>/x</string><key>SockPathMode</key><integer>9999</integer>",
-		"Sockets.L.SockPathMode: expected an integer from 0 to 4095"},
+		"Sockets.L.SockPathMode: 9999 (023417): expected permission bits, 0 to 07777 (optionally with the socket "
+		"type, 0140000)"},
+	{"<key>SockPathName</key><string>/x</string><key>SockPathMode</key><integer>49663</integer>", NULL},
 	{"<key>SockFamily</key><string>Unix</string>", "Sockets.L: SockFamily Unix needs SockPathName"},
 	{"<key>SockPassive</key><true/>", "Sockets.L: needs SockServiceName (a port) or SockPathName"},
 	{"<key>SockWhatever</key><true/>", "Sockets.L.SockWhatever: unknown socket key"},
@@ -378,6 +382,47 @@ static void test_binary_plist(void **state)
 	unlink(p);
 }
 
+/* Does the spec's warning list hold one that contains text? */
+static bool warned(const struct job_spec *s, const char *text)
+{
+	for (size_t i = 0; i < s->nwarnings; i++)
+		if (strstr(s->warnings[i], text))
+			return true;
+	return false;
+}
+
+/* macOS paths and group names with a Linux equivalent are translated, each with a warning (spec_compat.c). */
+static void test_macos_paths_and_groups(void **state)
+{
+	(void)state;
+	struct stat st;
+	if (stat("/private", &st) == 0 || stat("/Users", &st) == 0)
+		skip(); /* a machine that has them keeps them */
+	struct spec_diag d = {0};
+	struct job_spec *s = parse_body("<key>StandardOutPath</key><string>/private/var/log/x.log</string>"
+		"<key>WorkingDirectory</key><string>/Users/bob/Library</string>"
+		"<key>WatchPaths</key><array><string>/private/etc/hosts</string><string>/privately/x</string></array>"
+		"<key>UserName</key><string>nobody</string><key>GroupName</key><string>wheel</string>", &d);
+	assert_non_null(s);
+	assert_string_equal(s->stdout_path, "/var/log/x.log");
+	assert_string_equal(s->working_dir, "/home/bob/Library");
+	assert_string_equal(s->watch_paths[0], "/etc/hosts");
+	assert_string_equal(s->watch_paths[1], "/privately/x"); /* a whole component only */
+	assert_true(warned(s, "StandardOutPath: /private/var/log/x.log: macOS's /private does not exist here; using "
+		"/var/log/x.log"));
+	if (!getgrnam("wheel")) {
+		assert_string_equal(s->group, "root");
+		assert_true(warned(s, "wheel: no such group here; using root"));
+	}
+	spec_free(s);
+	s = parse_body("<key>UserName</key><string>nobody</string><key>GroupName</key><string>staff</string>", &d);
+	assert_non_null(s);
+	if (!getgrnam("staff"))
+		assert_null(s->group); /* the user's primary group */
+	spec_free(s);
+	spec_diag_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_binary_plist),
+		cmocka_unit_test(test_macos_paths_and_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
