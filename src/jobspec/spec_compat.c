@@ -91,7 +91,10 @@ void spec_translate_macos(struct parse *p)
 	translate_list(p, "QueueDirectories", s->queue_dirs, s->nqueue_dirs);
 	for (size_t i = 0; i < s->nka_paths; i++)
 		translate(p, "KeepAlive.PathState", &s->ka_paths[i].name);
-	for (size_t i = 0; i < s->nsockets; i++)
-		translate(p, "Sockets.SockPathName", &s->sockets[i].path);
+	char key[300];
+	for (size_t i = 0; i < s->nsockets; i++) {
+		snprintf(key, sizeof(key), "Sockets.%s.SockPathName", s->sockets[i].name);
+		translate(p, key, &s->sockets[i].path);
+	}
 	translate_group(p, s);
 }
