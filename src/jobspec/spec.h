@@ -51,6 +51,7 @@ struct spec_socket {
 	int path_mode;     /* -1: unset */
 	int64_t path_owner, path_group; /* -1: unset */
 	char *multicast, *secure_key;
+	bool packet_info;  /* ReceivePacketInfo: datagrams come with their destination address (IP_PKTINFO) */
 };
 
 struct spec_limit {

@@ -93,12 +93,14 @@ static void socket_field(struct parse *p, const char *parent, const char *key, p
 		want_string(p, path, v, &sk->multicast);
 	} else if (strcasecmp(key, "SecureSocketWithKey") == 0) {
 		want_string(p, path, v, &sk->secure_key);
+	} else if (strcasecmp(key, "ReceivePacketInfo") == 0) {
+		want_bool(p, path, v, &sk->packet_info);
 	} else if (strcasecmp(key, "Bonjour") == 0) {
 		parse_warn(p, path, "Bonjour registration is not supported on Linux; ignored");
 	} else {
 		parse_error(p, LE_INVALID_PLIST, path, "unknown socket key (known: SockType, SockPassive, SockNodeName, "
 			"SockServiceName, SockFamily, SockProtocol, SockPathName, SockPathMode, SockPathOwner, SockPathGroup, "
-			"MulticastGroup, SecureSocketWithKey, Bonjour)");
+			"MulticastGroup, SecureSocketWithKey, ReceivePacketInfo, Bonjour)");
 	}
 }
 

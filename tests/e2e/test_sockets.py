@@ -148,3 +148,18 @@ def test_secure_socket_with_key(gantry):
     assert ask(socket.AF_UNIX, path).startswith("pid ")
     gantry.ctl("bootout", f"{gantry.domain}/t.secure", check=True)
     assert not os.path.exists(directory)  # the private directory goes with the job
+
+
+def test_receive_packet_info(gantry, tmp_path):
+    """ReceivePacketInfo: the job's datagram socket reports each datagram's destination (IP_PKTINFO)."""
+    port = free_port(socket.SOCK_DGRAM)
+    out = tmp_path / "pktinfo"
+    script = ("import socket; s = socket.socket(fileno=3); "
+              f"open('{out}', 'w').write(str(s.getsockopt(socket.IPPROTO_IP, 8)))")  # 8: IP_PKTINFO
+    path = gantry.write_plist("t.pktinfo", ProgramArguments=["/usr/bin/python3", "-c", script],
+                              Sockets={"D": {"SockServiceName": port, "SockType": "dgram", "SockFamily": "IPv4",
+                                             "SockNodeName": "127.0.0.1", "ReceivePacketInfo": True}})
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+        c.sendto(b"x", ("127.0.0.1", port))
+    wait_for(lambda: out.exists() and out.read_text() == "1", "the job to see IP_PKTINFO on")

@@ -104,6 +104,14 @@ static void join_group(int fd, const struct spec_socket *sk, int family)
 			errno ? strerror(errno) : "not an address of the socket's family");
 }
 
+/* ReceivePacketInfo: each datagram comes with the address it was sent to (IP_PKTINFO / IPV6_RECVPKTINFO). */
+static int receive_packet_info(int fd, int family)
+{
+	int one = 1;
+	return family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+				 : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+}
+
 static int port_of(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
@@ -156,6 +164,8 @@ static int inet_sockets(struct job_sockets *js, const struct spec_socket *sk, ui
 		}
 		if (sk->multicast)
 			join_group(fd, sk, a->ai_family);
+		if (sk->packet_info && receive_packet_info(fd, a->ai_family) < 0)
+			log_msg(LOG_WARNING, "Sockets.%s: ReceivePacketInfo: %s", sk->name, strerror(errno));
 		struct held *h = &js->s[js->n];
 		h->spec = sk;
 		h->w.fd = fd;
