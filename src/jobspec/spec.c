@@ -89,6 +89,7 @@ struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_dia
 	s->umask = -1;
 	s->ka_successful_exit = -1;
 	s->ka_crashed = -1;
+	s->ka_network = -1;
 	s->init_groups = true;
 	s->throttle_interval = SPEC_DEFAULT_THROTTLE_INTERVAL;
 	s->exit_timeout = SPEC_DEFAULT_EXIT_TIMEOUT;

@@ -84,6 +84,7 @@ struct job_spec {
 	int ka_successful_exit;  /* -1 unset, else 0/1 */
 	int ka_crashed;          /* -1 unset, else 0/1 */
 	bool ka_after_initial_demand;
+	int ka_network;          /* KeepAlive NetworkState: -1 unset, else the wanted state (0/1) */
 	struct spec_cond *ka_paths, *ka_jobs;
 	size_t nka_paths, nka_jobs;
 	int throttle_interval, exit_timeout;

@@ -218,12 +218,14 @@ static void keepalive_entry(struct parse *p, const char *parent, const char *key
 		if (want_dict(p, path, v))
 			each_entry(p, v, path, cond_entry);
 	} else if (strcasecmp(key, "NetworkState") == 0) {
-		parse_warn(p, path, "no longer implemented by launchd (it never acted as users expected); ignored");
+		bool b;
+		if (want_bool(p, path, v, &b))
+			s->ka_network = b;
 	} else if (strcasecmp(key, "OtherJobActive") == 0 || strcasecmp(key, "HomeRelativePathState") == 0) {
 		parse_warn(p, path, "private launchd key, not supported by Gantry; ignored");
 	} else {
 		parse_warn(p, path, "unknown KeepAlive condition, ignored (known: SuccessfulExit, Crashed, PathState, "
-			"OtherJobEnabled, AfterInitialDemand)");
+			"OtherJobEnabled, NetworkState, AfterInitialDemand)");
 	}
 }
 

@@ -50,8 +50,9 @@ def pid_alive(pid):
 class Gantry:
     """One launchd instance with its own root directory."""
 
-    def __init__(self, root, mode="user", run_as=None, args=(), nofile=None):
+    def __init__(self, root, mode="user", run_as=None, args=(), nofile=None, wrap=()):
         self.root = Path(root)
+        self.wrap = list(wrap)  # a command launchd runs under that execs it (e.g. unshare -n: same pid)
         self.nofile = nofile  # RLIMIT_NOFILE (soft and hard) launchd starts with, or None
         self.mode = mode
         self.args = list(args)  # extra launchd arguments, e.g. --test-clock
@@ -132,8 +133,8 @@ class Gantry:
                 for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
                     os.chown(name, *self.run_as)
         self.errfile = open(self.root / "launchd.stderr", "ab")
-        self.proc = subprocess.Popen([str(LAUNCHD), f"--{self.mode}", *self.args], env=self.env, stdout=self.errfile,
-                                     stderr=self.errfile,
+        self.proc = subprocess.Popen([*self.wrap, str(LAUNCHD), f"--{self.mode}", *self.args], env=self.env,
+                                     stdout=self.errfile, stderr=self.errfile,
                                      preexec_fn=self._preexec if self.run_as or self.nofile else None)
         wait_for(lambda: self.socket.exists() or self.proc.poll() is not None, "launchd's control socket")
         assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
@@ -195,13 +196,13 @@ def make_gantry(tmp_path):
     made = []
     public_dirs = []
 
-    def make(mode="user", run_as=None, start=True, public=False, args=(), nofile=None):
+    def make(mode="user", run_as=None, start=True, public=False, args=(), nofile=None, wrap=()):
         base = tmp_path
         if public or run_as:
             base = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
             base.chmod(0o755)
             public_dirs.append(base)
-        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args, nofile=nofile)
+        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args, nofile=nofile, wrap=wrap)
         made.append(g)
         return g.start() if start else g
 

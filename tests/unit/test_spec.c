@@ -273,7 +273,8 @@ static void test_warnings_for_unknown_and_noop(void **state)
 	assert_non_null(s);
 	assert_true(any_contains(s->warnings, s->nwarnings, "KeepAlvie: unknown key"));
 	assert_true(any_contains(s->warnings, s->nwarnings, "TimeOut: never did anything"));
-	assert_true(any_contains(s->warnings, s->nwarnings, "KeepAlive.NetworkState: no longer implemented"));
+	assert_int_equal(s->ka_network, 1); /* honoured (netstate.c), not warned away */
+	assert_false(any_contains(s->warnings, s->nwarnings, "NetworkState"));
 	spec_free(s);
 	s = parse_body("<key>OnDemand</key><false/>", &d);
 	assert_true(s->ka_always); /* OnDemand false == KeepAlive true */

@@ -123,6 +123,8 @@ static void keepalive_fields(xpc_object_t d, const struct job_spec *s)
 		xpc_dictionary_set_bool(ka, s->ka_paths[i].name, s->ka_paths[i].want);
 	for (size_t i = 0; i < s->nka_jobs; i++)
 		xpc_dictionary_set_bool(ka, s->ka_jobs[i].name, s->ka_jobs[i].want);
+	if (s->ka_network >= 0)
+		xpc_dictionary_set_bool(ka, "NetworkState", s->ka_network);
 	set_owned(d, KEY_KEEPALIVE, ka);
 }
 

@@ -82,7 +82,7 @@ static size_t ncond, cap_cond;
 
 static void watch_conditions(struct job *j)
 {
-	if (!j->spec->nka_jobs && !j->spec->nka_paths)
+	if (!j->spec->nka_jobs && !j->spec->nka_paths && j->spec->ka_network < 0)
 		return;
 	if (ncond == cap_cond) {
 		cap_cond = cap_cond ? cap_cond * 2 : 16;

@@ -20,6 +20,7 @@
 #include "identity.h"
 #include "job.h"
 #include "log.h"
+#include "netstate.h"
 #include "pathwatch.h"
 #include "procrec.h"
 #include "spawn.h"
@@ -56,6 +57,8 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 	for (size_t i = 0; i < spec->nka_paths; i++)
 		pathwatch_add(spec->ka_paths[i].name, on_path_state, j);
 	endpoints_create(j);
+	if (spec->ka_network >= 0)
+		netstate_use(+1, domain_conditions_changed);
 	EACH_TRIGGER_KIND(k)
 		if ((*k)->arm)
 			(*k)->arm(j, held[k - g_launchd.hooks.triggers]);
@@ -83,7 +86,7 @@ bool job_external_condition(const struct job *j)
 	for (size_t i = 0; i < s->nka_jobs; i++)
 		if ((domain_find_job(j->domain, s->ka_jobs[i].name) != NULL) == s->ka_jobs[i].want)
 			return true;
-	return false;
+	return s->ka_network >= 0 && netstate_up() == (s->ka_network == 1);
 }
 
 void job_add_waiter(struct job *j, struct job_waiter *w)
@@ -335,6 +338,8 @@ void job_free(void *p)
 	for (size_t i = 0; i < j->spec->nka_paths; i++)
 		pathwatch_remove(j->spec->ka_paths[i].name, on_path_state, j);
 	endpoints_free(j);
+	if (j->spec->ka_network >= 0)
+		netstate_use(-1, domain_conditions_changed);
 	EACH_TRIGGER_KIND(k)
 		if ((*k)->disarm)
 			(*k)->disarm(j);
