@@ -46,11 +46,25 @@ static void socket_for(const char *domain, char *out, size_t len)
 	gantry_launchd_socket(user_ok, true, out, len);
 }
 
+/* "default" as launchctl asuser UID set it for the command it runs: that user's gui/<uid>; else NULL. */
+static const char *asuser_domain(void)
+{
+	static char domain[32];
+	const char *uid = getenv(ASUSER_ENV);
+	if (!uid || !*uid || strspn(uid, "0123456789") != strlen(uid) || strlen(uid) > 10)
+		return NULL;
+	snprintf(domain, sizeof(domain), "gui/%s", uid);
+	return domain;
+}
+
 xpc_object_t request_new(const char *routine, const struct target *t)
 {
 	xpc_object_t req = xpc_dictionary_create_empty();
 	xpc_dictionary_set_string(req, KEY_ROUTINE, routine);
-	xpc_dictionary_set_string(req, KEY_DOMAIN, t ? t->domain : "default");
+	const char *domain = t ? t->domain : "default";
+	if (strcmp(domain, "default") == 0 && asuser_domain())
+		domain = asuser_domain();
+	xpc_dictionary_set_string(req, KEY_DOMAIN, domain);
 	if (t && t->has_label)
 		xpc_dictionary_set_string(req, KEY_LABEL, t->label);
 	return req;
@@ -58,7 +72,7 @@ xpc_object_t request_new(const char *routine, const struct target *t)
 
 bool default_is_system(void)
 {
-	if (geteuid() != 0)
+	if (geteuid() != 0 || asuser_domain())
 		return false;
 	xpc_object_t reply = request_send(request_new(ROUTINE_VERSION, NULL)); /* the launchd "default" reaches says */
 	bool system = strcmp(xpc_dictionary_get_string(reply, KEY_MODE) ?: "", "system") == 0;

@@ -21,6 +21,9 @@ struct target {
 /* Parses "system", "user/<uid>", "gui/<uid>", each optionally followed by "/<label>". */
 bool target_parse(const char *text, struct target *t);
 
+/* Set by launchctl asuser UID for the command it runs: "default" then means gui/<UID>. */
+#define ASUSER_ENV "LAUNCHCTL_ASUSER"
+
 /* Does the "default" domain mean system (root, with a system launchd running)? Else gui/<uid>. */
 bool default_is_system(void);
 /* A new request dictionary with routine and (if t) domain and label. */

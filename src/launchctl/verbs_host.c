@@ -1,6 +1,6 @@
 /*
  * launchctl verbs about the manager and the host: managerpid, manageruid,
- * managername, hostinfo, procinfo, dumpstate, examine — and the macOS verbs
+ * managername, hostinfo, procinfo, dumpstate, examine, asuser — and the macOS verbs
  * that cannot exist on Linux, each saying why and what to use instead.
  */
 #define _GNU_SOURCE
@@ -191,6 +191,29 @@ static int cmd_examine(int argc, char **argv)
 	return errno == ENOENT ? 127 : 126;
 }
 
+/*
+ * asuser UID COMMAND...: runs COMMAND with UID's domain as the default one, as macOS runs it in that user's
+ * bootstrap namespace: a `launchctl load ~/Library/LaunchAgents/x.plist` inside it (an installer's
+ * postinstall, run as root) loads into gui/<UID>, not into system. The command keeps launchctl's own
+ * credentials, as on macOS; only root may act for another user.
+ */
+static int cmd_asuser(int argc, char **argv)
+{
+	char *end;
+	unsigned long uid = argc >= 2 ? strtoul(argv[0], &end, 10) : 0;
+	if (argc < 2 || *end || !*argv[0] || uid > 0x7fffffffUL)
+		return usage_error("asuser", "expected a numeric uid and a command");
+	if (geteuid() != 0 && uid != geteuid()) {
+		fprintf(stderr, "asuser: only root may act for uid %lu (you are uid %u)\n", uid, (unsigned)geteuid());
+		return EPERM;
+	}
+	if (setenv(ASUSER_ENV, argv[0], 1) < 0)
+		return errno;
+	execvp(argv[1], argv + 1);
+	fprintf(stderr, "asuser: %s: %s\n", argv[1], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
 /* A verb macOS has and Linux cannot: what it did there and what to do here. */
 struct absent {
 	const char *name, *why;
@@ -236,6 +259,7 @@ const struct verb host_verbs[] = {
 	{"hostinfo", cmd_hostinfo, "", "the host: kernel, processors, memory, uptime, load, launchd"},
 	{"procinfo", cmd_procinfo, "pid", "which job and domain own a process; its program, credentials and limits"},
 	{"dumpstate", cmd_dumpstate, "", "print every domain you can see"},
+	{"asuser", cmd_asuser, "uid command [args...]", "run a command with that user's gui/<uid> as its default domain"},
 	{"examine", cmd_examine, "tool [args... @PID ...]", "run a tool against launchd, @PID standing for its pid"},
 	{"attach", cmd_absent, "", "not on Linux (says why)"},
 	{"bootshell", cmd_absent, "", "not on Linux (says why)"},

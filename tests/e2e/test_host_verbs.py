@@ -3,6 +3,8 @@ domain at once, a tool run against launchd — and, for the macOS verbs Linux ca
 why and what to use instead (exit 45, ENOTSUP), never "Unrecognized subcommand"."""
 import pytest
 
+from conftest import LAUNCHCTL, needs_root
+
 ABSENT = ["attach", "bootshell", "print-cache", "print-token", "resolveport", "uncache", "plist", "bsexec", "bslist",
           "bstree", "dumpjpcategory", "variant"]
 
@@ -41,3 +43,25 @@ def test_macos_only_verbs_say_why(gantry, verb):
     r = gantry.ctl(verb)
     assert r.returncode == 45, r.stderr
     assert r.stderr.startswith(f"launchctl {verb}: not available on Linux: ") and "Unrecognized" not in r.stderr
+
+
+@needs_root
+def test_asuser_makes_the_users_domain_the_default(make_gantry):
+    """An installer's postinstall runs as root: `launchctl asuser UID launchctl load AGENT` loads into that
+    user's gui/<uid>, as on macOS, not into system."""
+    g = make_gantry(mode="system", public=True)
+    agent = g.write_plist("org.example.installed", directory=g.root / "Library/LaunchAgents",
+                          ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    r = g.ctl("asuser", "65534", str(LAUNCHCTL), "load", "-w", agent)
+    assert r.returncode == 0, r.stderr
+    g.wait_state_in("gui/65534", "org.example.installed", lambda s: s["pid"] is not None, "running as nobody's agent")
+    assert g.service("org.example.installed", domain="system") is None
+    out = g.ctl("asuser", "65534", str(LAUNCHCTL), "list", check=True).stdout
+    assert "\torg.example.installed" in out
+    assert g.ctl("asuser", "x", "true").returncode == 64
+
+
+def test_asuser_for_another_user_needs_root(make_gantry):
+    g = make_gantry(run_as=(65534, 65534), public=True)
+    r = g.ctl("asuser", "0", "true")
+    assert r.returncode == 1 and "only root may act for uid 0" in r.stderr
