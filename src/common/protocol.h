@@ -52,6 +52,7 @@
 #define ROUTINE_SETENV "setenv"
 #define ROUTINE_UNSETENV "unsetenv"
 #define ROUTINE_GETENV "getenv"
+#define ROUTINE_LIMIT "limit"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"
@@ -111,7 +112,10 @@
 #define KEY_LAST_EXIT_STATUS "last_exit_status"
 #define KEY_LAST_FIRE "last_fire"
 #define KEY_LAST_FIRE_REASON "last_fire_reason"
+#define KEY_HARD "hard"
 #define KEY_LEGACY "legacy"
+#define KEY_LIMITS "limits"
+#define KEY_SOFT "soft"
 #define KEY_LOADED "loaded"
 #define KEY_MODE "mode"
 #define KEY_NAME "name"

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -257,6 +258,52 @@ static int cmd_getenv(int argc, char **argv)
 	return r;
 }
 
+/* A limit value: a number or "unlimited" (-1 on the wire). */
+static bool limit_value(const char *text, int64_t *out)
+{
+	char *end;
+	if (strcmp(text, "unlimited") == 0) {
+		*out = -1;
+		return true;
+	}
+	unsigned long long v = strtoull(text, &end, 10);
+	*out = (int64_t)v;
+	return *text && !*end && v < (unsigned long long)INT64_MAX;
+}
+
+static void print_limit_value(int64_t v)
+{
+	char text[24];
+	snprintf(text, sizeof(text), "%" PRId64, v);
+	printf("%-15s", v < 0 ? "unlimited" : text);
+}
+
+/* limit [NAME [SOFT [HARD]]]: the limits jobs start with, as macOS prints them; with values, sets one. */
+static int cmd_limit(int argc, char **argv)
+{
+	int64_t soft = 0, hard = 0;
+	if (argc > 3 || (argc >= 2 && !limit_value(argv[1], &soft)) || (argc == 3 && !limit_value(argv[2], &hard)))
+		return usage_error("limit", "expected NAME [SOFT [HARD]], each a number or unlimited");
+	xpc_object_t req = request_new(ROUTINE_LIMIT, NULL), reply;
+	if (argc >= 1)
+		xpc_dictionary_set_string(req, KEY_NAME, argv[0]);
+	if (argc >= 2) {
+		xpc_dictionary_set_int64(req, KEY_SOFT, soft);
+		xpc_dictionary_set_int64(req, KEY_HARD, argc == 3 ? hard : soft);
+	}
+	int r = call(req, "Limit", &reply);
+	xpc_object_t all = xpc_dictionary_get_array(reply, KEY_LIMITS);
+	for (size_t i = 0; !r && argc < 2 && i < xpc_array_get_count(all); i++) {
+		xpc_object_t e = xpc_array_get_value(all, i);
+		printf("\t%-12s", xpc_dictionary_get_string(e, KEY_NAME));
+		print_limit_value(xpc_dictionary_get_int64(e, KEY_SOFT));
+		print_limit_value(xpc_dictionary_get_int64(e, KEY_HARD));
+		printf("\n");
+	}
+	xpc_release(reply);
+	return r;
+}
+
 const struct verb legacy_verbs[] = {
 	{"load", cmd_load, "[-wF] [-S session] [-D system|local|network|user|all] paths...",
 		"legacy: bootstrap (-w: enable, -F: ignore Disabled, -S: Aqua, Background, System); exit 0 unless misused"},
@@ -271,5 +318,7 @@ const struct verb legacy_verbs[] = {
 	{"setenv", cmd_setenv, "name value [name value ...]", "set variables for jobs started afterwards in the domain"},
 	{"unsetenv", cmd_unsetenv, "name", "remove a variable set with setenv"},
 	{"getenv", cmd_getenv, "name", "print a variable set with setenv (nothing if unset)"},
+	{"limit", cmd_limit, "[cpu|filesize|data|stack|core|rss|memlock|maxproc|maxfiles [soft [hard]]]",
+		"show, or set for jobs started afterwards, the resource limits jobs start with"},
 	{NULL, NULL, NULL, NULL},
 };

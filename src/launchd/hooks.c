@@ -4,12 +4,13 @@
 #include "hooks.h"
 #include "launchd.h"
 #include "requests.h"
+#include "settings.h"
 #include "smrequests.h"
 #include "sys.h"
 #include "xpcrequests.h"
 #include "triggers.h"
 
-const struct routine *const launchd_routines[] = {request_routines, xpc_routines, sm_routines, NULL};
+const struct routine *const launchd_routines[] = {request_routines, settings_routines, xpc_routines, sm_routines, NULL};
 
 void hooks_install(void)
 {

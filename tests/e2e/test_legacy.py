@@ -114,3 +114,24 @@ def test_setenv_applies_to_jobs_started_afterwards(gantry, tmp_path):
     r = gantry.ctl("setenv", "BAD=NAME", "x")
     assert r.returncode == 22 and "without '='" in r.stderr  # EINVAL, naming the rule
     assert gantry.ctl("setenv", "ODD").returncode == 64
+
+
+def test_limit_sets_what_jobs_start_with(gantry, tmp_path):
+    out = gantry.ctl("limit", check=True).stdout.splitlines()
+    assert [line.split()[0] for line in out] == ["cpu", "filesize", "data", "stack", "core", "rss", "memlock",
+                                                 "maxproc", "maxfiles"]
+    assert re.fullmatch(r"\tcpu {9}\S+ +\S+ +", out[0])  # macOS's columns
+    gantry.ctl("limit", "maxfiles", "1000", "2000", check=True)
+    assert gantry.ctl("limit", "maxfiles", check=True).stdout.split() == ["maxfiles", "1000", "2000"]
+    plain, own = tmp_path / "plain", tmp_path / "own"
+    gantry.write_plist("t.lim1", ProgramArguments=["/bin/sh", "-c", f"echo $(ulimit -n) $(ulimit -Hn) > {plain}"])
+    gantry.write_plist("t.lim2", ProgramArguments=["/bin/sh", "-c", f"echo $(ulimit -n) $(ulimit -Hn) > {own}"],
+                       SoftResourceLimits={"NumberOfFiles": 500})
+    for label in ("t.lim1", "t.lim2"):
+        gantry.ctl("load", gantry.jobs_dir / f"{label}.plist", check=True)
+        gantry.ctl("start", label, check=True)
+    wait_for(lambda: plain.exists() and plain.read_text() == "1000 2000\n", "the default limits")
+    wait_for(lambda: own.exists() and own.read_text() == "500 2000\n", "the job's own soft limit over them")
+    r = gantry.ctl("limit", "maxfiles", "9", "3")
+    assert r.returncode == 22 and "soft limit (9) is above the hard one (3)" in r.stderr
+    assert gantry.ctl("limit", "nosuch").returncode == 117

@@ -470,62 +470,6 @@ static bool req_test_clock(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 }
 
 /* launch_activate_socket(): the caller's job's sockets of one name. */
-/* launchctl setenv NAME VALUE..., unsetenv NAME, getenv NAME: the domain's environment for jobs started afterwards. */
-struct setenv_ctx {
-	struct domain *d;
-	struct gerror e;
-};
-
-static bool setenv_one(void *ctx, const char *name, xpc_object_t v)
-{
-	struct setenv_ctx *c = ctx;
-	if (xpc_get_type(v) != XPC_TYPE_STRING)
-		gerror_set(&c->e, LE_USAGE, "%s: the value must be a string", name);
-	else
-		domain_setenv(c->d, name, xpc_string_get_string_ptr(v), &c->e);
-	return !c->e.code; /* the first error stops; what was set before it stays */
-}
-
-static bool req_setenv(xpc_object_t msg, xpc_object_t reply, uid_t caller)
-{
-	struct domain *d = request_domain(msg, reply, caller, true);
-	xpc_object_t vars = xpc_dictionary_get_dictionary(msg, KEY_ENVIRONMENT);
-	if (!d)
-		return false;
-	if (!vars) {
-		control_set_error(reply, LE_USAGE, "setenv needs a dictionary of variables");
-		return false;
-	}
-	struct setenv_ctx c = {.d = d};
-	xpc_dictionary_apply_f(vars, &c, setenv_one);
-	struct gerror e = c.e;
-	if (e.code)
-		control_set_error(reply, e.code, "%s", e.detail);
-	return false;
-}
-
-static bool req_unsetenv(xpc_object_t msg, xpc_object_t reply, uid_t caller)
-{
-	struct domain *d = request_domain(msg, reply, caller, true);
-	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
-	if (d && !name)
-		control_set_error(reply, LE_USAGE, "unsetenv needs a variable name");
-	else if (d)
-		domain_unsetenv(d, name);
-	return false;
-}
-
-static bool req_getenv(xpc_object_t msg, xpc_object_t reply, uid_t caller)
-{
-	struct domain *d = request_domain(msg, reply, caller, false);
-	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
-	if (d && !name)
-		control_set_error(reply, LE_USAGE, "getenv needs a variable name");
-	else if (d && domain_getenv(d, name))
-		xpc_dictionary_set_string(reply, KEY_VALUE, domain_getenv(d, name));
-	return false;
-}
-
 static bool req_version(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	(void)msg;
@@ -553,9 +497,6 @@ const struct routine request_routines[] = {
 	{ROUTINE_LIST, req_list},
 	{ROUTINE_SUBMIT, req_submit},
 	{ROUTINE_VERSION, req_version},
-	{ROUTINE_SETENV, req_setenv},
-	{ROUTINE_UNSETENV, req_unsetenv},
-	{ROUTINE_GETENV, req_getenv},
 	{ROUTINE_TEST_CLOCK, req_test_clock},
 	{NULL, NULL},
 };
