@@ -15,7 +15,7 @@
 #include "protocol.h"
 #include "requests.h"
 #include "settings.h"
-#include "spawn.h"
+#include "joblimits.h"
 
 /* launchctl setenv NAME VALUE..., unsetenv NAME, getenv NAME: the domain's environment for jobs started afterwards. */
 struct setenv_ctx {
@@ -77,7 +77,7 @@ static bool req_getenv(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 static bool req_limit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
-	int r = name ? spawn_limit_by_name(name) : -1;
+	int r = name ? job_limit_by_name(name) : -1;
 	if (name && r < 0) {
 		control_set_error(reply, LE_USAGE, "\"%s\" is not a limit (cpu, filesize, data, stack, core, rss, memlock, "
 			"maxproc, maxfiles)", name);
@@ -89,7 +89,7 @@ static bool req_limit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 			gerror_set(&e, EPERM, "only root (or the user a --user launchd serves) may change the limits jobs "
 				"start with (you are uid %u)", (unsigned)caller);
 		else
-			spawn_set_default_limit(r, (uint64_t)xpc_dictionary_get_int64(msg, KEY_SOFT),
+			job_limit_set(r, (uint64_t)xpc_dictionary_get_int64(msg, KEY_SOFT),
 				(uint64_t)xpc_dictionary_get_int64(msg, KEY_HARD), &e);
 		if (e.code) {
 			control_set_error(reply, e.code, "%s", e.detail);
@@ -97,12 +97,12 @@ static bool req_limit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		}
 	}
 	xpc_object_t all = xpc_array_create(NULL, 0);
-	for (int i = 0; i < SPAWN_LIMITS; i++) {
+	for (int i = 0; i < JOB_LIMITS; i++) {
 		if (name && i != r)
 			continue;
-		struct rlimit rl = spawn_default_limit(i);
+		struct rlimit rl = job_limit_get(i);
 		xpc_object_t e = xpc_dictionary_create_empty();
-		xpc_dictionary_set_string(e, KEY_NAME, spawn_limit_name(i));
+		xpc_dictionary_set_string(e, KEY_NAME, job_limit_name(i));
 		xpc_dictionary_set_int64(e, KEY_SOFT, rl.rlim_cur == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_cur);
 		xpc_dictionary_set_int64(e, KEY_HARD, rl.rlim_max == RLIM_INFINITY ? -1 : (int64_t)rl.rlim_max);
 		xpc_array_append_value(all, e);

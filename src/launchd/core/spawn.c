@@ -68,6 +68,7 @@ struct child_ctx {
 	const char *path; /* PATH for a program named without a slash */
 	const struct spawn_fds *extra;
 	const struct procrec_ticket *rec;
+	const struct job_limit *limits; /* launchctl limit's defaults, by enum spec_rlimit, or NULL */
 	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
 	char cause[SPAWN_CAUSE_MAX];
@@ -94,72 +95,19 @@ CHILD_CODE static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* launchctl limit: macOS's names and order, each a job-spec resource limit. */
-static const struct {
-	const char *name;
-	enum spec_rlimit r;
-} limit_names[SPAWN_LIMITS] = {
-	{"cpu", RL_CPU}, {"filesize", RL_FSIZE}, {"data", RL_DATA}, {"stack", RL_STACK}, {"core", RL_CORE},
-	{"rss", RL_RSS}, {"memlock", RL_MEMLOCK}, {"maxproc", RL_NPROC}, {"maxfiles", RL_NOFILE},
-};
-
-/* Defaults set with launchctl limit, by enum spec_rlimit. */
-static struct {
-	bool set;
-	struct rlimit rl;
-} defaults[RL_COUNT];
-
-int spawn_limit_by_name(const char *name)
-{
-	for (int i = 0; i < SPAWN_LIMITS; i++)
-		if (strcmp(limit_names[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-const char *spawn_limit_name(int i)
-{
-	return limit_names[i].name;
-}
-
-struct rlimit spawn_default_limit(int i)
-{
-	enum spec_rlimit r = limit_names[i].r;
-	struct rlimit rl;
-	if (defaults[r].set)
-		return defaults[r].rl;
-	getrlimit(spec_rlimit_resource(r), &rl);
-	return rl;
-}
-
-int spawn_set_default_limit(int i, uint64_t soft, uint64_t hard, struct gerror *e)
-{
-	enum spec_rlimit r = limit_names[i].r;
-	struct rlimit own;
-	getrlimit(spec_rlimit_resource(r), &own);
-	if (soft > hard)
-		return gerror_set(e, EINVAL, "%s: the soft limit (%llu) is above the hard one (%llu)", limit_names[i].name,
-			(unsigned long long)soft, (unsigned long long)hard);
-	if (hard > own.rlim_max && geteuid() != 0)
-		return gerror_set(e, EPERM, "%s: the hard limit %llu is above launchd's own (%llu), which only root may "
-			"raise", limit_names[i].name, (unsigned long long)hard, (unsigned long long)own.rlim_max);
-	defaults[r].set = true;
-	defaults[r].rl = (struct rlimit){.rlim_cur = soft, .rlim_max = hard};
-	return 0;
-}
-
 /* The limits the job starts with: launchctl limit's defaults, then its own Soft/HardResourceLimits. */
 CHILD_CODE static void apply_limits(struct child_ctx *c)
 {
 	const struct job_spec *s = c->s;
 	for (int r = 0; r < RL_COUNT; r++) {
-		if (!s->soft[r].set && !s->hard[r].set && !defaults[r].set)
+		const struct job_limit *dflt = c->limits ? &c->limits[r] : NULL;
+		if (!s->soft[r].set && !s->hard[r].set && !(dflt && dflt->set))
 			continue;
 		struct rlimit rl;
 		int res = spec_rlimit_resource((enum spec_rlimit)r);
 		getrlimit(res, &rl);
-		if (defaults[r].set)
-			rl = defaults[r].rl;
+		if (dflt && dflt->set)
+			rl = dflt->rl;
 		if (s->hard[r].set)
 			rl.rlim_max = s->hard[r].value;
 		if (s->soft[r].set)
@@ -544,7 +492,7 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 	char *listen_pid = NULL;
 	char **env = build_env(rq, &listen_pid);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
-		.rec = rq->rec, .listen_pid = listen_pid};
+		.rec = rq->rec, .limits = rq->limits, .listen_pid = listen_pid};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

@@ -13,6 +13,7 @@
 
 #include "launchd.h"
 
+#include "joblimits.h"
 #include "procrec.h"
 #include "spec.h"
 
@@ -49,20 +50,6 @@ struct spawn_fds {
 	int stdio_fd;
 };
 
-/*
- * The resource limits jobs start with (launchctl limit), in macOS's order and names: cpu, filesize, data,
- * stack, core, rss, memlock, maxproc, maxfiles. A job's Soft/HardResourceLimits still win.
- */
-#define SPAWN_LIMITS 9
-/* The index of a limit's name, or -1. */
-int spawn_limit_by_name(const char *name);
-const char *spawn_limit_name(int i);
-/* What jobs get: the default set with launchctl limit, else launchd's own limit. */
-struct rlimit spawn_default_limit(int i);
-/* Sets it (RLIM_INFINITY or (uint64_t)-1: unlimited); refuses a soft above the hard or a hard above launchd's own
-   for a launchd that could not raise it. */
-int spawn_set_default_limit(int i, uint64_t soft, uint64_t hard, struct gerror *e);
-
 /* What a spawn needs besides the job's spec. */
 struct spawn_request {
 	const struct job_spec *spec;
@@ -71,6 +58,7 @@ struct spawn_request {
 	char *const *domain_env;           /* the domain's environment (launchctl setenv), or NULL */
 	const struct spawn_fds *extra;     /* descriptors to pass, or NULL */
 	const struct procrec_ticket *rec;  /* the record the child writes first (procrec.h) */
+	const struct job_limit *limits;    /* launchctl limit's defaults (joblimits.h), or NULL */
 };
 
 /*
