@@ -53,6 +53,7 @@
 #define ROUTINE_UNSETENV "unsetenv"
 #define ROUTINE_GETENV "getenv"
 #define ROUTINE_LIMIT "limit"
+#define ROUTINE_CONFIG "config"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"
@@ -75,6 +76,7 @@
 #define KEY_BUNDLE_VERSION "bundle_version"
 #define KEY_CALENDAR_ENTRIES "calendar_entries"
 #define KEY_COALESCED_WHILE_ASLEEP "coalesced_while_asleep"
+#define KEY_CONFIG "config"
 #define KEY_CONNECTIONS "connections"
 #define KEY_CRASHED "crashed"
 #define KEY_DEFAULT_PATH "default_path"

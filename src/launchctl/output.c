@@ -167,6 +167,9 @@ void print_domain(FILE *f, xpc_object_t d)
 	fprintf(f, "\thandle = %" PRId64 "\n", xpc_dictionary_get_int64(d, KEY_HANDLE));
 	fprintf(f, "\tactive count = %" PRId64 "\n", xpc_dictionary_get_int64(d, KEY_ACTIVE_COUNT));
 	fprintf(f, "\tservice count = %" PRId64 "\n\n", xpc_dictionary_get_int64(d, KEY_SERVICE_COUNT));
+	fprintf(f, "\tconfig = {\n");
+	xpc_dictionary_apply_f(xpc_dictionary_get_dictionary(d, KEY_CONFIG), f, print_env_entry);
+	fprintf(f, "\t}\n");
 	fprintf(f, "\tenvironment = {\n");
 	xpc_dictionary_apply_f(xpc_dictionary_get_dictionary(d, KEY_ENVIRONMENT), f, print_env_entry);
 	fprintf(f, "\t}\n\n");

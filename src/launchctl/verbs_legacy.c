@@ -304,6 +304,20 @@ static int cmd_limit(int argc, char **argv)
 	return r;
 }
 
+/* config system|user umask|path VALUE: kept across restarts; for jobs started afterwards (no reboot needed). */
+static int cmd_config(int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[0], "system") != 0 && strcmp(argv[0], "user") != 0))
+		return usage_error("config", "expected system or user, then umask or path, then a value");
+	struct target t = {.domain = "system"};
+	if (strcmp(argv[0], "user") == 0) /* the caller's domains, at the launchd that hosts them */
+		snprintf(t.domain, sizeof(t.domain), "gui/%u", (unsigned)getuid());
+	xpc_object_t req = request_new(ROUTINE_CONFIG, &t);
+	xpc_dictionary_set_string(req, KEY_NAME, argv[1]);
+	xpc_dictionary_set_string(req, KEY_VALUE, argv[2]);
+	return call(req, "Config", NULL);
+}
+
 const struct verb legacy_verbs[] = {
 	{"load", cmd_load, "[-wF] [-S session] [-D system|local|network|user|all] paths...",
 		"legacy: bootstrap (-w: enable, -F: ignore Disabled, -S: Aqua, Background, System); exit 0 unless misused"},
@@ -318,6 +332,8 @@ const struct verb legacy_verbs[] = {
 	{"setenv", cmd_setenv, "name value [name value ...]", "set variables for jobs started afterwards in the domain"},
 	{"unsetenv", cmd_unsetenv, "name", "remove a variable set with setenv"},
 	{"getenv", cmd_getenv, "name", "print a variable set with setenv (nothing if unset)"},
+	{"config", cmd_config, "system|user umask|path value",
+		"persistent umask or PATH for the domain's jobs started afterwards (no reboot needed)"},
 	{"limit", cmd_limit, "[cpu|filesize|data|stack|core|rss|memlock|maxproc|maxfiles [soft [hard]]]",
 		"show, or set for jobs started afterwards, the resource limits jobs start with"},
 	{NULL, NULL, NULL, NULL},

@@ -135,3 +135,22 @@ def test_limit_sets_what_jobs_start_with(gantry, tmp_path):
     r = gantry.ctl("limit", "maxfiles", "9", "3")
     assert r.returncode == 22 and "soft limit (9) is above the hard one (3)" in r.stderr
     assert gantry.ctl("limit", "nosuch").returncode == 117
+
+
+def test_config_umask_and_path_for_jobs_started_afterwards(gantry, tmp_path):
+    out = tmp_path / "cfg"
+    path = gantry.write_plist("t.cfg", ProgramArguments=["/bin/sh", "-c", f'echo "$(umask) $PATH" > {out}'])
+    gantry.ctl("config", "user", "umask", "027", check=True)
+    gantry.ctl("config", "user", "path", "/opt/tools/bin:/usr/bin:/bin", check=True)
+    gantry.ctl("load", path, check=True)
+    gantry.ctl("start", "t.cfg", check=True)
+    wait_for(lambda: out.exists() and out.read_text() == "0027 /opt/tools/bin:/usr/bin:/bin\n", "the configured umask and PATH")
+    assert gantry.restart()  # kept across a restart: the next run sees the same
+    out.unlink()
+    gantry.ctl("load", path, check=True)
+    gantry.ctl("start", "t.cfg", check=True)
+    wait_for(lambda: out.exists() and out.read_text() == "0027 /opt/tools/bin:/usr/bin:/bin\n", "it after a restart")
+    r = gantry.ctl("config", "user", "umask", "999")
+    assert r.returncode == 22 and "expected an octal value" in r.stderr
+    assert gantry.ctl("config", "user", "colour", "blue").returncode == 22
+    assert gantry.ctl("config", "nowhere", "umask", "022").returncode == 64

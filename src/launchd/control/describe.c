@@ -224,6 +224,15 @@ xpc_object_t describe_domain(const struct domain *d)
 		xpc_dictionary_set_string(env, name, d->env[i] + klen + 1);
 	}
 	set_owned(o, KEY_ENVIRONMENT, env);
+	xpc_object_t config = xpc_dictionary_create_empty();
+	if (d->config.umask >= 0) {
+		char um[8];
+		snprintf(um, sizeof(um), "%04o", (unsigned)d->config.umask);
+		xpc_dictionary_set_string(config, "umask", um);
+	}
+	if (d->config.path)
+		xpc_dictionary_set_string(config, "path", d->config.path);
+	set_owned(o, KEY_CONFIG, config);
 	int64_t active = 0;
 	xpc_object_t services = xpc_array_create(NULL, 0);
 	for (const struct job *j = d->jobs; j; j = j->next) {

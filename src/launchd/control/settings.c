@@ -1,7 +1,8 @@
 /*
  * Routines that change what jobs started afterwards get: a domain's
- * environment (launchctl setenv, unsetenv, getenv) and the resource limits
- * jobs start with (launchctl limit).
+ * environment (launchctl setenv, unsetenv, getenv), the resource limits
+ * jobs start with (launchctl limit), and a domain's persistent umask and
+ * PATH (launchctl config).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,10 +114,39 @@ static bool req_limit(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
+/*
+ * launchctl config system|user umask|path VALUE: persistent, for jobs started afterwards in the system
+ * domain (root only) or in the caller's own gui and user domains.
+ */
+static bool req_config(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	const char *which = xpc_dictionary_get_string(msg, KEY_DOMAIN), *key = xpc_dictionary_get_string(msg, KEY_NAME);
+	const char *value = xpc_dictionary_get_string(msg, KEY_VALUE);
+	if (!which || !key || !value) {
+		control_set_error(reply, LE_USAGE, "config takes system or user, a setting (umask, path) and a value");
+		return false;
+	}
+	char names[2][32] = {"system", ""};
+	if (strcmp(which, "system") != 0) { /* "user" (sent as the caller's gui/<uid>, to reach the launchd hosting it) */
+		snprintf(names[0], sizeof(names[0]), "gui/%u", (unsigned)caller);
+		snprintf(names[1], sizeof(names[1]), "user/%u", (unsigned)caller);
+	}
+	struct gerror e = {0};
+	for (int i = 0; i < 2 && names[i][0] && !e.code; i++) {
+		struct domain *d = domain_resolve(names[i], caller, true, &e);
+		if (d && !domain_check_write(d, caller, &e))
+			domconfig_set(&d->config, key, value, &e);
+	}
+	if (e.code)
+		control_set_error(reply, e.code, "%s", e.detail);
+	return false;
+}
+
 const struct routine settings_routines[] = {
 	{ROUTINE_SETENV, req_setenv},
 	{ROUTINE_UNSETENV, req_unsetenv},
 	{ROUTINE_GETENV, req_getenv},
 	{ROUTINE_LIMIT, req_limit},
+	{ROUTINE_CONFIG, req_config},
 	{NULL, NULL},
 };

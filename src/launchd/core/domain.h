@@ -11,6 +11,7 @@
 
 #include "job.h"
 #include "launchd.h"
+#include "domconfig.h"
 #include "jobindex.h"
 #include "overrides.h"
 
@@ -24,6 +25,7 @@ struct domain {
 	struct job *jobs;
 	size_t njobs;
 	struct job_index by_label;
+	struct domain_config config; /* launchctl config: umask and PATH its jobs start with */
 	char **env;   /* launchctl setenv: NAME=value for jobs started afterwards, NULL-terminated, or NULL */
 	size_t nenv;
 	struct overrides overrides;

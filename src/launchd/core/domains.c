@@ -36,6 +36,11 @@ struct domain *domain_create(enum domain_kind kind, uid_t uid)
 	char path[PATH_MAX];
 	overrides_path(kind, uid, path, sizeof(path));
 	overrides_load(&d->overrides, path);
+	if (kind == DOMAIN_SYSTEM)
+		snprintf(path, sizeof(path), "%s/config.plist", g_launchd.paths.state_dir);
+	else
+		snprintf(path, sizeof(path), "%s/config.%u.plist", g_launchd.paths.state_dir, (unsigned)uid);
+	domconfig_load(&d->config, path);
 	d->next = g_launchd.domains;
 	g_launchd.domains = d;
 	return d;

@@ -174,7 +174,8 @@ static void do_spawn(struct job *j)
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
 	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
-		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits()};
+		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits(),
+		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask};
 	if (!id || sys->spawn(&rq, &pid, &pidfd, cause)) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		procrec_remove(rec.slot);

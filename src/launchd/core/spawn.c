@@ -69,6 +69,7 @@ struct child_ctx {
 	const struct spawn_fds *extra;
 	const struct procrec_ticket *rec;
 	const struct job_limit *limits; /* launchctl limit's defaults, by enum spec_rlimit, or NULL */
+	int default_umask;              /* launchctl config umask, or -1 */
 	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
 	char cause[SPAWN_CAUSE_MAX];
@@ -376,8 +377,8 @@ CHILD_CODE static int child_main(void *arg)
 	if (!c->id->drop_first)
 		become_user(c);
 	enter_dir(c, "WorkingDirectory", s->working_dir ? s->working_dir : "/", false);
-	if (s->umask >= 0)
-		umask((mode_t)s->umask);
+	if (s->umask >= 0 || c->default_umask >= 0)
+		umask((mode_t)(s->umask >= 0 ? s->umask : c->default_umask));
 	int conn = c->extra ? c->extra->stdio_fd : -1; /* placed by place_fds() */
 	if (conn < 0) {
 		open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
@@ -416,7 +417,7 @@ static char **build_env(const struct spawn_request *rq, char **listen_pid)
 		abort();
 	size_t n = 0;
 	const char *user = id->user ? id->user : "";
-	if (asprintf(&env[n++], "PATH=%s", SPAWN_DEFAULT_PATH) < 0 ||
+	if (asprintf(&env[n++], "PATH=%s", rq->default_path ? rq->default_path : SPAWN_DEFAULT_PATH) < 0 ||
 	    asprintf(&env[n++], "HOME=%s", id->home ? id->home : "/") < 0 ||
 	    asprintf(&env[n++], "USER=%s", user) < 0 || asprintf(&env[n++], "LOGNAME=%s", user) < 0 ||
 	    asprintf(&env[n++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
@@ -492,7 +493,7 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 	char *listen_pid = NULL;
 	char **env = build_env(rq, &listen_pid);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
-		.rec = rq->rec, .limits = rq->limits, .listen_pid = listen_pid};
+		.rec = rq->rec, .limits = rq->limits, .default_umask = rq->default_umask, .listen_pid = listen_pid};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

@@ -59,6 +59,8 @@ struct spawn_request {
 	const struct spawn_fds *extra;     /* descriptors to pass, or NULL */
 	const struct procrec_ticket *rec;  /* the record the child writes first (procrec.h) */
 	const struct job_limit *limits;    /* launchctl limit's defaults (joblimits.h), or NULL */
+	const char *default_path;          /* launchctl config path: PATH unless the plist sets one, or NULL */
+	int default_umask;                 /* launchctl config umask: unless the plist sets Umask; -1: none */
 };
 
 /*

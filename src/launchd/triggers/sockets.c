@@ -275,7 +275,8 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
 	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
-		.domain_env = j->domain->env, .extra = &extra, .rec = &rec, .limits = job_limits()};
+		.domain_env = j->domain->env, .extra = &extra, .rec = &rec, .limits = job_limits(),
+		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask};
 	if (!id || sys->spawn(&rq, &pid, &pidfd, cause)) {
 		procrec_remove(rec.slot);
 		log_msg(LOG_ERR, "(%s/%s) inetd instance could not spawn: %s", j->domain->name, j->spec->label, cause);
