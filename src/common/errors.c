@@ -190,6 +190,8 @@ int darwin_errno(int linux_errno)
 		return linux_errno;
 	if (linux_errno == EWOULDBLOCK)
 		return 35;
+	if (linux_errno == ENOTSUP) /* Linux's one "Operation not supported" is Darwin's ENOTSUP, not its socket-only 102 */
+		return 45;
 	const char *name = strerrorname_np(linux_errno);
 	if (name)
 		for (int i = 0; i < DARWIN_ERRNO_MAX; i++)

@@ -54,6 +54,7 @@
 #define ROUTINE_GETENV "getenv"
 #define ROUTINE_LIMIT "limit"
 #define ROUTINE_CONFIG "config"
+#define ROUTINE_REBOOT "reboot"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"

@@ -36,11 +36,10 @@ static void translate(struct parse *p, const char *key, char **path)
 		return;
 	for (size_t i = 0; i < sizeof(path_table) / sizeof(path_table[0]); i++) {
 		size_t n = strlen(path_table[i].mac);
-		char next = (*path)[n];
 		struct stat st;
-		if (strncmp(*path, path_table[i].mac, n) != 0 || (next != '/' && next != '\0') ||
+		if (strncmp(*path, path_table[i].mac, n) != 0 || ((*path)[n] != '/' && (*path)[n] != '\0') ||
 		    stat(path_table[i].top, &st) == 0)
-			continue;
+			continue; /* (*path)[n] is read only once the first n bytes matched: the string is that long */
 		char *linux_path;
 		if (asprintf(&linux_path, "%s%s", path_table[i].linux_, *path + n) < 0)
 			abort();

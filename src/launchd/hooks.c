@@ -3,6 +3,7 @@
 #include "control.h"
 #include "hooks.h"
 #include "launchd.h"
+#include "lifecycle.h"
 #include "requests.h"
 #include "settings.h"
 #include "smrequests.h"
@@ -10,7 +11,8 @@
 #include "xpcrequests.h"
 #include "triggers.h"
 
-const struct routine *const launchd_routines[] = {request_routines, settings_routines, xpc_routines, sm_routines, NULL};
+const struct routine *const launchd_routines[] = {request_routines, settings_routines, xpc_routines, sm_routines,
+	lifecycle_routines, NULL};
 
 void hooks_install(void)
 {

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "domain.h"
 #include "hooks.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
 #include "pgroups.h"
@@ -45,23 +46,13 @@ static void usage(FILE *f)
 		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
 }
 
-static void begin_shutdown(int sig)
-{
-	if (g_launchd.shutting_down)
-		return;
-	g_launchd.shutting_down = true;
-	log_msg(LOG_INFO, "received %s: stopping %zu jobs", sigabbrev_np(sig), domain_total_jobs());
-	control_stop();
-	domain_remove_all_jobs();
-}
-
 static void on_signal(struct watch *w, uint32_t events)
 {
 	struct signalfd_siginfo si;
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			begin_shutdown((int)si.ssi_signo);
+			lifecycle_shutdown(si.ssi_signo == SIGTERM ? "received TERM" : "received INT");
 	}
 }
 
@@ -187,6 +178,7 @@ int main(int argc, char **argv)
 	if ((r = loop_init()) || (r = setup_signals()))
 		return fail("event loop", r, NULL);
 	hooks_install();
+	lifecycle_init(argv);
 	struct gerror e = {0};
 	if (control_start(p->socket, launchd_routines, &e))
 		return fail("cannot listen", e.code, e.detail);
@@ -204,8 +196,6 @@ int main(int argc, char **argv)
 		domain_load_directories(domain_create(DOMAIN_GUI, g_launchd.uid));
 	}
 	r = loop_run();
-	pgroups_kill_all();
-	control_stop();
-	log_msg(LOG_INFO, "all jobs stopped; exiting");
+	lifecycle_finish(); /* returns unless launchd runs itself again (reboot userspace) */
 	return r ? fail("event loop", r, NULL) : 0;
 }

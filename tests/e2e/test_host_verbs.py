@@ -3,7 +3,7 @@ domain at once, a tool run against launchd — and, for the macOS verbs Linux ca
 why and what to use instead (exit 45, ENOTSUP), never "Unrecognized subcommand"."""
 import pytest
 
-from conftest import LAUNCHCTL, needs_root
+from conftest import LAUNCHCTL, needs_root, pid_alive, wait_for
 
 ABSENT = ["attach", "bootshell", "print-cache", "print-token", "resolveport", "uncache", "plist", "bsexec", "bslist",
           "bstree", "dumpjpcategory", "variant"]
@@ -65,3 +65,25 @@ def test_asuser_for_another_user_needs_root(make_gantry):
     g = make_gantry(run_as=(65534, 65534), public=True)
     r = g.ctl("asuser", "0", "true")
     assert r.returncode == 1 and "only root may act for uid 0" in r.stderr
+
+
+def test_reboot_userspace_restarts_launchd_and_its_jobs(gantry):
+    gantry.write_plist("t.survivor", ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
+    gantry.ctl("load", gantry.jobs_dir / "t.survivor.plist", check=True)
+    old_job = gantry.wait_running("t.survivor")["pid"]
+    old_pid = gantry.proc.pid
+    gantry.ctl("reboot", "userspace", check=True)
+    gantry.wait_log("again (reboot userspace)")
+    wait_for(lambda: gantry.ctl("managerpid").stdout == f"{old_pid}\n" and gantry.service("t.survivor") and
+             gantry.service("t.survivor")["pid"] not in (None, old_job), "launchd back with its job restarted")
+    assert gantry.proc.poll() is None  # the same process, running itself again
+    assert not pid_alive(old_job)
+
+
+def test_reboot_modes_say_what_they_do(gantry):
+    r = gantry.ctl("reboot")
+    assert r.returncode == 45 and "not this machine's init" in r.stderr and "systemctl reboot" in r.stderr
+    r = gantry.ctl("reboot", "apps")
+    assert r.returncode == 117 and "not launchd's on Linux" in r.stderr
+    assert gantry.ctl("reboot", "logout").returncode == 0  # a user's launchd: stops its jobs and exits
+    assert gantry.proc.wait(timeout=20) == 0
