@@ -55,6 +55,7 @@
 #define ROUTINE_LIMIT "limit"
 #define ROUTINE_CONFIG "config"
 #define ROUTINE_REBOOT "reboot"
+#define ROUTINE_DEBUG "debug"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"

@@ -202,6 +202,58 @@ static int cmd_blame(int argc, char **argv)
 	return r;
 }
 
+/* debug's flags that only mean something on macOS (malloc debugging, Objective-C, 32-bit). */
+static bool macos_debug_flag(const char *flag)
+{
+	static const char *const flags[] = {"--guard-malloc", "--malloc-stack-logging", "--debug-libraries",
+		"--introspection-libraries", "--NSZombie", "--32", "--malloc-nano-allocator", NULL};
+	for (const char *const *f = flags; *f; f++)
+		if (strcmp(*f, flag) == 0)
+			return true;
+	return false;
+}
+
+/* debug SERVICE [--program P] [--stdout P] [--stderr P] [--environment K=V]... [-- ARGV...]: the next instance only. */
+static int cmd_debug(int argc, char **argv)
+{
+	struct target t;
+	if (argc < 1)
+		return usage_error("debug", "expected a service target");
+	int r = parse_service("debug", argv[0], &t);
+	if (r)
+		return r;
+	xpc_object_t req = request_new(ROUTINE_DEBUG, &t), env = xpc_dictionary_create_empty();
+	int i;
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *key = strcmp(argv[i], "--program") == 0 ? KEY_PROGRAM : strcmp(argv[i], "--stdout") == 0 ?
+			KEY_STDOUT : strcmp(argv[i], "--stderr") == 0 ? KEY_STDERR : NULL;
+		char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
+		if (key && i + 1 < argc) {
+			xpc_dictionary_set_string(req, key, argv[++i]);
+		} else if (strcmp(argv[i], "--environment") == 0 && eq) {
+			*eq = '\0';
+			xpc_dictionary_set_string(env, argv[++i], eq + 1);
+		} else {
+			xpc_release(req);
+			xpc_release(env);
+			return usage_error("debug", macos_debug_flag(argv[i]) ? "that option is macOS's (malloc or Objective-C "
+				"debugging, 32-bit); on Linux use --environment (e.g. LD_PRELOAD=...) or --program" :
+				"unknown option or missing value");
+		}
+	}
+	if (xpc_dictionary_get_count(env))
+		xpc_dictionary_set_value(req, KEY_ENVIRONMENT, env);
+	xpc_release(env);
+	if (i < argc && argc - i > 1) {
+		xpc_object_t args = xpc_array_create(NULL, 0);
+		for (i++; i < argc; i++)
+			xpc_array_set_string(args, XPC_ARRAY_APPEND, argv[i]);
+		xpc_dictionary_set_value(req, KEY_ARGUMENTS, args);
+		xpc_release(args);
+	}
+	return call(req, "Debug", NULL);
+}
+
 const struct verb modern_verbs[] = {
 	{"bootstrap", cmd_bootstrap, "domain-target service-path|directory ...", "load job files into a domain"},
 	{"bootout", cmd_bootout, "domain-target [service-path ...] | service-target",
@@ -209,6 +261,8 @@ const struct verb modern_verbs[] = {
 	{"enable", cmd_enable, "service-target", "persistently allow a service to load"},
 	{"disable", cmd_disable, "service-target", "persistently prevent a service from loading"},
 	{"kickstart", cmd_kickstart, "[-kp] service-target", "run a service now (-k: kill the running instance first)"},
+	{"debug", cmd_debug, "service-target [--program path] [--stdout path] [--stderr path] [--environment K=V]... "
+		"[-- argv...]", "run the next instance only with another program, output or environment"},
 	{"kill", cmd_kill, "signal-name|number service-target", "send a signal to a running service"},
 	{"print", cmd_print, "[--json] domain-target|service-target", "show a domain or a service"},
 	{"print-disabled", cmd_print_disabled, "[--json] domain-target", "show the enable/disable overrides"},

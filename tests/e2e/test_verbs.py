@@ -265,3 +265,25 @@ def test_binary_plist_with_nul_in_a_key_is_refused_not_fatal(gantry):
     r = gantry.ctl("bootstrap", gantry.domain, path)
     assert r.returncode == 109 and "contains a NUL character" in r.stderr
     assert gantry.ctl("list").returncode == 0
+
+
+def test_debug_overrides_the_next_instance_only(gantry, tmp_path):
+    plain, debugged = tmp_path / "plain.out", tmp_path / "debug.out"
+    path = gantry.write_plist("t.dbg", ProgramArguments=["/bin/sh", "-c", 'echo "run $MODE"'],
+                              StandardOutPath=str(plain), EnvironmentVariables={"MODE": "plain"})
+    gantry.ctl("bootstrap", gantry.domain, path, check=True)
+    gantry.ctl("debug", f"{gantry.domain}/t.dbg", "--stdout", debugged, "--environment", "MODE=debug", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.dbg", check=True)
+    from conftest import wait_for
+    wait_for(lambda: debugged.exists() and debugged.read_text() == "run debug\n", "the debugged instance's output")
+    gantry.wait_state("t.dbg", lambda s: s["pid"] is None and s["runs"] == 1, "the first run to end")
+    gantry.ctl("kickstart", f"{gantry.domain}/t.dbg", check=True)  # the next one runs as the plist says
+    wait_for(lambda: plain.exists() and plain.read_text() == "run plain\n", "the plain instance's output")
+    gantry.ctl("debug", f"{gantry.domain}/t.dbg", "--", "/bin/sh", "-c", f"echo argv > {debugged}", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.dbg", check=True)
+    wait_for(lambda: debugged.read_text() == "argv\n", "the replaced arguments to run")
+    r = gantry.ctl("debug", f"{gantry.domain}/t.dbg", "--guard-malloc")
+    assert r.returncode == 64 and "macOS's" in r.stderr
+    r = gantry.ctl("debug", f"{gantry.domain}/t.dbg", "--program", "relative")
+    assert r.returncode == 117 and "absolute paths" in r.stderr
+    assert gantry.ctl("debug", f"{gantry.domain}/no.such").returncode == 113

@@ -1,12 +1,13 @@
 /*
  * Routines that change what jobs started afterwards get: a domain's
  * environment (launchctl setenv, unsetenv, getenv), the resource limits
- * jobs start with (launchctl limit), and a domain's persistent umask and
- * PATH (launchctl config).
+ * jobs start with (launchctl limit), a domain's persistent umask and PATH
+ * (launchctl config), and one job's next instance (launchctl debug).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -17,6 +18,7 @@
 #include "requests.h"
 #include "settings.h"
 #include "joblimits.h"
+#include "log.h"
 
 /* launchctl setenv NAME VALUE..., unsetenv NAME, getenv NAME: the domain's environment for jobs started afterwards. */
 struct setenv_ctx {
@@ -142,11 +144,92 @@ static bool req_config(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	return false;
 }
 
+/* A string array from a request, NULL-terminated (NULL if absent; *bad names the entry that is no string). */
+static char **strings_of(xpc_object_t array, bool *bad)
+{
+	size_t n = xpc_array_get_count(array);
+	if (!array || !n)
+		return NULL;
+	char **out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const char *v = xpc_array_get_string(array, i);
+		if (!v)
+			*bad = true;
+		else if (!(out[i] = strdup(v)))
+			abort();
+	}
+	return out;
+}
+
+static bool add_env_entry(void *ctx, const char *name, xpc_object_t v)
+{
+	char ***env = ctx;
+	size_t n = 0;
+	while (*env && (*env)[n])
+		n++;
+	char **grown = realloc(*env, (n + 2) * sizeof(*grown));
+	if (!grown || asprintf(&grown[n], "%s=%s", name, xpc_string_get_string_ptr(v) ?: "") < 0)
+		abort();
+	grown[n + 1] = NULL;
+	*env = grown;
+	return true;
+}
+
+static char *dup_opt(xpc_object_t msg, const char *key)
+{
+	const char *v = xpc_dictionary_get_string(msg, key);
+	char *d = v ? strdup(v) : NULL;
+	if (v && !d)
+		abort();
+	return d;
+}
+
+/* launchctl debug SERVICE [--program P] [--stdout P] [--stderr P] [--environment K=V...] [-- ARGV...]. */
+static bool req_debug(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct domain *d = request_domain(msg, reply, caller, true);
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
+	struct job *j = d && label ? domain_find_job(d, label) : NULL;
+	if (d && !j) {
+		control_set_error(reply, LE_NO_SERVICE, "%s/%s is not loaded", d->name, label ? label : "");
+		return false;
+	}
+	if (!j)
+		return false;
+	struct spawn_debug *dbg = calloc(1, sizeof(*dbg));
+	bool bad = false;
+	if (!dbg)
+		abort();
+	dbg->program = dup_opt(msg, KEY_PROGRAM);
+	dbg->stdout_path = dup_opt(msg, KEY_STDOUT);
+	dbg->stderr_path = dup_opt(msg, KEY_STDERR);
+	dbg->argv = strings_of(xpc_dictionary_get_array(msg, KEY_ARGUMENTS), &bad);
+	xpc_object_t env = xpc_dictionary_get_dictionary(msg, KEY_ENVIRONMENT);
+	if (env)
+		xpc_dictionary_apply_f(env, &dbg->env, add_env_entry);
+	const char *relative = dbg->program && dbg->program[0] != '/' ? dbg->program :
+		dbg->stdout_path && dbg->stdout_path[0] != '/' ? dbg->stdout_path :
+		dbg->stderr_path && dbg->stderr_path[0] != '/' ? dbg->stderr_path : NULL;
+	if (bad || relative)
+		control_set_error(reply, LE_USAGE, "%s", bad ? "every argument must be a string" :
+			"--program, --stdout and --stderr take absolute paths");
+	job_set_debug(j, dbg);
+	if (bad || relative)
+		job_set_debug(j, NULL);
+	else
+		log_msg(LOG_INFO, "(%s/%s) debug: the next instance runs with overrides set by uid %u", d->name, label,
+			(unsigned)caller);
+	return false;
+}
+
 const struct routine settings_routines[] = {
 	{ROUTINE_SETENV, req_setenv},
 	{ROUTINE_UNSETENV, req_unsetenv},
 	{ROUTINE_GETENV, req_getenv},
 	{ROUTINE_LIMIT, req_limit},
 	{ROUTINE_CONFIG, req_config},
+	{ROUTINE_DEBUG, req_debug},
 	{NULL, NULL},
 };

@@ -109,6 +109,26 @@ static void finish_waiters(struct job *j, int kind, int code, const char *detail
 	}
 }
 
+static void free_strings(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
+void job_set_debug(struct job *j, struct spawn_debug *d)
+{
+	if (j->debug) {
+		free(j->debug->program);
+		free_strings(j->debug->argv);
+		free(j->debug->stdout_path);
+		free(j->debug->stderr_path);
+		free_strings(j->debug->env);
+		free(j->debug);
+	}
+	j->debug = d;
+}
+
 void job_add_shadowed(struct job *j, const char *path)
 {
 	for (size_t i = 0; i < j->nshadowed; i++)
@@ -175,8 +195,10 @@ static void do_spawn(struct job *j)
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
 	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
 		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits(),
-		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask};
-	if (!id || sys->spawn(&rq, &pid, &pidfd, cause)) {
+		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask, .debug = j->debug};
+	int failed = !id || sys->spawn(&rq, &pid, &pidfd, cause);
+	job_set_debug(j, NULL); /* the next instance only */
+	if (failed) {
 		/* No process: the job's setup or exec failed, and cause says why. */
 		procrec_remove(rec.slot);
 		set_spawn_failure(j, cause);
@@ -345,6 +367,7 @@ void job_free(void *p)
 		if ((*k)->disarm)
 			(*k)->disarm(j);
 	free(j->spawn_failure);
+	job_set_debug(j, NULL);
 	for (size_t i = 0; i < j->nshadowed; i++)
 		free(j->shadowed[i]);
 	free(j->shadowed);

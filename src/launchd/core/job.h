@@ -55,6 +55,7 @@ struct job {
 	uint64_t path_skips;        /* WatchPaths/QueueDirectories fires while it ran */
 	struct job_sockets *sockets; /* Sockets launchd holds for it, or NULL */
 	int rec_slot;               /* its process's slot in the process record (procrec.h), or -1 */
+	struct spawn_debug *debug;  /* launchctl debug: overrides for the next instance only, or NULL */
 	char **shadowed;            /* plists of the same label that a directory of lower precedence holds */
 	size_t nshadowed;
 };
@@ -76,6 +77,8 @@ struct spawn_identity *job_identity(struct job *j, char *cause, size_t len);
 int job_signal(struct job *j, int sig);
 /* Whose rights launchd uses for what the job names (root for the system domain, else the domain's user). */
 uid_t job_owner(const struct job *j);
+/* launchctl debug: d (the job takes it) replaces what the next instance runs; only that one. */
+void job_set_debug(struct job *j, struct spawn_debug *d);
 /* path holds the same label in a job directory of lower precedence (jobdirs.c): print shows it. */
 void job_add_shadowed(struct job *j, const char *path);
 /* Does work wait for the job (a trigger kind says so: a queue directory holds an entry)? */

@@ -69,6 +69,8 @@ struct child_ctx {
 	const struct spawn_fds *extra;
 	const struct procrec_ticket *rec;
 	const struct job_limit *limits; /* launchctl limit's defaults, by enum spec_rlimit, or NULL */
+	const char *program, *program_key; /* what is exec'd, and the key that named it (for causes) */
+	const char *stdout_path, *stderr_path;
 	int default_umask;              /* launchctl config umask, or -1 */
 	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
@@ -303,9 +305,7 @@ CHILD_CODE static void enter_dir(struct child_ctx *c, const char *key, const cha
 /* execvp(3) without allocation: tries each PATH entry, keeps the most telling error. */
 CHILD_CODE static void __attribute__((noreturn)) exec_program(struct child_ctx *c)
 {
-	const struct job_spec *s = c->s;
-	const char *prog = spec_program(s);
-	const char *key = s->program ? "Program" : "ProgramArguments[0]";
+	const char *prog = c->program, *key = c->program_key;
 	if (strchr(prog, '/')) {
 		execve(prog, c->argv, c->env);
 		int e = errno;
@@ -382,14 +382,13 @@ CHILD_CODE static int child_main(void *arg)
 	int conn = c->extra ? c->extra->stdio_fd : -1; /* placed by place_fds() */
 	if (conn < 0) {
 		open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
-		open_stdio(c, 1, "StandardOutPath", s->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
+		open_stdio(c, 1, "StandardOutPath", c->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
 	}
 	if (conn < 0 || s->stderr_path)
-		open_stdio(c, 2, "StandardErrorPath", s->stderr_path, O_RDWR | O_CREAT | O_APPEND);
+		open_stdio(c, 2, "StandardErrorPath", c->stderr_path, O_RDWR | O_CREAT | O_APPEND);
 	exec_program(c);
 }
 
-/* launchd's default environment, then the plist's EnvironmentVariables on top. */
 /* Sets one NAME=value in env (n entries), replacing an earlier NAME; returns the new count. */
 static size_t put_var(char **env, size_t n, const char *var)
 {
@@ -412,7 +411,10 @@ static char **build_env(const struct spawn_request *rq, char **listen_pid)
 	size_t ndomain = 0;
 	while (rq->domain_env && rq->domain_env[ndomain])
 		ndomain++;
-	char **env = calloc(s->nenv + ndomain + 13, sizeof(*env));
+	size_t ndebug = 0;
+	while (rq->debug && rq->debug->env && rq->debug->env[ndebug])
+		ndebug++;
+	char **env = calloc(s->nenv + ndomain + ndebug + 13, sizeof(*env));
 	if (!env)
 		abort();
 	size_t n = 0;
@@ -435,6 +437,8 @@ static char **build_env(const struct spawn_request *rq, char **listen_pid)
 		n = put_var(env, n, rq->domain_env[i]);
 	for (size_t i = 0; i < s->nenv; i++)
 		n = put_var(env, n, s->env[i]);
+	for (size_t i = 0; rq->debug && rq->debug->env && rq->debug->env[i]; i++)
+		n = put_var(env, n, rq->debug->env[i]);
 	env[n] = NULL;
 	return env;
 }
@@ -484,7 +488,8 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 	const struct spawn_fds *extra = rq->extra;
 	glob_t g = {0};
 	char *only_program[2];
-	char **argv = build_argv(s, id, &g, only_program);
+	const struct spawn_debug *dbg = rq->debug;
+	char **argv = dbg && dbg->argv ? dbg->argv : build_argv(s, id, &g, only_program);
 	if (!argv) {
 		snprintf(cause, SPAWN_CAUSE_MAX, "EnableGlobbing: cannot expand the arguments");
 		globfree(&g);
@@ -493,7 +498,12 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 	char *listen_pid = NULL;
 	char **env = build_env(rq, &listen_pid);
 	struct child_ctx c = {.s = s, .id = id, .argv = argv, .env = env, .path = env_path(env), .extra = extra,
-		.rec = rq->rec, .limits = rq->limits, .default_umask = rq->default_umask, .listen_pid = listen_pid};
+		.rec = rq->rec, .limits = rq->limits, .default_umask = rq->default_umask, .listen_pid = listen_pid,
+		.program = dbg && dbg->program ? dbg->program : dbg && dbg->argv ? dbg->argv[0] : spec_program(s),
+		.program_key = dbg && (dbg->program || dbg->argv) ? "launchctl debug" : s->program ? "Program" :
+			"ProgramArguments[0]",
+		.stdout_path = dbg && dbg->stdout_path ? dbg->stdout_path : s->stdout_path,
+		.stderr_path = dbg && dbg->stderr_path ? dbg->stderr_path : s->stderr_path};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

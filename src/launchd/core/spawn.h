@@ -50,6 +50,14 @@ struct spawn_fds {
 	int stdio_fd;
 };
 
+/* launchctl debug: what the next instance runs instead of what its plist says (NULL fields: the plist's). */
+struct spawn_debug {
+	char *program;
+	char **argv;          /* NULL-terminated */
+	char *stdout_path, *stderr_path;
+	char **env;           /* NAME=value, NULL-terminated, over the plist's */
+};
+
 /* What a spawn needs besides the job's spec. */
 struct spawn_request {
 	const struct job_spec *spec;
@@ -61,6 +69,7 @@ struct spawn_request {
 	const struct job_limit *limits;    /* launchctl limit's defaults (joblimits.h), or NULL */
 	const char *default_path;          /* launchctl config path: PATH unless the plist sets one, or NULL */
 	int default_umask;                 /* launchctl config umask: unless the plist sets Umask; -1: none */
+	const struct spawn_debug *debug;   /* launchctl debug's overrides for this instance, or NULL */
 };
 
 /*
