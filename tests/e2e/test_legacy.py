@@ -154,3 +154,11 @@ def test_config_umask_and_path_for_jobs_started_afterwards(gantry, tmp_path):
     assert r.returncode == 22 and "expected an octal value" in r.stderr
     assert gantry.ctl("config", "user", "colour", "blue").returncode == 22
     assert gantry.ctl("config", "nowhere", "umask", "022").returncode == 64
+
+
+def test_loginwindow_agents_are_refused_naming_why(gantry):
+    path = gantry.write_plist("t.lw", Program="/bin/true", LimitLoadToSessionType="LoginWindow")
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 134 and "session types Gantry does not host yet (LoginWindow, StandardIO)" in r.stderr
+    r = gantry.ctl("lint", path)
+    assert r.returncode == 0 and "LoginWindow sessions are not hosted by Gantry yet" in r.stderr

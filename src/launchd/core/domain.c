@@ -338,8 +338,12 @@ struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin
 	if (!s)
 		return NULL;
 	if (s->session != SESSION_DEFAULT && !domain_session_fits(d, s->session)) {
-		gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType does not allow loading into %s (Aqua loads into gui/<uid>, "
-			"Background into user/<uid>, System into system)", path, d->name);
+		if (s->session == SESSION_OTHER)
+			gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType names only session types Gantry does not "
+				"host yet (LoginWindow, StandardIO): they come with login sessions", path);
+		else
+			gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType does not allow loading into %s (Aqua loads "
+				"into gui/<uid>, Background into user/<uid>, System into system)", path, d->name);
 		spec_free(s);
 		return NULL;
 	}
