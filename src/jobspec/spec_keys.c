@@ -59,7 +59,8 @@ static void env_entry(struct parse *p, const char *parent, const char *key, plis
 		parse_error(p, LE_INVALID_PLIST, path, "an environment variable name must be non-empty and contain no '='");
 		return;
 	}
-	want_string(p, path, v, &val);
+	if (!want_string(p, path, v, &val))
+		return; /* the error is recorded */
 	char *kv;
 	if (asprintf(&kv, "%s=%s", key, val) < 0)
 		abort();
@@ -83,7 +84,8 @@ static void key_umask(struct parse *p, const char *k, plist_t v)
 	int64_t m;
 	if (plist_get_node_type(v) == PLIST_STRING) {
 		char *s = NULL, *end;
-		want_string(p, k, v, &s);
+		if (!want_string(p, k, v, &s))
+			return; /* the error is recorded (e.g. a NUL inside the string) */
 		errno = 0;
 		unsigned long u = strtoul(s, &end, 8);
 		if (!*s || *end || errno || u > 0777)
