@@ -330,7 +330,9 @@ static int first_message(const char *name, int n)
 		xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(c, m, 20000);
 		s[i] = now_us() - t;
 		if (xpc_get_type(r) != XPC_TYPE_DICTIONARY) {
-			fprintf(stderr, "first: %s\n", xpc_error_get_cause(r) ? xpc_error_get_cause(r) : "error");
+			char *why = xpc_connection_copy_invalidation_reason(c);
+			fprintf(stderr, "first: %s\n", why ? why : "error");
+			free(why);
 			return 1;
 		}
 		xpc_release(r);

@@ -7,6 +7,7 @@
  *          example-client SERVICE-NAME note NAME TEXT
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xpc/xpc.h>
 
@@ -35,8 +36,10 @@ int main(int argc, char **argv)
 	xpc_release(msg);
 	int rc = 0;
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
-		fprintf(stderr, "example-client: %s%s%s\n", xpc_error_get_description(reply),
-			xpc_error_get_cause(reply) ? ": " : "", xpc_error_get_cause(reply) ? xpc_error_get_cause(reply) : "");
+		char *why = xpc_connection_copy_invalidation_reason(c); /* Apple's error objects carry no reason */
+		fprintf(stderr, "example-client: %s%s%s\n", xpc_error_get_description(reply), why ? ": " : "",
+			why ? why : "");
+		free(why);
 		rc = 1;
 	} else if (xpc_dictionary_get_string(reply, "error")) {
 		fprintf(stderr, "example-client: the helper refused: %s\n", xpc_dictionary_get_string(reply, "error"));

@@ -134,9 +134,14 @@ xpc_object_t xpc_dictionary_get_dictionary(xpc_object_t xdict, const char *key);
 xpc_object_t xpc_dictionary_get_array(xpc_object_t xdict, const char *key);
 
 /*
- * Errors. Connection events are error objects; they are dictionaries with
- * XPC_ERROR_KEY_DESCRIPTION. Gantry adds a numeric code and a cause so that
- * no failure is ever reported without its reason.
+ * Errors. A connection's failures are Apple's objects themselves — a failed
+ * lookup or check-in, a cancel, a closed peer deliver XPC_ERROR_CONNECTION_INVALID,
+ * a service that went away XPC_ERROR_CONNECTION_INTERRUPTED, to the event
+ * handler and to pending reply handlers alike — so ported code compares them
+ * with ==. The reason is never lost: xpc_connection_copy_invalidation_reason()
+ * returns it ("no service named ... in gui/1000", "... exited with status 3
+ * before checking in"). Gantry's own errors (a reply timeout, a message that
+ * cannot be encoded) are fresh objects with a numeric code and a cause.
  */
 #define XPC_ERROR_KEY_DESCRIPTION "XPCErrorDescription"
 #define XPC_ERROR_KEY_CODE "GantryErrorCode"
@@ -180,7 +185,7 @@ typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
  * (its own domain, or the system domain with ..._PRIVILEGED), or with
  * ..._LISTENER the job's own listener for it. Creation never fails; the
  * lookup or check-in happens at activation, and a failure arrives as
- * XPC_ERROR_CONNECTION_INVALID carrying launchd's reason. queue must be NULL
+ * XPC_ERROR_CONNECTION_INVALID (launchd's reason: xpc_connection_copy_invalidation_reason). queue must be NULL
  * (there are no dispatch queues). A client connection that loses its service
  * gets XPC_ERROR_CONNECTION_INTERRUPTED and looks the service up again with
  * its next message (launchd relaunches the job); its descriptor then changes,
@@ -190,8 +195,8 @@ xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queu
 /*
  * How launchd tells a client that the service it waits for failed before
  * checking in: a message whose only key is this, holding an error object.
- * libxpc consumes it: pending replies get that error (with the cause), the
- * event handler gets XPC_ERROR_CONNECTION_INTERRUPTED, and
+ * libxpc consumes it: pending replies and the event handler get
+ * XPC_ERROR_CONNECTION_INTERRUPTED, and
  * xpc_connection_copy_invalidation_reason() returns the cause.
  */
 #define XPC_SERVICE_ERROR_KEY "GantryServiceError"
@@ -261,7 +266,11 @@ xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c,
 void xpc_connection_send_barrier_f(xpc_connection_t c, void *context, void (*barrier)(void *context));
 xpc_object_t xpc_dictionary_create_reply(xpc_object_t original);
 xpc_connection_t xpc_dictionary_get_remote_connection(xpc_object_t xdict);
-/* Why the connection could not be opened or became invalid (malloc'd), or NULL. */
+/*
+ * Why the connection could not be opened, became invalid, or was last interrupted (malloc'd), or NULL: the
+ * reason behind XPC_ERROR_CONNECTION_INVALID and XPC_ERROR_CONNECTION_INTERRUPTED. (Apple's SPI of this name
+ * returns the same.)
+ */
 char *xpc_connection_copy_invalidation_reason(xpc_connection_t c);
 pid_t xpc_connection_get_pid(xpc_connection_t c);
 uid_t xpc_connection_get_euid(xpc_connection_t c);

@@ -95,7 +95,9 @@ xpc_object_t request_send(xpc_object_t req)
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, REQUEST_TIMEOUT_MS);
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
 		/* Exit 3 (ESRCH: no launchd there) or 13 (EACCES), never a code launchd's table reuses. */
-		const char *cause = xpc_error_get_cause(reply);
+		char *reason = xpc_error_get_cause(reply) ? strdup(xpc_error_get_cause(reply))
+							  : xpc_connection_copy_invalidation_reason(c);
+		const char *cause = reason;
 		int code = cause && strstr(cause, "Permission denied") ? EACCES : ESRCH;
 		xpc_object_t r = xpc_dictionary_create_empty();
 		xpc_dictionary_set_int64(r, KEY_ERROR, code);
@@ -105,6 +107,7 @@ xpc_object_t request_send(xpc_object_t req)
 		snprintf(detail, sizeof(detail), "%s (is launchd running? start it with `launchd --user` or "
 			"`launchd --system`; LAUNCHD_ROOT and LAUNCHD_SOCKET choose which one)", cause ? cause : path);
 		xpc_dictionary_set_string(r, KEY_ERROR_DETAIL, detail);
+		free(reason);
 		xpc_release(reply);
 		reply = r;
 	}

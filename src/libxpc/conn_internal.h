@@ -89,8 +89,7 @@ struct xpc_connection {
 		uint64_t flags;
 		bool listener;  /* c is a listener's connection to launchd */
 		bool attaching; /* talking to launchd: the peer requirement is for the service */
-		int error_code; /* launchd's code when a lookup or check-in failed */
-		xpc_object_t interrupt_error; /* why the service last went away */
+		bool interrupted; /* the service went away; the next message looks it up again (why: error_cause) */
 	} svc;
 	/* the peer requirement (peer.c) */
 	struct {
@@ -130,8 +129,6 @@ void fail_pending(xpc_connection_t c, xpc_object_t err);
 /* The largest message a peer may send us. */
 #define MESSAGE_MAX (16u * 1024 * 1024)
 
-/* XPC_ERROR_CONNECTION_INVALID-style error naming why c is invalid. */
-xpc_object_t conn_invalid_error(xpc_connection_t c);
 /* messages.c: reads one packet; 1 with a message in *out, 0 if more is needed, -1 when the connection ended. */
 int conn_read(xpc_connection_t c, xpc_object_t *out, bool wait);
 /* Routes msg if it is not for the handler (a reply, a refusal, launchd's event); true if it took it. */

@@ -116,11 +116,6 @@ void deliver(xpc_connection_t c, xpc_object_t event)
 		c->handler(c->context, event);
 }
 
-xpc_object_t conn_invalid_error(xpc_connection_t c)
-{
-	const char *cause = c->error_cause ? c->error_cause : c->connect_error;
-	return xpc_error_create(c->svc.error_code ? c->svc.error_code : EPIPE, "Connection invalid", cause);
-}
 
 void fail_pending(xpc_connection_t c, xpc_object_t err)
 {
@@ -132,11 +127,10 @@ void fail_pending(xpc_connection_t c, xpc_object_t err)
 	}
 }
 
+/* Apple's contract: reply handlers get XPC_ERROR_CONNECTION_INVALID itself; the reason is the connection's. */
 static void drop_pending(xpc_connection_t c)
 {
-	xpc_object_t e = conn_invalid_error(c);
-	fail_pending(c, e);
-	xpc_release(e);
+	fail_pending(c, XPC_ERROR_CONNECTION_INVALID);
 }
 
 static void free_out(xpc_connection_t c)
@@ -176,9 +170,7 @@ void invalidate(xpc_connection_t c, const char *cause)
 	drop_pending(c);
 	if (!c->invalid_delivered) {
 		c->invalid_delivered = true;
-		xpc_object_t e = conn_invalid_error(c);
-		deliver(c, e);
-		xpc_release(e);
+		deliver(c, XPC_ERROR_CONNECTION_INVALID); /* comparable by ==; why: xpc_connection_copy_invalidation_reason */
 	}
 	run_barriers(c);
 	conn_close_fd(c);
@@ -227,7 +219,6 @@ static void connection_destroy(xpc_object_t o)
 	free(c->connect_error);
 	free(c->error_cause);
 	free(c->svc.name);
-	xpc_release(c->svc.interrupt_error);
 	xpc_release(c->peer.requirement);
 	free(c->peer.failure);
 	if (c->peer.job_pidfd >= 0)

@@ -34,6 +34,11 @@ xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int 
 		reply = xpc_error_create(EPERM, "Connection invalid", cause);
 	} else {
 		reply = xpc_connection_send_message_with_reply_sync_timeout(c, request, timeout_ms);
+		if (reply == XPC_ERROR_CONNECTION_INVALID || reply == XPC_ERROR_CONNECTION_INTERRUPTED) {
+			char *why = xpc_connection_copy_invalidation_reason(c); /* this call's callers want the reason */
+			reply = xpc_error_create(ESRCH, "Connection invalid", why ? why : "launchd closed the connection");
+			free(why);
+		}
 	}
 	xpc_connection_cancel(c);
 	xpc_release(&c->base);

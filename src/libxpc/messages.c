@@ -211,9 +211,9 @@ void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t m
 		xpc_object_t e;
 		if (err != ENOTCONN) /* the message, not the connection: it stays usable */
 			e = xpc_error_create(err, "Message cannot be sent", unsendable(err));
-		else /* an interrupted service connection answers with the interruption's reason */
-			e = c->svc.interrupt_error && !c->invalid_delivered ? xpc_retain(c->svc.interrupt_error)
-									   : conn_invalid_error(c);
+		else /* an interrupted service connection stays interrupted until it reconnects; else it is invalid */
+			e = c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
+								       : XPC_ERROR_CONNECTION_INVALID;
 		handler(context, e);
 		xpc_release(e);
 		return;

@@ -48,14 +48,20 @@ int xpc_run_once(int timeout_ms)
 
 static xpc_connection_handler_t main_handler;
 
+/* One of xpc_main()'s listeners: the name it checked in for. */
+struct main_listener {
+	char *name;
+	xpc_connection_t conn;
+};
+
 static void main_listener_event(void *ctx, xpc_object_t ev)
 {
-	const char *name = ctx;
+	struct main_listener *l = ctx;
 	if (xpc_get_type(ev) == XPC_TYPE_CONNECTION) {
 		main_handler((xpc_connection_t)ev);
 	} else if (ev != XPC_ERROR_TERMINATION_IMMINENT) {
-		fprintf(stderr, "xpc_main: %s: %s\n", name, xpc_error_get_cause(ev) ? xpc_error_get_cause(ev)
-										     : xpc_error_get_description(ev));
+		char *why = xpc_connection_copy_invalidation_reason(l->conn);
+		fprintf(stderr, "xpc_main: %s: %s\n", l->name, why ? why : xpc_error_get_description(ev));
 		exit(EXIT_NOT_A_SERVICE);
 	}
 }
@@ -75,11 +81,13 @@ void xpc_main(xpc_connection_handler_t handler)
 	main_handler = handler;
 	for (size_t i = 0; i < xpc_array_get_count(names); i++) {
 		const char *name = xpc_array_get_string(names, i);
-		xpc_connection_t l = xpc_connection_create_mach_service(name, NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
-		xpc_connection_set_context(l, xpc_xstrdup(name));
-		xpc_connection_set_event_handler_f(l, main_listener_event);
-		xpc_connection_activate(l);
-		xpc_release(&l->base); /* the run loop keeps it */
+		struct main_listener *l = xpc_xalloc(sizeof(*l)); /* lives as long as the process */
+		l->name = xpc_xstrdup(name);
+		l->conn = xpc_connection_create_mach_service(name, NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
+		xpc_connection_set_context(l->conn, l);
+		xpc_connection_set_event_handler_f(l->conn, main_listener_event);
+		xpc_connection_activate(l->conn);
+		xpc_release(&l->conn->base); /* the run loop keeps it */
 	}
 	xpc_release(names);
 	for (;;)

@@ -31,11 +31,10 @@ xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queu
 	return c;
 }
 
-static void fail(xpc_connection_t c, int code, const char *fmt, const char *a, const char *b)
+static void fail(xpc_connection_t c, const char *fmt, const char *a, const char *b)
 {
 	char cause[1200];
 	snprintf(cause, sizeof(cause), fmt, a, b);
-	c->svc.error_code = code;
 	invalidate(c, cause);
 }
 
@@ -49,7 +48,7 @@ static void service_attach(xpc_connection_t c)
 	gantry_launchd_socket(!privileged, !privileged, path, sizeof(path));
 	int fd = connect_to(path, &cause);
 	if (fd < 0) {
-		fail(c, ESRCH, "cannot reach launchd to %s: %s", listener ? "check in" : "look up the service", cause);
+		fail(c, "cannot reach launchd to %s: %s", listener ? "check in" : "look up the service", cause);
 		free(cause);
 		return;
 	}
@@ -63,12 +62,17 @@ static void service_attach(xpc_connection_t c)
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
 	c->svc.attaching = false;
 	xpc_release(req);
-	if (xpc_get_type(reply) == XPC_TYPE_ERROR) {
-		const char *why = xpc_error_get_cause(reply);
-		fail(c, ESRCH, "launchd did not answer the %s: %s", listener ? "check-in" : "lookup", why ? why : "");
+	if (xpc_get_type(reply) == XPC_TYPE_ERROR) { /* a timeout says why; INVALID or INTERRUPTED: the connection does */
+		char *why = xpc_error_get_cause(reply) ? xpc_xstrdup(xpc_error_get_cause(reply))
+						       : xpc_connection_copy_invalidation_reason(c);
+		free(c->error_cause);
+		c->error_cause = NULL; /* the cause below replaces it */
+		fail(c, "launchd did not answer the %s: %s", listener ? "check-in" : "lookup",
+			why ? why : "no reason given");
+		free(why);
 	} else if (xpc_dictionary_get_int64(reply, KEY_ERROR)) {
 		const char *detail = xpc_dictionary_get_string(reply, KEY_ERROR_DETAIL);
-		fail(c, (int)xpc_dictionary_get_int64(reply, KEY_ERROR), "%s%s", detail ? detail : "launchd refused",
+		fail(c, "%s%s", detail ? detail : "launchd refused",
 			"");
 	} else if (listener) {
 		c->svc.listener = true; /* peers arrive on this connection */
@@ -76,14 +80,13 @@ static void service_attach(xpc_connection_t c)
 		int sfd = xpc_dictionary_dup_fd(reply, KEY_FD);
 		conn_close_fd(c);
 		if (sfd < 0) {
-			fail(c, EPROTO, "launchd's answer to the lookup of %s carried no connection%s", c->svc.name, "");
+			fail(c, "launchd's answer to the lookup of %s carried no connection%s", c->svc.name, "");
 		} else {
 			c->fd = sfd;
 			read_peer_cred(c);
 			free(c->error_cause); /* a previous interruption's cause no longer applies */
 			c->error_cause = NULL;
-			xpc_release(c->svc.interrupt_error);
-			c->svc.interrupt_error = NULL;
+			c->svc.interrupted = false;
 		}
 	}
 	xpc_release(reply);
@@ -106,13 +109,17 @@ static bool listener_event(xpc_connection_t c, xpc_object_t msg)
 	return true;
 }
 
-/* Pending replies get err, the handler INTERRUPTED; the next message looks the service up again. */
-static void interrupt(xpc_connection_t c, xpc_object_t err)
+/*
+ * Pending replies and the handler get XPC_ERROR_CONNECTION_INTERRUPTED itself (Apple's constant); why is
+ * kept for xpc_connection_copy_invalidation_reason(); the next message looks the service up again.
+ */
+static void interrupt(xpc_connection_t c, const char *why)
 {
 	xpc_retain(&c->base);
-	xpc_release(c->svc.interrupt_error);
-	c->svc.interrupt_error = xpc_retain(err);
-	fail_pending(c, err);
+	free(c->error_cause);
+	c->error_cause = xpc_xstrdup(why);
+	c->svc.interrupted = true;
+	fail_pending(c, XPC_ERROR_CONNECTION_INTERRUPTED);
 	deliver(c, XPC_ERROR_CONNECTION_INTERRUPTED);
 	conn_close_fd(c);
 	xpc_release(&c->base);
@@ -123,7 +130,7 @@ static bool service_lost(xpc_connection_t c)
 {
 	if (!c->svc.name || c->svc.listener || c->cancelled)
 		return false;
-	interrupt(c, XPC_ERROR_CONNECTION_INTERRUPTED);
+	interrupt(c, "the service's process went away (launchd starts it again for the next message)");
 	return true;
 }
 
@@ -134,9 +141,7 @@ static bool error_event(xpc_connection_t c, xpc_object_t msg)
 	if (c->svc.listener || xpc_get_type(err) != XPC_TYPE_ERROR || xpc_dictionary_get_count(msg) != 1)
 		return false;
 	const char *cause = xpc_error_get_cause(err);
-	free(c->error_cause);
-	c->error_cause = cause ? xpc_xstrdup(cause) : NULL;
-	interrupt(c, err);
+	interrupt(c, cause ? cause : "launchd reported that the service failed before checking in");
 	return true;
 }
 

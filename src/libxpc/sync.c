@@ -99,7 +99,8 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 				"the peer did not answer within the timeout");
 		}
 	}
-	return conn_invalid_error(c);
+	return c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
+							     : XPC_ERROR_CONNECTION_INVALID;
 }
 
 xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c, xpc_object_t msg)

@@ -45,8 +45,9 @@ def test_messages_sent_before_checkin_arrive_in_order(gantry):
 def test_unknown_service_names_the_reason(gantry):
     r = client(gantry, "com.test.nothing", 1)
     assert r.returncode == 1
-    assert r.stdout.startswith('error: 113: Connection invalid: no service named "com.test.nothing" in '
+    assert r.stdout.startswith('error: Connection invalid: no service named "com.test.nothing" in '
                                f"{gantry.domain}: no loaded job advertises it in MachServices")
+    assert "identity: XPC_ERROR_CONNECTION_INVALID\n" in r.stderr  # Apple's object itself: `==` works
 
 
 def test_checkin_for_a_name_not_advertised_is_refused(gantry):
@@ -57,8 +58,9 @@ def test_checkin_for_a_name_not_advertised_is_refused(gantry):
     assert 'gui/%d/t.echo does not advertise "com.test.other" in its MachServices' % gantry.uid in err.read_text()
     gantry.wait_state("t.echo", lambda s: s["last_exit_status"] == 3, "the service exits on the refusal")
     assert r.returncode == 1  # the waiting client is told why, at once
-    assert (f"error: 139: Connection interrupted: {gantry.domain}/t.echo, which provides com.test.echo, "
+    assert (f"error: Connection interrupted: {gantry.domain}/t.echo, which provides com.test.echo, "
             "exited with status 3 before checking in") in r.stdout
+    assert "identity: XPC_ERROR_CONNECTION_INTERRUPTED\n" in r.stderr
 
 
 def test_spawn_failure_reaches_the_waiting_client(gantry):
@@ -124,7 +126,7 @@ def test_hidden_until_checkin(gantry):
                               MachServices={"com.test.hidden": {"HideUntilCheckIn": True}})
     gantry.ctl("bootstrap", gantry.domain, path, check=True)
     r = client(gantry, "com.test.hidden", 0)
-    assert r.returncode == 1 and r.stdout.startswith("error: 145: Connection invalid: com.test.hidden is hidden until")
+    assert r.returncode == 1 and r.stdout.startswith("error: Connection invalid: com.test.hidden is hidden until")
     assert gantry.service("t.hidden")["runs"] == 0  # not started on demand
     gantry.ctl("kickstart", f"{gantry.domain}/t.hidden", check=True)
     wait_for(lambda: gantry.service("t.hidden")["endpoints"][0]["active"], "the service to check in")
@@ -147,7 +149,7 @@ def test_waiting_connections_are_bounded(gantry):
     gantry.ctl("bootstrap", gantry.domain, path, check=True)
     r = client(gantry, "-c", 1025, "-t", 60000, "com.test.busy")
     assert r.returncode == 1
-    assert r.stdout.startswith("error: 35: Connection invalid: com.test.busy: 1024 connections already wait for "
+    assert r.stdout.startswith("error: Connection invalid: com.test.busy: 1024 connections already wait for "
                                f"{gantry.domain}/t.busy to check in"), r.stdout
     s = gantry.service("t.busy")
     assert s["runs"] == 1 and s["endpoints"][0]["waiting"] == 1024

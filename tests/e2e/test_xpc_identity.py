@@ -110,4 +110,4 @@ def test_client_side_requirement_on_the_service(gantry):
                 ["-R", f"uid={gantry.uid + 4242}"]):
         r = run_client(gantry, CLIENT, *req, "com.test.guarded", 1)
         assert r.returncode == 1
-        assert r.stdout.startswith("error: 0: Peer forbidden by code signing requirement"), r.stdout
+        assert r.stdout.startswith("error: Peer forbidden by code signing requirement"), r.stdout

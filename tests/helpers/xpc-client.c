@@ -33,7 +33,7 @@ static void on_event(void *ctx, xpc_object_t ev)
 }
 
 static int report(xpc_connection_t c);
-static int print_error(xpc_object_t e);
+static int print_error(xpc_connection_t c, xpc_object_t e);
 
 static int timeout_ms = 20000;
 static int replies;
@@ -41,9 +41,8 @@ static long first_pid, other_pids;
 
 static void on_reply(void *ctx, xpc_object_t r)
 {
-	(void)ctx;
 	if (xpc_get_type(r) != XPC_TYPE_DICTIONARY) {
-		print_error(r);
+		print_error(ctx, r);
 		exit(1);
 	}
 	long pid = (long)xpc_dictionary_get_int64(r, "pid");
@@ -69,7 +68,7 @@ static int concurrent(const char *name, uint64_t flags, int n)
 	for (int i = 0; i < n; i++) {
 		xpc_object_t m = xpc_dictionary_create_empty();
 		xpc_dictionary_set_bool(m, "report", true);
-		xpc_connection_send_message_with_reply_f(c[i], m, NULL, on_reply);
+		xpc_connection_send_message_with_reply_f(c[i], m, c[i], on_reply);
 		xpc_release(m);
 	}
 	for (int rounds = 0; replies < n && rounds < 20000; rounds++) {
@@ -90,10 +89,14 @@ static int concurrent(const char *name, uint64_t flags, int n)
 	return replies == n ? 0 : 1;
 }
 
-static int print_error(xpc_object_t e)
+/* Apple's error objects carry no reason: the connection has it (a timeout's error says its own). */
+static int print_error(xpc_connection_t c, xpc_object_t e)
 {
-	printf("error: %d: %s: %s\n", xpc_error_get_code(e), xpc_error_get_description(e),
-		xpc_error_get_cause(e) ? xpc_error_get_cause(e) : "");
+	char *why = xpc_error_get_cause(e) ? strdup(xpc_error_get_cause(e)) : xpc_connection_copy_invalidation_reason(c);
+	printf("error: %s: %s\n", xpc_error_get_description(e), why ? why : "");
+	fprintf(stderr, "identity: %s\n", e == XPC_ERROR_CONNECTION_INVALID ? "XPC_ERROR_CONNECTION_INVALID" :
+		e == XPC_ERROR_CONNECTION_INTERRUPTED ? "XPC_ERROR_CONNECTION_INTERRUPTED" : "another error object");
+	free(why);
 	return 1;
 }
 
@@ -167,7 +170,7 @@ static int report(xpc_connection_t c)
 	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(c, m, timeout_ms);
 	xpc_release(m);
 	if (xpc_get_type(r) == XPC_TYPE_ERROR) {
-		int rc = print_error(r);
+		int rc = print_error(c, r);
 		xpc_release(r);
 		return rc;
 	}

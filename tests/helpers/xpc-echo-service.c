@@ -42,7 +42,7 @@ static void on_message(void *ctx, xpc_object_t msg)
 
 static void on_listener(void *ctx, xpc_object_t ev)
 {
-	(void)ctx;
+	xpc_connection_t listener = ctx;
 	if (xpc_get_type(ev) == XPC_TYPE_CONNECTION) {
 		xpc_connection_t peer = (xpc_connection_t)ev; /* the run loop keeps it while it is active */
 		xpc_connection_set_event_handler_f(peer, on_message);
@@ -50,8 +50,9 @@ static void on_listener(void *ctx, xpc_object_t ev)
 	} else if (ev == XPC_ERROR_TERMINATION_IMMINENT) {
 		fprintf(stderr, "termination imminent\n");
 	} else if (xpc_get_type(ev) == XPC_TYPE_ERROR) {
-		fprintf(stderr, "listener: %d: %s: %s\n", xpc_error_get_code(ev), xpc_error_get_description(ev),
-			xpc_error_get_cause(ev) ? xpc_error_get_cause(ev) : "");
+		char *why = xpc_connection_copy_invalidation_reason(listener);
+		fprintf(stderr, "listener: %s: %s\n", xpc_error_get_description(ev), why ? why : "");
+		free(why);
 		exit(3);
 	}
 }
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xpc-echo-service: invalid requirement\n");
 		return 64;
 	}
+	xpc_connection_set_context(listener, listener);
 	xpc_connection_set_event_handler_f(listener, on_listener);
 	xpc_connection_activate(listener);
 	for (;;)

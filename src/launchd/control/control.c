@@ -166,9 +166,10 @@ static void on_client_event(void *ctx, xpc_object_t ev)
 		return;
 	}
 	/* The connection is over: stop watching; free after this event batch. */
-	const char *cause = xpc_error_get_cause(ev);
+	char *cause = xpc_connection_copy_invalidation_reason(c->conn);
 	if (cause && strncmp(cause, "protocol error", 14) == 0)
 		log_msg(LOG_WARNING, "dropped a control connection: %s", cause);
+	free(cause);
 	if (c->w.fd >= 0)
 		loop_unwatch(&c->w);
 	loop_defer(client_free, c);
