@@ -181,8 +181,11 @@ typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
 #define XPC_CONNECTION_MACH_SERVICE_PRIVILEGED (1u << 1)
 
 /*
- * A connection to the launchd job that advertises name in its MachServices
- * (its own domain, or the system domain with ..._PRIVILEGED), or with
+ * A connection to the launchd job that advertises name in its MachServices —
+ * looked up as on macOS: the caller's own domain (a job's, or the user's gui
+ * and user domains), then the system domain, whose daemons every user may
+ * reach (their peer requirement decides); ..._PRIVILEGED looks in the system
+ * domain only — or with
  * ..._LISTENER the job's own listener for it. Creation never fails; the
  * lookup or check-in happens at activation, and a failure arrives as
  * XPC_ERROR_CONNECTION_INVALID (launchd's reason: xpc_connection_copy_invalidation_reason). queue must be NULL

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "errors.h"
 #include "paths.h"
 #include "protocol.h"
 
@@ -38,19 +39,15 @@ static void fail(xpc_connection_t c, const char *fmt, const char *a, const char 
 	invalidate(c, cause);
 }
 
-static void service_attach(xpc_connection_t c)
+/* Asks the launchd at path to look name up (or check in); its reply, or NULL with c invalidated (says why). */
+static xpc_object_t ask_launchd(xpc_connection_t c, const char *path, bool listener, bool privileged)
 {
-	bool listener = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_LISTENER;
-	bool privileged = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
-	char path[PATH_MAX];
 	char *cause = NULL;
-	/* the launchd that started this process, else the user's, else the system one; privileged: system */
-	gantry_launchd_socket(!privileged, !privileged, path, sizeof(path));
 	int fd = connect_to(path, &cause);
 	if (fd < 0) {
 		fail(c, "cannot reach launchd to %s: %s", listener ? "check in" : "look up the service", cause);
 		free(cause);
-		return;
+		return NULL;
 	}
 	c->fd = fd;
 	read_peer_cred(c);
@@ -62,6 +59,53 @@ static void service_attach(xpc_connection_t c)
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
 	c->svc.attaching = false;
 	xpc_release(req);
+	return reply;
+}
+
+/*
+ * A user's own launchd did not know the name: as on macOS, a system daemon's MachServices are visible to
+ * every user, so the system launchd is asked too (the PRIVILEGED flag asks only the system one).
+ */
+static bool ask_system_too(xpc_connection_t c, xpc_object_t reply, const char *asked, char *system, size_t len)
+{
+	if (xpc_get_type(reply) != XPC_TYPE_DICTIONARY || xpc_dictionary_get_int64(reply, KEY_ERROR) != LE_NO_SERVICE)
+		return false;
+	gantry_launchd_socket(false, false, system, len);
+	if (!system[0] || strcmp(system, asked) == 0 || access(system, F_OK) < 0)
+		return false;
+	conn_close_fd(c);
+	return true;
+}
+
+static void service_attach(xpc_connection_t c)
+{
+	bool listener = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_LISTENER;
+	bool privileged = c->svc.flags & XPC_CONNECTION_MACH_SERVICE_PRIVILEGED;
+	char path[PATH_MAX], system[PATH_MAX];
+	/* the launchd that started this process, else the user's, else the system one; privileged: system */
+	gantry_launchd_socket(!privileged, !privileged, path, sizeof(path));
+	xpc_object_t reply = ask_launchd(c, path, listener, privileged);
+	if (!reply)
+		return;
+	if (!listener && !privileged && ask_system_too(c, reply, path, system, sizeof(system))) {
+		xpc_object_t first = reply; /* only the system domain: a lookup never creates a user's domain there */
+		if (!(reply = ask_launchd(c, system, false, true))) {
+			xpc_release(first);
+			return;
+		}
+		if (xpc_dictionary_get_int64(reply, KEY_ERROR) == LE_NO_SERVICE) {
+			xpc_release(reply);
+			reply = first;
+			char *detail = NULL;
+			if (asprintf(&detail, "%s; nor does the system launchd have it",
+				xpc_dictionary_get_string(first, KEY_ERROR_DETAIL) ?: "no such service") < 0)
+				abort();
+			xpc_dictionary_set_string(first, KEY_ERROR_DETAIL, detail);
+			free(detail);
+		} else {
+			xpc_release(first);
+		}
+	}
 	if (xpc_get_type(reply) == XPC_TYPE_ERROR) { /* a timeout says why; INVALID or INTERRUPTED: the connection does */
 		char *why = xpc_error_get_cause(reply) ? xpc_xstrdup(xpc_error_get_cause(reply))
 						       : xpc_connection_copy_invalidation_reason(c);

@@ -99,15 +99,20 @@ def test_unloaded_service_refuses_lookups(gantry):
 
 
 @needs_root
-def test_privileged_lookup_reaches_a_system_daemon(make_gantry):
+def test_system_daemons_are_visible_to_every_user(make_gantry):
     g = make_gantry(mode="system", start=False, public=True)
     echo_job(g, label="t.helper", name="com.test.helper")
     g.start()
     r = client(g, "-p", "com.test.helper", 3, as_user=65534)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.split("seqs=")[1].strip() == "0,1,2"
-    r = client(g, "com.test.helper", 0, as_user=65534)  # without PRIVILEGED: the user's own domain
-    assert r.returncode == 1 and "in gui/65534" in r.stdout and "need the PRIVILEGED flag" in r.stdout
+    # As macOS: without PRIVILEGED a name not in the user's own domains is looked up in system too
+    r = client(g, "com.test.helper", 2, as_user=65534)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = client(g, "-p", "com.test.nothing", 0, as_user=65534)  # PRIVILEGED only looks in system
+    assert r.returncode == 1 and 'no service named "com.test.nothing" in system' in r.stdout
+    r = client(g, "com.test.nothing", 0, as_user=65534)
+    assert r.returncode == 1 and 'no service named "com.test.nothing" in gui/65534 or system' in r.stdout
     assert os.path.exists(g.socket)
 
 
@@ -188,3 +193,17 @@ def test_garbage_from_a_client_does_not_hurt_the_service(gantry):
     r = client(gantry, "com.test.echo", 3)  # the same process still serves everyone else
     assert r.returncode == 0 and r.stdout.startswith(f"pid={pid} ")
     assert gantry.service("t.echo")["runs"] == 1
+
+
+@needs_root
+def test_a_users_own_launchd_falls_back_to_the_system_one(make_gantry):
+    """A client served by its user's own launchd reaches a system daemon's name through the system launchd."""
+    system = make_gantry(mode="system", start=False, public=True)
+    echo_job(system, label="t.sysecho", name="com.test.sysecho")
+    system.start()
+    user = make_gantry()  # another root: its socket is not the system one
+    env = dict(system.env, LAUNCHD_SOCKET=str(user.socket))  # as in a job of the user's launchd
+    r = subprocess.run([str(CLIENT), "com.test.sysecho", "2"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(CLIENT), "com.test.none", "0"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "nor does the system launchd have it" in r.stdout, r.stdout
