@@ -207,3 +207,13 @@ def test_a_users_own_launchd_falls_back_to_the_system_one(make_gantry):
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run([str(CLIENT), "com.test.none", "0"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "nor does the system launchd have it" in r.stdout, r.stdout
+
+
+def test_a_disabled_jobs_name_says_it_is_disabled(make_gantry):
+    g = make_gantry(start=False)
+    echo_job(g, label="t.off", name="com.test.off", Disabled=True)
+    g.start()
+    r = client(g, "com.test.off", 0)
+    assert r.returncode == 1
+    assert f'"com.test.off" is advertised by {g.domain}/t.off, which is disabled: `launchctl enable ' \
+           f"{g.domain}/t.off`, then load it" in r.stdout, r.stdout

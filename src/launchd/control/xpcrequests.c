@@ -36,6 +36,21 @@ static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t 
 	return d;
 }
 
+/* Why a lookup found nothing: a disabled job of d (or of system) advertises the name, or nobody does. */
+static void not_found(xpc_object_t reply, const char *name, const struct domain *d, const struct domain *sys)
+{
+	const struct domain *where = d;
+	const char *label = domain_disabled_provider(d, name);
+	if (!label && sys && (label = domain_disabled_provider(sys, name)))
+		where = sys;
+	if (label)
+		control_set_error(reply, LE_DISABLED, "\"%s\" is advertised by %s/%s, which is disabled: `launchctl enable "
+			"%s/%s`, then load it, to reach it", name, where->name, label, where->name, label);
+	else
+		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s%s: no loaded job advertises it in "
+			"MachServices", name, d->name, sys ? " or system" : "");
+}
+
 /* A client opens a connection to a named service (xpc_connection_create_mach_service). */
 static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
@@ -59,8 +74,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	if (!j && sys && name)
 		j = endpoint_find(sys, name, &ep);
 	if (!j) {
-		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s%s: no loaded job advertises it in "
-			"MachServices", name ? name : "", d->name, sys ? " or system" : "");
+		not_found(reply, name ? name : "", d, sys);
 		return false;
 	}
 	int fd;

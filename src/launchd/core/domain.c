@@ -295,6 +295,35 @@ struct job *domain_submit_plist(struct domain *d, plist_t root, const char *sour
 	return domain_add_spec(d, s, ORIGIN_SUBMITTED, e);
 }
 
+/* A disabled plist's label and MachServices, so that a lookup of one of its names can say why it fails. */
+static void remember_disabled(struct domain *d, const struct job_spec *s)
+{
+	if (!s->nservices)
+		return;
+	for (struct disabled_job *dj = d->disabled_jobs; dj; dj = dj->next)
+		if (strcmp(dj->label, s->label) == 0)
+			return;
+	struct disabled_job *dj = calloc(1, sizeof(*dj));
+	if (!dj || !(dj->label = strdup(s->label)) || !(dj->services = calloc(s->nservices + 1, sizeof(char *))))
+		abort();
+	for (size_t i = 0; i < s->nservices; i++)
+		if (!(dj->services[i] = strdup(s->services[i].name)))
+			abort();
+	dj->plist_disabled = s->disabled;
+	dj->next = d->disabled_jobs;
+	d->disabled_jobs = dj;
+}
+
+const char *domain_disabled_provider(const struct domain *d, const char *name)
+{
+	for (const struct disabled_job *dj = d->disabled_jobs; dj; dj = dj->next)
+		for (char **n = dj->services; *n; n++)
+			if (strcmp(*n, name) == 0 && !domain_find_job(d, dj->label) &&
+			    domain_job_disabled(d, dj->label, dj->plist_disabled))
+				return dj->label;
+	return NULL;
+}
+
 /* Ownership checked and file parsed: the remaining checks, then load. */
 struct job *domain_load_spec(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
 	int flags, struct gerror *e)
@@ -306,6 +335,7 @@ struct job *domain_load_spec(struct domain *d, const char *path, struct job_spec
 	if (!(flags & LOAD_FORCE) && !domain_find_job(d, s->label) &&
 	    domain_job_disabled(d, s->label, s->disabled)) {
 		bool dummy, by_override = overrides_get(&d->overrides, s->label, &dummy);
+		remember_disabled(d, s);
 		gerror_set(e, LE_DISABLED, "%s/%s is disabled %s%s; run `launchctl enable %s/%s` first "
 			"(or legacy `launchctl load -w %s`)", d->name, s->label,
 			by_override ? "by an override in " : "by the Disabled key of ",

@@ -26,6 +26,7 @@ struct domain {
 	size_t njobs;
 	struct job_index by_label;
 	struct domain_config config; /* launchctl config: umask and PATH its jobs start with */
+	struct disabled_job *disabled_jobs; /* plists not loaded because disabled, with the names they advertise */
 	char **env;   /* launchctl setenv: NAME=value for jobs started afterwards, NULL-terminated, or NULL */
 	size_t nenv;
 	struct overrides overrides;
@@ -46,6 +47,16 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 /* May caller change this domain? Returns 0 or EPERM with the reason. */
 int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
 struct domain *domain_create(enum domain_kind kind, uid_t uid);
+/* A plist that was not loaded because it is disabled: what it would advertise, for lookups to say so. */
+struct disabled_job {
+	struct disabled_job *next;
+	char *label;
+	char **services; /* its MachServices names, NULL-terminated */
+	bool plist_disabled; /* its Disabled key (an override may say otherwise) */
+};
+/* The label of a disabled job of d that advertises name, or NULL. */
+const char *domain_disabled_provider(const struct domain *d, const char *name);
+
 /* The domain's environment (launchctl setenv/getenv/unsetenv): jobs started afterwards get it under their own. */
 const char *domain_getenv(const struct domain *d, const char *name);
 int domain_setenv(struct domain *d, const char *name, const char *value, struct gerror *e);
