@@ -13,6 +13,7 @@
 #ifndef GANTRY_XPC_H
 #define GANTRY_XPC_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,10 @@ size_t xpc_data_get_length(xpc_object_t xdata);
 xpc_object_t xpc_string_create(const char *string);
 xpc_object_t xpc_string_create_with_format(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+xpc_object_t xpc_string_create_with_format_and_arguments(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+/* Copies up to length bytes from offset into buffer; returns how many. */
+size_t xpc_data_get_bytes(xpc_object_t xdata, void *buffer, size_t offset, size_t length);
 size_t xpc_string_get_length(xpc_object_t xstring);
 const char *xpc_string_get_string_ptr(xpc_object_t xstring);
 xpc_object_t xpc_uuid_create(const unsigned char *uuid);
@@ -98,10 +103,27 @@ size_t xpc_array_get_count(xpc_object_t xarray);
 xpc_object_t xpc_array_get_value(xpc_object_t xarray, size_t index);
 typedef bool (*xpc_array_applier_f)(void *context, size_t index, xpc_object_t value);
 bool xpc_array_apply_f(xpc_object_t xarray, void *context, xpc_array_applier_f applier);
-void xpc_array_set_string(xpc_object_t xarray, size_t index, const char *string);
+/* Typed accessors (index XPC_ARRAY_APPEND appends); a value of another type reads as 0, NULL or -1. */
+void xpc_array_set_bool(xpc_object_t xarray, size_t index, bool value);
 void xpc_array_set_int64(xpc_object_t xarray, size_t index, int64_t value);
-const char *xpc_array_get_string(xpc_object_t xarray, size_t index);
+void xpc_array_set_uint64(xpc_object_t xarray, size_t index, uint64_t value);
+void xpc_array_set_double(xpc_object_t xarray, size_t index, double value);
+void xpc_array_set_date(xpc_object_t xarray, size_t index, int64_t value);
+void xpc_array_set_data(xpc_object_t xarray, size_t index, const void *bytes, size_t length);
+void xpc_array_set_string(xpc_object_t xarray, size_t index, const char *string);
+void xpc_array_set_uuid(xpc_object_t xarray, size_t index, const unsigned char *uuid);
+void xpc_array_set_fd(xpc_object_t xarray, size_t index, int fd);
+bool xpc_array_get_bool(xpc_object_t xarray, size_t index);
 int64_t xpc_array_get_int64(xpc_object_t xarray, size_t index);
+uint64_t xpc_array_get_uint64(xpc_object_t xarray, size_t index);
+double xpc_array_get_double(xpc_object_t xarray, size_t index);
+int64_t xpc_array_get_date(xpc_object_t xarray, size_t index);
+const void *xpc_array_get_data(xpc_object_t xarray, size_t index, size_t *length);
+const char *xpc_array_get_string(xpc_object_t xarray, size_t index);
+const uint8_t *xpc_array_get_uuid(xpc_object_t xarray, size_t index);
+int xpc_array_dup_fd(xpc_object_t xarray, size_t index);
+xpc_object_t xpc_array_get_dictionary(xpc_object_t xarray, size_t index);
+xpc_object_t xpc_array_get_array(xpc_object_t xarray, size_t index);
 
 /* Dictionaries. Keys keep their insertion order. Setting NULL removes a key. */
 xpc_object_t xpc_dictionary_create(const char *const *keys,
@@ -229,6 +251,19 @@ xpc_connection_t xpc_connection_create(const char *name, void *queue);
 xpc_endpoint_t xpc_endpoint_create(xpc_connection_t connection);
 /* A new connection to the listener behind endpoint; activate it as usual. */
 xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint);
+/*
+ * A connection inside a message travels as the endpoint of an anonymous listener: set stores it (any other
+ * connection cannot travel and is not stored), create makes a new connection to it from what arrived.
+ */
+void xpc_dictionary_set_connection(xpc_object_t xdict, const char *key, xpc_connection_t connection);
+xpc_connection_t xpc_dictionary_create_connection(xpc_object_t xdict, const char *key);
+void xpc_array_set_connection(xpc_object_t xarray, size_t index, xpc_connection_t connection);
+xpc_connection_t xpc_array_create_connection(xpc_object_t xarray, size_t index);
+/* Called with the connection's context when the connection is freed (its last reference gone). */
+typedef void (*xpc_finalizer_t)(void *value);
+void xpc_connection_set_finalizer_f(xpc_connection_t connection, xpc_finalizer_t finalizer);
+/* The name of a named-service connection, or NULL. */
+const char *xpc_connection_get_name(xpc_connection_t connection);
 void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f handler);
 void xpc_connection_set_context(xpc_connection_t c, void *context);
 void *xpc_connection_get_context(xpc_connection_t c);

@@ -16,6 +16,7 @@ struct pending_reply {
 	uint64_t id;
 	xpc_handler_f handler;
 	void *context;
+	xpc_finalizer_t finalizer; /* called with context when the connection is freed */
 };
 
 struct out_packet {
@@ -60,6 +61,7 @@ struct xpc_connection {
 	int suspend_count;
 	xpc_handler_f handler;
 	void *context;
+	xpc_finalizer_t finalizer; /* called with context when the connection is freed */
 	char *connect_error; /* why the socket could not be opened */
 	char *error_cause;   /* why the connection became invalid */
 	const struct conn_kind *kind; /* a named service's or an anonymous listener's (conn_kind), or NULL */

@@ -79,6 +79,8 @@ void read_peer_cred(xpc_connection_t c)
 void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f h) { c->handler = h; }
 void xpc_connection_set_context(xpc_connection_t c, void *ctx) { c->context = ctx; }
 void *xpc_connection_get_context(xpc_connection_t c) { return c->context; }
+void xpc_connection_set_finalizer_f(xpc_connection_t c, xpc_finalizer_t finalizer) { c->finalizer = finalizer; }
+const char *xpc_connection_get_name(xpc_connection_t c) { return c->svc.name; }
 void xpc_connection_activate(xpc_connection_t c)
 {
 	if (c->activated)
@@ -204,6 +206,8 @@ void xpc_connection_cancel(xpc_connection_t c)
 static void connection_destroy(xpc_object_t o)
 {
 	xpc_connection_t c = (xpc_connection_t)o;
+	if (c->finalizer)
+		c->finalizer(c->context);
 	conn_close_fd(c);
 	while (c->pending) {
 		struct pending_reply *p = c->pending;

@@ -352,26 +352,6 @@ static void array_set_owned(xpc_object_t a, size_t index, xpc_object_t v)
 	xpc_release(v);
 }
 
-void xpc_array_set_string(xpc_object_t a, size_t index, const char *s)
-{
-	array_set_owned(a, index, xpc_string_create(s));
-}
-
-void xpc_array_set_int64(xpc_object_t a, size_t index, int64_t v)
-{
-	array_set_owned(a, index, xpc_int64_create(v));
-}
-
-const char *xpc_array_get_string(xpc_object_t a, size_t index)
-{
-	return xpc_string_get_string_ptr(xpc_array_get_value(a, index));
-}
-
-int64_t xpc_array_get_int64(xpc_object_t a, size_t index)
-{
-	return xpc_int64_get_value(xpc_array_get_value(a, index));
-}
-
 /* Copy, equality, hash */
 
 static xpc_object_t bytes_copy(xpc_object_t o)

@@ -246,6 +246,97 @@ static void test_copy_and_description(void **state)
 	xpc_release(c);
 }
 
+/* Apple's typed array accessors: each type round-trips; another type reads as 0, NULL or -1. */
+static void test_typed_array_accessors(void **state)
+{
+	(void)state;
+	static const unsigned char uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	xpc_object_t a = xpc_array_create(NULL, 0);
+	xpc_array_set_bool(a, XPC_ARRAY_APPEND, true);
+	xpc_array_set_int64(a, XPC_ARRAY_APPEND, -5);
+	xpc_array_set_uint64(a, XPC_ARRAY_APPEND, UINT64_MAX);
+	xpc_array_set_double(a, XPC_ARRAY_APPEND, 2.5);
+	xpc_array_set_date(a, XPC_ARRAY_APPEND, 1234567890);
+	xpc_array_set_data(a, XPC_ARRAY_APPEND, "bytes", 5);
+	xpc_array_set_string(a, XPC_ARRAY_APPEND, "text");
+	xpc_array_set_uuid(a, XPC_ARRAY_APPEND, uuid);
+	xpc_array_set_fd(a, XPC_ARRAY_APPEND, STDIN_FILENO);
+	xpc_object_t d = xpc_dictionary_create_empty(), inner = xpc_array_create(NULL, 0);
+	xpc_array_append_value(a, d);
+	xpc_array_append_value(a, inner);
+	xpc_release(d);
+	xpc_release(inner);
+	assert_true(xpc_array_get_bool(a, 0));
+	assert_int_equal(xpc_array_get_int64(a, 1), -5);
+	assert_true(xpc_array_get_uint64(a, 2) == UINT64_MAX);
+	assert_true(xpc_array_get_double(a, 3) == 2.5);
+	assert_int_equal(xpc_array_get_date(a, 4), 1234567890);
+	size_t len = 0;
+	assert_memory_equal(xpc_array_get_data(a, 5, &len), "bytes", 5);
+	assert_int_equal(len, 5);
+	assert_string_equal(xpc_array_get_string(a, 6), "text");
+	assert_memory_equal(xpc_array_get_uuid(a, 7), uuid, 16);
+	int fd = xpc_array_dup_fd(a, 8);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_ptr_equal(xpc_get_type(xpc_array_get_dictionary(a, 9)), XPC_TYPE_DICTIONARY);
+	assert_ptr_equal(xpc_get_type(xpc_array_get_array(a, 10)), XPC_TYPE_ARRAY);
+	/* the wrong type, or past the end */
+	assert_null(xpc_array_get_string(a, 1));
+	assert_null(xpc_array_get_data(a, 6, &len));
+	assert_int_equal(len, 0);
+	assert_int_equal(xpc_array_dup_fd(a, 6), -1);
+	assert_null(xpc_array_get_dictionary(a, 10));
+	assert_int_equal(xpc_array_get_int64(a, 99), 0);
+	char buf[3];
+	assert_int_equal(xpc_data_get_bytes(xpc_array_get_value(a, 5), buf, 2, sizeof(buf)), 3);
+	assert_memory_equal(buf, "tes", 3);
+	assert_int_equal(xpc_data_get_bytes(xpc_array_get_value(a, 5), buf, 9, sizeof(buf)), 0);
+	xpc_release(a);
+}
+
+static xpc_object_t formatted(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	xpc_object_t s = xpc_string_create_with_format_and_arguments(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static int finalized;
+static void finalizer(void *ctx)
+{
+	finalized += ctx == &finalized;
+}
+
+/* Connections inside messages travel as endpoints; finalizers run with the context; names are kept. */
+static void test_connections_in_messages_and_finalizers(void **state)
+{
+	(void)state;
+	xpc_object_t s = formatted("%s-%d", "pid", 42);
+	assert_string_equal(xpc_string_get_string_ptr(s), "pid-42");
+	xpc_release(s);
+	xpc_connection_t listener = xpc_connection_create(NULL, NULL);
+	xpc_object_t msg = xpc_dictionary_create_empty();
+	xpc_dictionary_set_connection(msg, "back", listener);
+	assert_ptr_equal(xpc_get_type(xpc_dictionary_get_value(msg, "back")), XPC_TYPE_ENDPOINT);
+	xpc_connection_t back = xpc_dictionary_create_connection(msg, "back");
+	assert_non_null(back);
+	assert_null(xpc_dictionary_create_connection(msg, "missing"));
+	xpc_connection_set_context(back, &finalized);
+	xpc_connection_set_finalizer_f(back, finalizer);
+	xpc_release((xpc_object_t)back);
+	assert_int_equal(finalized, 1); /* the last reference: the finalizer ran with the context */
+	xpc_connection_t named = xpc_connection_create_mach_service("com.example.named", NULL, 0);
+	assert_string_equal(xpc_connection_get_name(named), "com.example.named");
+	assert_null(xpc_connection_get_name(listener));
+	xpc_release((xpc_object_t)named);
+	xpc_release(msg);
+	xpc_connection_cancel(listener);
+	xpc_release((xpc_object_t)listener);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +349,8 @@ int main(void)
 		cmocka_unit_test(test_unused_descriptors_closed),
 		cmocka_unit_test(test_nan_equals_its_copy),
 		cmocka_unit_test(test_copy_and_description),
+		cmocka_unit_test(test_typed_array_accessors),
+		cmocka_unit_test(test_connections_in_messages_and_finalizers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
