@@ -21,6 +21,7 @@ void hooks_install(void)
 		.deliver = control_deliver,
 		.domain_loading = sm_load_domain,
 		.owns_label = sm_owns_label,
+		.lookup_reason = sm_lookup_reason,
 		.triggers = trigger_kinds,
 	};
 }

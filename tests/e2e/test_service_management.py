@@ -254,7 +254,9 @@ def test_daemon_waits_for_approval_then_starts_for_its_client(make_gantry):
     assert status(g, app, "daemon", "com.demo.daemon.plist")[:2] == (2, "awaiting-approval")
     r = subprocess.run([str(CLIENT), "-p", "com.demo.daemon", "0"], env=g.env, capture_output=True, text=True,
                        timeout=60)
-    assert r.returncode == 1 and "no service named \"com.demo.daemon\" in system" in r.stdout
+    assert r.returncode == 1 and '"com.demo.daemon" is advertised by system/com.demo.daemon, registered through ' \
+        f"Service Management by {app}, which is not running: an administrator must approve it: " \
+        "launchctl background approve system/com.demo.daemon" in r.stdout, r.stdout
     r = g.ctl("background", "approve", "system/com.demo.daemon", check=True)
     assert "enabled (none)" in r.stdout
     assert g.service("com.demo.daemon")["runs"] == 0  # on demand: not started yet

@@ -43,9 +43,13 @@ static void not_found(xpc_object_t reply, const char *name, const struct domain 
 	const char *label = domain_disabled_provider(d, name);
 	if (!label && sys && (label = domain_disabled_provider(sys, name)))
 		where = sys;
+	char why[1400];
 	if (label)
 		control_set_error(reply, LE_DISABLED, "\"%s\" is advertised by %s/%s, which is disabled: `launchctl enable "
 			"%s/%s`, then load it, to reach it", name, where->name, label, where->name, label);
+	else if (g_launchd.hooks.lookup_reason && (g_launchd.hooks.lookup_reason(d, name, why, sizeof(why)) ||
+		 (sys && g_launchd.hooks.lookup_reason(sys, name, why, sizeof(why)))))
+		control_set_error(reply, LE_DISABLED, "%s", why);
 	else
 		control_set_error(reply, LE_NO_SERVICE, "no service named \"%s\" in %s%s: no loaded job advertises it in "
 			"MachServices", name, d->name, sys ? " or system" : "");

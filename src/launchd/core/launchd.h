@@ -28,6 +28,8 @@ struct launchd_hooks {
 	void (*domain_loading)(struct domain *d);
 	/* Service Management: is label registered in d (a legacy plist of that label is then skipped)? */
 	bool (*owns_label)(const struct domain *d, const char *label);
+	/* Service Management: does a registered item of d that does not run advertise name? why says so. */
+	bool (*lookup_reason)(const struct domain *d, const char *name, char *why, size_t len);
 	/* The trigger kinds (trigger.h), NULL-terminated. */
 	const struct trigger_kind *const *triggers;
 };

@@ -218,9 +218,39 @@ static void load_after_removal(xpc_object_t reply, void *ctx)
  * older version, or a legacy definition) is booted out and the new one
  * loaded after it is gone. Takes spec. Returns true if the reply waits.
  */
+/* Keeps what the item's plist advertises: a lookup of one of those names can then say why it is not served. */
+static void remember_services(struct sm_item *it, const struct job_spec *spec)
+{
+	for (size_t i = 0; it->services && it->services[i]; i++)
+		free(it->services[i]);
+	free(it->services);
+	it->services = calloc(spec->nservices + 1, sizeof(char *));
+	if (!it->services)
+		abort();
+	for (size_t i = 0; i < spec->nservices; i++)
+		if (!(it->services[i] = strdup(spec->services[i].name)))
+			abort();
+}
+
+bool sm_lookup_reason(const struct domain *d, const char *name, char *why, size_t len)
+{
+	for (const struct sm_item *it = g_registry; it; it = it->next) {
+		if (strcmp(it->domain, d->name) != 0 || it->reason == SMR_NONE || !it->services)
+			continue;
+		for (char **n = it->services; *n; n++)
+			if (strcmp(*n, name) == 0) {
+				snprintf(why, len, "\"%s\" is advertised by %s/%s, registered through Service Management by %s, "
+					"which is not running: %s", name, it->domain, it->label, it->bundle, it->detail);
+				return true;
+			}
+	}
+	return false;
+}
+
 bool sm_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_object_t reply)
 {
 	struct gerror e = {0};
+	remember_services(it, spec);
 	struct domain *d = domain_resolve(it->domain, 0, true, &e);
 	if (!d) {
 		spec_free(spec);

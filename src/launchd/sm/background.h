@@ -17,5 +17,7 @@ void sm_start(void);
 void sm_load_domain(struct domain *d);
 /* Is label in d a registered item (whose plist in a job directory must not load)? */
 bool sm_owns_label(const struct domain *d, const char *label);
+/* A registered item of d that advertises name but does not run (awaiting approval, denied, ...): why, in why. */
+bool sm_lookup_reason(const struct domain *d, const char *name, char *why, size_t len);
 
 #endif

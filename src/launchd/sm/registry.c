@@ -213,5 +213,8 @@ void sm_item_free(struct sm_item *it)
 	free(it->version);
 	free(it->plist);
 	free(it->exe);
+	for (size_t i = 0; it->services && it->services[i]; i++)
+		free(it->services[i]);
+	free(it->services);
 	free(it);
 }

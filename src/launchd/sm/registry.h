@@ -53,6 +53,7 @@ struct sm_item {
 	/* not stored: the last reconciliation's verdict */
 	enum sm_reason reason;
 	char detail[1024];
+	char **services;          /* the MachServices its plist advertises (NULL-terminated), for lookups' reasons */
 };
 
 extern struct sm_item *g_registry;
