@@ -130,6 +130,7 @@ static void echo_handler(void *ctx, xpc_object_t msg)
 static void serve_xpc(int fd)
 {
 	xpc_connection_t c = xpc_connection_create_from_fd(fd);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
 	xpc_connection_set_event_handler_f(c, echo_handler);
 	xpc_connection_activate(c);
 	for (;;) {
@@ -161,6 +162,7 @@ static xpc_connection_t start_xpc_server(long expect)
 	}
 	close(sv[1]);
 	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
 	xpc_connection_activate(c);
 	return c;
 }
@@ -307,6 +309,7 @@ static int idle_mem(int n)
 		pair(sv);
 		others[i] = sv[1];
 		conns[i] = xpc_connection_create_from_fd(sv[0]);
+		xpc_connection_set_target_queue(conns[i], XPC_QUEUE_CALLER);
 		xpc_connection_set_event_handler_f(conns[i], ignore);
 		xpc_connection_activate(conns[i]);
 	}
@@ -322,7 +325,7 @@ static int first_message(const char *name, int n)
 	double *s = malloc(sizeof(double) * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		usleep(1100 * 1000); /* past launchd's one-second respawn floor since the last start */
-		xpc_connection_t c = xpc_connection_create_mach_service(name, NULL, 0);
+		xpc_connection_t c = xpc_connection_create_mach_service(name, XPC_QUEUE_CALLER, 0);
 		xpc_connection_set_event_handler_f(c, ignore);
 		double t = now_us();
 		xpc_connection_activate(c);

@@ -55,7 +55,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	client = xpc_connection_create_from_fd(sv[0]);
+	xpc_connection_set_target_queue(client, XPC_QUEUE_CALLER);
 	server = xpc_connection_create_from_fd(sv[1]);
+	xpc_connection_set_target_queue(server, XPC_QUEUE_CALLER);
 	xpc_connection_set_event_handler_f(client, ignore);
 	xpc_connection_set_event_handler_f(server, on_request);
 	xpc_connection_activate(client);

@@ -19,12 +19,24 @@
 extern "C" {
 #endif
 
-typedef struct xpc_object *xpc_object_t;
-typedef struct xpc_connection *xpc_connection_t;
-typedef const struct xpc_type_s *xpc_type_t;
-typedef struct xpc_object *xpc_endpoint_t;
+/*
+ * As in Apple's headers for C: an object is a void *, to and from which every
+ * other XPC type converts (a listener's peer arrives as an xpc_object_t and is
+ * used as an xpc_connection_t). libxpc's own sources define GANTRY_XPC_INTERNAL
+ * and see the objects' layout instead; the pointers are the same.
+ */
+struct _xpc_object_s;
+#ifdef GANTRY_XPC_INTERNAL
+typedef struct _xpc_object_s *xpc_object_t;
+typedef struct _xpc_object_s *xpc_endpoint_t;
+#else
+typedef void *xpc_object_t;
+typedef struct _xpc_endpoint_s *xpc_endpoint_t;
+#endif
+typedef struct _xpc_connection_s *xpc_connection_t;
+typedef const struct _xpc_type_s *xpc_type_t;
 
-extern const struct xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
+extern const struct _xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
 	_xpc_type_uint64, _xpc_type_double, _xpc_type_date, _xpc_type_data,
 	_xpc_type_string, _xpc_type_uuid, _xpc_type_fd, _xpc_type_array,
 	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection, _xpc_type_endpoint;
@@ -59,6 +71,9 @@ size_t xpc_hash(xpc_object_t object);
 char *xpc_copy_description(xpc_object_t object);
 
 /* Scalars. */
+extern struct _xpc_object_s _xpc_bool_true, _xpc_bool_false;
+#define XPC_BOOL_TRUE ((xpc_object_t)&_xpc_bool_true)
+#define XPC_BOOL_FALSE ((xpc_object_t)&_xpc_bool_false)
 xpc_object_t xpc_null_create(void);
 xpc_object_t xpc_bool_create(bool value);
 bool xpc_bool_get_value(xpc_object_t xbool);
@@ -99,6 +114,10 @@ size_t xpc_array_get_count(xpc_object_t xarray);
 xpc_object_t xpc_array_get_value(xpc_object_t xarray, size_t index);
 typedef bool (*xpc_array_applier_f)(void *context, size_t index, xpc_object_t value);
 bool xpc_array_apply_f(xpc_object_t xarray, void *context, xpc_array_applier_f applier);
+#ifdef __BLOCKS__
+typedef bool (^xpc_array_applier_t)(size_t index, xpc_object_t value);
+bool xpc_array_apply(xpc_object_t xarray, xpc_array_applier_t applier);
+#endif
 /* Typed accessors (index XPC_ARRAY_APPEND appends); a value of another type reads as 0, NULL or -1. */
 void xpc_array_set_bool(xpc_object_t xarray, size_t index, bool value);
 void xpc_array_set_int64(xpc_object_t xarray, size_t index, int64_t value);
@@ -130,6 +149,10 @@ xpc_object_t xpc_dictionary_get_value(xpc_object_t xdict, const char *key);
 size_t xpc_dictionary_get_count(xpc_object_t xdict);
 typedef bool (*xpc_dictionary_applier_f)(void *context, const char *key, xpc_object_t value);
 bool xpc_dictionary_apply_f(xpc_object_t xdict, void *context, xpc_dictionary_applier_f applier);
+#ifdef __BLOCKS__
+typedef bool (^xpc_dictionary_applier_t)(const char *key, xpc_object_t value);
+bool xpc_dictionary_apply(xpc_object_t xdict, xpc_dictionary_applier_t applier);
+#endif
 void xpc_dictionary_set_bool(xpc_object_t xdict, const char *key, bool value);
 void xpc_dictionary_set_int64(xpc_object_t xdict, const char *key, int64_t value);
 void xpc_dictionary_set_uint64(xpc_object_t xdict, const char *key, uint64_t value);
@@ -164,10 +187,10 @@ xpc_object_t xpc_dictionary_get_array(xpc_object_t xdict, const char *key);
 #define XPC_ERROR_KEY_DESCRIPTION "XPCErrorDescription"
 #define XPC_ERROR_KEY_CODE "GantryErrorCode"
 #define XPC_ERROR_KEY_CAUSE "GantryErrorCause"
-extern struct xpc_object _xpc_error_connection_interrupted;
-extern struct xpc_object _xpc_error_connection_invalid;
-extern struct xpc_object _xpc_error_termination_imminent;
-extern struct xpc_object _xpc_error_peer_code_signing_requirement;
+extern struct _xpc_object_s _xpc_error_connection_interrupted;
+extern struct _xpc_object_s _xpc_error_connection_invalid;
+extern struct _xpc_object_s _xpc_error_termination_imminent;
+extern struct _xpc_object_s _xpc_error_peer_code_signing_requirement;
 #define XPC_ERROR_CONNECTION_INTERRUPTED (&_xpc_error_connection_interrupted)
 #define XPC_ERROR_CONNECTION_INVALID (&_xpc_error_connection_invalid)
 #define XPC_ERROR_TERMINATION_IMMINENT (&_xpc_error_termination_imminent)

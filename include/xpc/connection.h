@@ -1,10 +1,19 @@
 /*
  * <xpc/connection.h> — Gantry's XPC connections: named services, anonymous
  * listeners, messages and replies, peer requirements, the run loop.
- * Handlers are function pointers with a context (no blocks yet), and there
- * are no dispatch queues: a connection exposes a file descriptor that the
- * caller polls, and xpc_connection_dispatch() runs the handlers, or the run
- * loop (xpc_run_once, xpc_main) does (docs/design.md, docs/wire-format.md).
+ * Handlers are blocks (built with clang -fblocks, linked with
+ * -lBlocksRuntime) or function pointers with a context (the _f variants).
+ * There are no dispatch queues; where a connection's handlers run is chosen
+ * by its target queue, before activation:
+ *   NULL (Apple's default): on libxpc's own thread, one connection's
+ *     events and replies one at a time and in order — a program that sends
+ *     and then sleeps, waits on a semaphore or runs its own loop gets its
+ *     handlers called;
+ *   XPC_QUEUE_CALLER (Gantry): by the caller, which polls
+ *     xpc_connection_get_fd() and calls xpc_connection_dispatch(), or runs
+ *     xpc_run_once() or xpc_main() (docs/design.md, "Handler threads").
+ * A listener's peers run where the listener runs. Handlers never run with
+ * libxpc locked: they may call anything, from any thread.
  */
 #ifndef GANTRY_XPC_CONNECTION_H
 #define GANTRY_XPC_CONNECTION_H
@@ -17,6 +26,15 @@ extern "C" {
 
 /* Connections (AF_UNIX SOCK_SEQPACKET; see docs/design.md). */
 typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
+#ifdef __BLOCKS__
+typedef void (^xpc_handler_t)(xpc_object_t object);
+#endif
+
+/* Gantry: the target queue of a connection whose handlers its caller runs (see above). */
+extern const char _xpc_queue_caller[];
+#define XPC_QUEUE_CALLER ((void *)_xpc_queue_caller)
+/* Chooses where the handlers run (NULL: libxpc's thread; XPC_QUEUE_CALLER); only before activation. */
+void xpc_connection_set_target_queue(xpc_connection_t connection, void *targetq);
 
 #define XPC_CONNECTION_LISTENER (1u << 0)
 #define XPC_CONNECTION_MACH_SERVICE_LISTENER (1u << 0)
@@ -30,8 +48,8 @@ typedef void (*xpc_handler_f)(void *context, xpc_object_t event);
  * domain only — or with
  * ..._LISTENER the job's own listener for it. Creation never fails; the
  * lookup or check-in happens at activation, and a failure arrives as
- * XPC_ERROR_CONNECTION_INVALID (launchd's reason: xpc_connection_copy_invalidation_reason). queue must be NULL
- * (there are no dispatch queues). A client connection that loses its service
+ * XPC_ERROR_CONNECTION_INVALID (launchd's reason: xpc_connection_copy_invalidation_reason). queue: NULL or
+ * XPC_QUEUE_CALLER (see above). A client connection that loses its service
  * gets XPC_ERROR_CONNECTION_INTERRUPTED and looks the service up again with
  * its next message (launchd relaunches the job); its descriptor then changes,
  * so foreign loops poll xpc_connection_get_fd() afresh after an event.
@@ -60,7 +78,7 @@ xpc_connection_t xpc_connection_create_from_fd(int fd);
  * With name NULL, an anonymous listener: nobody can find it by name; it is
  * reached through endpoints made from it and sent in messages. A name (an
  * XPC service bundle) is not supported and gives a connection that fails on
- * activation saying so. queue must be NULL.
+ * activation saying so. queue: NULL or XPC_QUEUE_CALLER (see above).
  */
 xpc_connection_t xpc_connection_create(const char *name, void *queue);
 /* Called with the connection's context when the connection is freed (its last reference gone). */
@@ -69,6 +87,14 @@ void xpc_connection_set_finalizer_f(xpc_connection_t connection, xpc_finalizer_t
 /* The name of a named-service connection, or NULL. */
 const char *xpc_connection_get_name(xpc_connection_t connection);
 void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f handler);
+#ifdef __BLOCKS__
+/* The block is copied; it replaces an _f handler (and the reverse). */
+void xpc_connection_set_event_handler(xpc_connection_t connection, xpc_handler_t handler);
+/* replyq is ignored: the reply runs where the connection's handlers run. */
+void xpc_connection_send_message_with_reply(xpc_connection_t connection, xpc_object_t message,
+	void *replyq, xpc_handler_t handler);
+void xpc_connection_send_barrier(xpc_connection_t connection, void (^barrier)(void));
+#endif
 void xpc_connection_set_context(xpc_connection_t c, void *context);
 void *xpc_connection_get_context(xpc_connection_t c);
 void xpc_connection_activate(xpc_connection_t c);
@@ -164,10 +190,11 @@ void xpc_connection_dispatch(xpc_connection_t c);
 void xpc_connection_set_limits(xpc_connection_t c, size_t max_message, size_t max_queued);
 
 /*
- * Gantry's run loop, for programs without an event loop of their own (there
- * are no dispatch queues): waits up to timeout_ms (negative: no limit) for
- * any activated connection of the process to be ready, and runs its
- * handlers. Returns how many connections were dispatched, or -1 on error.
+ * Gantry's run loop, for programs that drive their connections on one thread
+ * without an event loop of their own: waits up to timeout_ms (negative: no
+ * limit) for any activated caller-driven (XPC_QUEUE_CALLER) connection of
+ * the process to be ready, and runs its handlers. Returns how many
+ * connections were dispatched, or -1 on error.
  */
 int xpc_run_once(int timeout_ms);
 
@@ -175,7 +202,9 @@ typedef void (*xpc_connection_handler_t)(xpc_connection_t peer);
 /*
  * For a launchd job: checks in as the listener of every name in its
  * MachServices, calls handler with each new peer connection (which the
- * handler sets up and activates), and runs the run loop forever. A process
+ * handler sets up and activates), and runs the run loop forever on the
+ * calling thread: the listeners, and so their peers, are caller-driven, as
+ * an XPC service's run on Apple's main queue (Gantry's dispatch_main()). A process
  * that is not a launchd job advertising a name exits 78 (EX_CONFIG) with
  * the reason on stderr.
  */

@@ -85,6 +85,7 @@ xpc_object_t request_send(xpc_object_t req)
 	char path[4096];
 	socket_for(xpc_dictionary_get_string(req, KEY_DOMAIN), path, sizeof(path));
 	xpc_connection_t c = xpc_connection_create_socket(path, 0);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER); /* one synchronous request: no thread */
 	uid_t server = xpc_connection_get_euid(c);
 	if (xpc_connection_get_fd(c) >= 0 && server != 0 && server != getuid()) {
 		fprintf(stderr, "launchctl: %s is served by uid %u, which is neither root nor you; not sending it anything "

@@ -23,7 +23,6 @@ static const struct conn_kind door_kind;
 
 xpc_connection_t xpc_connection_create(const char *name, void *queue)
 {
-	(void)queue;
 	if (name) {
 		xpc_connection_t c = conn_alloc(-1);
 		if (asprintf(&c->connect_error, "XPC service bundles (Contents/XPCServices) are not supported; "
@@ -39,6 +38,7 @@ xpc_connection_t xpc_connection_create(const char *name, void *queue)
 		return c;
 	}
 	xpc_connection_t c = conn_alloc(sv[0]);
+	c->threaded = queue != XPC_QUEUE_CALLER;
 	c->listener = true;
 	c->kind = &door_kind;
 	c->door = sv[1];
@@ -100,7 +100,7 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 /* Reads knocks on an anonymous listener's door: each brings a new peer. */
 static void door_accept(xpc_connection_t c, int budget)
 {
-	while (budget-- > 0 && c->fd >= 0) {
+	while (budget-- > 0 && conn_open(c)) {
 		char buf[DOOR_KNOCK_LEN + 1];
 		union {
 			char buf[CMSG_SPACE(sizeof(int) * 4)];

@@ -5,7 +5,9 @@
 #ifndef GANTRY_XPC_CONN_INTERNAL_H
 #define GANTRY_XPC_CONN_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "frames.h"
@@ -16,13 +18,29 @@ struct pending_reply {
 	uint64_t id;
 	xpc_handler_f handler;
 	void *context;
-	xpc_finalizer_t finalizer; /* called with context when the connection is freed */
+	xpc_finalizer_t release_context; /* after the handler ran, or if it never will (a block's copy), or NULL */
+	bool direct; /* libxpc's own waiter (a synchronous send): called at once, under the lock */
+};
+
+/*
+ * A handler call posted to a connection (queue.c): plain(ctx), or fn(ctx,
+ * ev), or with neither the connection's event handler with ev.
+ */
+struct conn_call {
+	struct conn_call *next;
+	xpc_handler_f fn;
+	void (*plain)(void *ctx);
+	void *ctx;
+	xpc_object_t ev;                   /* retained while posted */
+	xpc_finalizer_t release_ctx;       /* called with ctx after the call, or NULL */
+	void (*after)(xpc_connection_t c); /* then run with libxpc locked, or NULL */
 };
 
 struct out_packet {
 	struct out_packet *next;
 	void (*barrier)(void *context); /* not a packet: a barrier to run when reached */
 	void *barrier_context;
+	xpc_finalizer_t barrier_release; /* called with barrier_context after the barrier ran, or NULL */
 	uint8_t *buf;
 	size_t len;
 	int fds[XPC_WIRE_MAX_FDS];
@@ -53,15 +71,24 @@ struct conn_kind {
 	void (*accept)(xpc_connection_t c, int budget);
 };
 
-struct xpc_connection {
-	struct xpc_object base;
+struct _xpc_connection_s {
+	struct _xpc_object_s base;
 	/* lifecycle (connection.c) */
 	int fd;
 	bool listener, activated, cancelled, invalid_delivered;
 	int suspend_count;
 	xpc_handler_f handler;
+	void *handler_block; /* a block handler's block (blocks.c): handler gets it instead of context */
+	xpc_finalizer_t release_block; /* releases handler_block */
 	void *context;
 	xpc_finalizer_t finalizer; /* called with context when the connection is freed */
+	bool threaded; /* its handlers run on libxpc's thread (target queue NULL), else on its driver's */
+	/* handler calls waiting to run (queue.c) */
+	struct {
+		struct conn_call *head, *tail;
+		bool listed, running;
+		struct _xpc_connection_s *next; /* in the list of connections with calls */
+	} calls;
 	char *connect_error; /* why the socket could not be opened */
 	char *error_cause;   /* why the connection became invalid */
 	const struct conn_kind *kind; /* a named service's or an anonymous listener's (conn_kind), or NULL */
@@ -105,7 +132,7 @@ struct xpc_connection {
 	int door; /* an anonymous listener's door (its endpoints' descriptor), or -1 */
 	/* the list of activated connections (active.c), which holds a reference */
 	struct {
-		struct xpc_connection *prev, *next;
+		struct _xpc_connection_s *prev, *next;
 		bool listed;
 	} run;
 };
@@ -127,6 +154,16 @@ void conn_deliver_peer(xpc_connection_t listener, int fd);
 void conn_close_fd(xpc_connection_t c);
 /* Every pending reply handler gets err (the connection stays). */
 void fail_pending(xpc_connection_t c, xpc_object_t err);
+/* Answers (and frees) a pending reply: at once if it is libxpc's own waiter, else posted. */
+void answer_reply(xpc_connection_t c, struct pending_reply *p, xpc_object_t ev);
+/* Registers a reply handler for message id (release: called with context when done with it, or NULL). */
+void conn_await_reply(xpc_connection_t c, uint64_t id, xpc_handler_f handler, void *context,
+	xpc_finalizer_t release, bool direct);
+/* xpc_connection_send_barrier with libxpc locked; release as in struct conn_call. */
+void conn_send_barrier(xpc_connection_t c, void (*barrier)(void *context), void *context, xpc_finalizer_t release);
+/* xpc_connection_send_message_with_reply with libxpc locked; the handler as in struct pending_reply. */
+void conn_send_with_reply(xpc_connection_t c, xpc_object_t msg, xpc_handler_f handler, void *context,
+	xpc_finalizer_t release, bool direct);
 
 /* The largest message a peer may send us. */
 #define MESSAGE_MAX (16u * 1024 * 1024)
@@ -149,6 +186,42 @@ void active_add(xpc_connection_t c);
 void active_remove(xpc_connection_t c);
 /* The listed connections, each retained, in *out (malloc'd); returns how many. */
 size_t active_snapshot(xpc_connection_t **out);
+
+/* queue.c: the lock every public call that touches a connection takes (nests within a thread). */
+void lib_lock(void);
+/* Releases it; the outermost release first runs the posted calls this thread may run. */
+void lib_unlock(void);
+/* Posts a handler call to c (libxpc locked); it runs on c's thread, in order with c's other calls. */
+void conn_post(xpc_connection_t c, const struct conn_call *call);
+/* Runs the posted calls this thread may run now (only at the outermost lock). */
+void lib_run_posted(void);
+/* c changed in a way libxpc's thread must see (a new descriptor, output queued). */
+void lib_changed(xpc_connection_t c);
+bool lib_on_thread(void);
+/* Does this thread hold libxpc exactly once (so that waiting releases it)? */
+bool lib_outermost(void);
+/* Waits on cond (libxpc locked once by this thread) until signalled or the CLOCK_MONOTONIC time until. */
+int lib_wait(pthread_cond_t *cond, const struct timespec *until);
+/* libxpc's thread (runloop.c) is running; it registers its wake-up eventfd, and marks itself as that thread. */
+bool lib_thread_running(void);
+int lib_thread_wake_fd(void);
+/*
+ * poller.c: one round — polls the activated connections that run on libxpc's thread (threaded) or on
+ * their caller's, and extra_fd (an eventfd, read when ready; -1: none), up to timeout_ms, with libxpc
+ * unlocked, and dispatches the ready ones. Called with libxpc held once. Returns how many were
+ * dispatched, or -1 if poll() failed.
+ */
+int lib_poll_round(bool threaded, int extra_fd, int timeout_ms);
+void lib_become_thread(int wake_fd);
+void lib_thread_enter(void);
+/* connection.c: the first activation, libxpc locked (runloop.c's xpc_connection_activate starts the thread). */
+void conn_activate(xpc_connection_t c);
+/* messages.c: xpc_connection_dispatch() with libxpc locked. */
+void conn_dispatch_locked(xpc_connection_t c);
+/* Does c still have a live descriptor (not closed, not finished)? */
+bool conn_open(xpc_connection_t c);
+/* Is c one whose socket its driver should poll now? */
+bool conn_pollable(xpc_connection_t c);
 
 /* launchd_client.c; how long a lookup, check-in or identify may wait for launchd's answer. */
 #define LAUNCHD_REPLY_TIMEOUT_MS 30000

@@ -29,6 +29,7 @@ xpc_connection_t conn_alloc(int fd)
 	xpc_connection_t c = xpc_xalloc(sizeof(*c));
 	c->base.type = XPC_TYPE_CONNECTION;
 	c->base.refs = 1;
+	c->threaded = true; /* Apple's default (a NULL target queue): handlers on libxpc's thread */
 	c->fd = fd;
 	c->next_id = 1;
 	c->pid = -1;
@@ -76,56 +77,100 @@ void read_peer_cred(xpc_connection_t c)
 	conn_enable_pidfd(c);
 }
 
-void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f h) { c->handler = h; }
+/* A block handler is replaced (or the connection freed): its copy is released. */
+static void drop_block(xpc_connection_t c)
+{
+	if (c->handler_block)
+		c->release_block(c->handler_block);
+	c->handler_block = NULL;
+}
+
+void xpc_connection_set_event_handler_f(xpc_connection_t c, xpc_handler_f h)
+{
+	lib_lock();
+	drop_block(c);
+	c->handler = h;
+	lib_unlock();
+}
+
 void xpc_connection_set_context(xpc_connection_t c, void *ctx) { c->context = ctx; }
 void *xpc_connection_get_context(xpc_connection_t c) { return c->context; }
 void xpc_connection_set_finalizer_f(xpc_connection_t c, xpc_finalizer_t finalizer) { c->finalizer = finalizer; }
 const char *xpc_connection_get_name(xpc_connection_t c) { return c->svc.name; }
-void xpc_connection_activate(xpc_connection_t c)
+
+const char _xpc_queue_caller[] = "caller";
+
+void xpc_connection_set_target_queue(xpc_connection_t c, void *queue)
 {
-	if (c->activated)
-		return;
+	lib_lock();
+	if (!c->activated) /* as Apple's: the queue is chosen before activation */
+		c->threaded = queue != XPC_QUEUE_CALLER;
+	lib_unlock();
+}
+
+void conn_activate(xpc_connection_t c)
+{
 	c->activated = true;
 	if (!c->invalid_delivered)
 		active_add(c);
 	if (c->kind && c->kind->attach)
 		c->kind->attach(c);
+	lib_changed(c);
 }
 
-void xpc_connection_resume(xpc_connection_t c)
+void xpc_connection_suspend(xpc_connection_t c)
 {
-	if (!c->activated)
-		xpc_connection_activate(c);
-	else if (c->suspend_count > 0)
-		c->suspend_count--;
+	lib_lock();
+	c->suspend_count++;
+	lib_unlock();
 }
-void xpc_connection_suspend(xpc_connection_t c) { c->suspend_count++; }
+
 pid_t xpc_connection_get_pid(xpc_connection_t c) { return c->pid; }
 
 char *xpc_connection_copy_invalidation_reason(xpc_connection_t c)
 {
+	lib_lock();
 	const char *why = c->error_cause ? c->error_cause : c->connect_error;
-	return why ? xpc_xstrdup(why) : NULL;
+	char *copy = why ? xpc_xstrdup(why) : NULL;
+	lib_unlock();
+	return copy;
 }
 uid_t xpc_connection_get_euid(xpc_connection_t c) { return c->uid; }
 gid_t xpc_connection_get_egid(xpc_connection_t c) { return c->gid; }
 int xpc_connection_get_fd(xpc_connection_t c) { return c->fd; }
 bool xpc_connection_wants_write(xpc_connection_t c) { return c->out.head != NULL; }
 
-void deliver(xpc_connection_t c, xpc_object_t event)
+bool conn_open(xpc_connection_t c)
 {
-	if (c->handler)
-		c->handler(c->context, event);
+	return c->fd >= 0 && !c->invalid_delivered;
 }
 
+bool conn_pollable(xpc_connection_t c)
+{
+	return c->fd >= 0 && c->activated && !c->suspend_count && !c->invalid_delivered && !c->svc.attaching;
+}
+
+void deliver(xpc_connection_t c, xpc_object_t event)
+{
+	conn_post(c, &(struct conn_call){.ev = event});
+}
+
+void answer_reply(xpc_connection_t c, struct pending_reply *p, xpc_object_t ev)
+{
+	if (p->direct)
+		p->handler(p->context, ev);
+	else
+		conn_post(c, &(struct conn_call){.fn = p->handler, .ctx = p->context, .ev = ev,
+			.release_ctx = p->release_context});
+	free(p);
+}
 
 void fail_pending(xpc_connection_t c, xpc_object_t err)
 {
 	while (c->pending) {
 		struct pending_reply *p = c->pending;
 		c->pending = p->next;
-		p->handler(p->context, err);
-		free(p);
+		answer_reply(c, p, err);
 	}
 }
 
@@ -141,6 +186,8 @@ static void free_out(xpc_connection_t c)
 		struct out_packet *p = c->out.head;
 		c->out.head = p->next;
 		frame_close_fds(p->fds, p->nfds);
+		if (p->barrier && p->barrier_release) /* a barrier that will not run now (see run_barriers) */
+			p->barrier_release(p->barrier_context);
 		free(p->buf);
 		free(p);
 	}
@@ -151,33 +198,37 @@ static void free_out(xpc_connection_t c)
 static void run_barriers(xpc_connection_t c)
 {
 	for (struct out_packet *p = c->out.head; p; p = p->next) {
-		void (*barrier)(void *) = p->barrier;
+		if (p->barrier)
+			conn_post(c, &(struct conn_call){.plain = p->barrier, .ctx = p->barrier_context,
+				.release_ctx = p->barrier_release});
 		p->barrier = NULL;
-		if (barrier)
-			barrier(p->barrier_context);
 	}
 }
 
+/* After the final event's handler returned: barriers, then the descriptor closes. */
+static void finish_invalid(xpc_connection_t c)
+{
+	run_barriers(c);
+	conn_close_fd(c);
+	active_remove(c);
+}
+
 /*
- * The connection is finished: tell the handler exactly once, then close.
- * The handler runs while the descriptor is still open, so an owner that
- * polls it can unregister it first (epoll keeps a registration alive while
- * a forked child still shares the descriptor).
+ * The connection is finished: pending replies get INVALID, then the handler,
+ * exactly once, as its last event; then the descriptor closes. The handler
+ * runs while the descriptor is still open, so an owner that polls it can
+ * unregister it first (epoll keeps a registration alive while a forked
+ * child still shares the descriptor). Nothing is read or sent meanwhile.
  */
 void invalidate(xpc_connection_t c, const char *cause)
 {
 	if (cause && !c->error_cause)
 		c->error_cause = xpc_xstrdup(cause);
-	xpc_retain(&c->base);
 	drop_pending(c);
-	if (!c->invalid_delivered) {
-		c->invalid_delivered = true;
-		deliver(c, XPC_ERROR_CONNECTION_INVALID); /* comparable by ==; why: xpc_connection_copy_invalidation_reason */
-	}
-	run_barriers(c);
-	conn_close_fd(c);
-	active_remove(c);
-	xpc_release(&c->base);
+	if (c->invalid_delivered)
+		return;
+	c->invalid_delivered = true; /* comparable by ==; why: xpc_connection_copy_invalidation_reason */
+	conn_post(c, &(struct conn_call){.ev = XPC_ERROR_CONNECTION_INVALID, .after = finish_invalid});
 }
 
 void conn_close_fd(xpc_connection_t c)
@@ -196,10 +247,12 @@ void conn_close_fd(xpc_connection_t c)
 
 void xpc_connection_cancel(xpc_connection_t c)
 {
-	if (c->cancelled)
-		return;
-	c->cancelled = true;
-	invalidate(c, "the connection was cancelled");
+	lib_lock();
+	if (!c->cancelled) {
+		c->cancelled = true;
+		invalidate(c, "the connection was cancelled");
+	}
+	lib_unlock();
 }
 
 /* The connection type's destroy (internal.h): the last reference is gone. */
@@ -212,8 +265,11 @@ static void connection_destroy(xpc_object_t o)
 	while (c->pending) {
 		struct pending_reply *p = c->pending;
 		c->pending = p->next;
+		if (p->release_context)
+			p->release_context(p->context);
 		free(p);
 	}
+	drop_block(c);
 	while (c->inbox.head) {
 		struct inbox_item *i = c->inbox.head;
 		c->inbox.head = i->next;
@@ -236,5 +292,5 @@ static xpc_object_t connection_copy(xpc_object_t o)
 	return xpc_retain(o);
 }
 
-const struct xpc_type_s _xpc_type_connection = {"connection", 0, false, connection_destroy, connection_copy, NULL};
+const struct _xpc_type_s _xpc_type_connection = {"connection", 0, false, connection_destroy, connection_copy, NULL};
 

@@ -208,8 +208,8 @@ static bool dict_equal(xpc_object_t a, xpc_object_t b)
 	return true;
 }
 
-const struct xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c, true, dict_destroy, dict_copy, dict_equal};
-const struct xpc_type_s _xpc_type_error = {"error", 0x0d, true, dict_destroy, dict_copy, dict_equal};
+const struct _xpc_type_s _xpc_type_dictionary = {"dictionary", 0x0c, true, dict_destroy, dict_copy, dict_equal};
+const struct _xpc_type_s _xpc_type_error = {"error", 0x0d, true, dict_destroy, dict_copy, dict_equal};
 
 /* Errors */
 
@@ -240,11 +240,11 @@ int xpc_error_get_code(xpc_object_t e)
 
 /* The three well-known errors are immortal objects with one entry each. */
 #define STATIC_STRING(name, text)                                              \
-	static struct xpc_object name = {                                      \
+	static struct _xpc_object_s name = {                                      \
 		.type = &_xpc_type_string, .refs = XPC_REFS_IMMORTAL,           \
 		.bytes = {.ptr = (char *)(text), .len = sizeof(text) - 1}}
 #define STATIC_ERROR(name, entries)                                            \
-	struct xpc_object name = {.type = &_xpc_type_error,                    \
+	struct _xpc_object_s name = {.type = &_xpc_type_error,                    \
 		.refs = XPC_REFS_IMMORTAL,                                      \
 		.dict = {.ent = entries, .count = 1, .cap = 1}}
 

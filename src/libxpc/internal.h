@@ -15,7 +15,7 @@
  * arrays; dictionary.c: dictionaries and errors; connection.c), so the
  * object layer never calls up into the layers that build on it.
  */
-struct xpc_type_s {
+struct _xpc_type_s {
 	const char *name;
 	uint8_t wire_tag; /* see docs/wire-format.md; 0 = not serializable */
 	bool keyed;       /* its entries are in o->dict (dictionaries and errors) */
@@ -43,7 +43,7 @@ struct xpc_msg_meta {
 	bool wants_reply;
 };
 
-struct xpc_object {
+struct _xpc_object_s {
 	xpc_type_t type;
 	int refs;
 	union {

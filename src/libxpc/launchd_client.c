@@ -26,7 +26,10 @@ xpc_object_t xpc_launchd_request(xpc_object_t request, bool system_launchd, int 
 		return e;
 	}
 	xpc_connection_t c = xpc_connection_create_from_fd(fd);
-	xpc_connection_activate(c);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER); /* this caller reads it: no thread */
+	lib_lock();
+	conn_activate(c);
+	lib_unlock();
 	xpc_object_t reply;
 	if (c->uid != 0 && c->uid != geteuid()) { /* only a launchd of root or of ourselves is believed */
 		char cause[PATH_MAX + 64];

@@ -43,6 +43,7 @@ static void queue_packet(xpc_connection_t c, const uint8_t *buf, size_t len, con
 		c->out.head = p;
 	c->out.tail = p;
 	c->out.bytes += len;
+	lib_changed(c); /* its poller now waits for POLLOUT too */
 }
 
 
@@ -56,7 +57,7 @@ static bool kind_lost(xpc_connection_t c)
 static void drain_service(xpc_connection_t c)
 {
 	xpc_object_t msg;
-	while (c->fd >= 0) {
+	while (conn_open(c)) {
 		int r = conn_read(c, &msg, false);
 		if (r < 0 || (r == 0 && !c->in.buf))
 			break;
@@ -66,7 +67,7 @@ static void drain_service(xpc_connection_t c)
 			xpc_release(msg);
 		}
 	}
-	if (c->fd >= 0)
+	if (conn_open(c))
 		kind_lost(c);
 }
 
@@ -103,23 +104,32 @@ bool conn_flush(xpc_connection_t c)
 		frame_close_fds(p->fds, p->nfds);
 		free(p->buf);
 		if (p->barrier)
-			p->barrier(p->barrier_context);
+			conn_post(c, &(struct conn_call){.plain = p->barrier, .ctx = p->barrier_context,
+				.release_ctx = p->barrier_release});
 		free(p);
 	}
 	return true;
 }
 
-void xpc_connection_send_barrier_f(xpc_connection_t c, void *context, void (*barrier)(void *context))
+void conn_send_barrier(xpc_connection_t c, void (*barrier)(void *context), void *context, xpc_finalizer_t release)
 {
-	if (!c->out.head) {
-		barrier(context); /* everything sent before has been handed to the kernel */
+	if (!c->out.head) { /* everything sent before has been handed to the kernel */
+		conn_post(c, &(struct conn_call){.plain = barrier, .ctx = context, .release_ctx = release});
 		return;
 	}
 	struct out_packet *p = xpc_xalloc(sizeof(*p));
 	p->barrier = barrier;
 	p->barrier_context = context;
+	p->barrier_release = release;
 	c->out.tail->next = p;
 	c->out.tail = p;
+}
+
+void xpc_connection_send_barrier_f(xpc_connection_t c, void *context, void (*barrier)(void *context))
+{
+	lib_lock();
+	conn_send_barrier(c, barrier, context, NULL);
+	lib_unlock();
 }
 
 /* Why a message cannot be sent, from xpc_wire_encode()'s errno. */
@@ -176,7 +186,7 @@ static int send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply_to, 
 {
 	if (c->fd < 0 && c->kind && c->kind->attach && c->activated && !c->cancelled && !c->invalid_delivered)
 		c->kind->attach(c); /* the service went away: look it up again (launchd relaunches it) */
-	if (c->fd < 0 || c->listener)
+	if (c->fd < 0 || c->listener || c->invalid_delivered)
 		return ENOTCONN;
 	uint8_t *body;
 	size_t len, nfds;
@@ -197,33 +207,48 @@ static int send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply_to, 
 void xpc_connection_send_message(xpc_connection_t c, xpc_object_t msg)
 {
 	uint64_t id, reply_to = msg && msg->type == XPC_TYPE_DICTIONARY ? msg->dict.reply_to : 0;
+	lib_lock();
 	int err = send_frames(c, msg, reply_to, false, &id);
+	lib_unlock();
 	if (err && err != ENOTCONN) /* one-way: nobody to answer, so it is said where a developer looks */
 		fprintf(stderr, "libxpc: a message was not sent (pid %d): %s\n", (int)getpid(), unsendable(err));
+}
+
+void conn_await_reply(xpc_connection_t c, uint64_t id, xpc_handler_f handler, void *context,
+	xpc_finalizer_t release, bool direct)
+{
+	struct pending_reply *p = xpc_xalloc(sizeof(*p));
+	*p = (struct pending_reply){.next = c->pending, .id = id, .handler = handler, .context = context,
+		.release_context = release, .direct = direct};
+	c->pending = p;
+}
+
+void conn_send_with_reply(xpc_connection_t c, xpc_object_t msg, xpc_handler_f handler, void *context,
+	xpc_finalizer_t release, bool direct)
+{
+	uint64_t id = 0;
+	int err = send_frames(c, msg, 0, true, &id);
+	xpc_object_t e = NULL;
+	if (err && err != ENOTCONN) /* the message, not the connection: it stays usable */
+		e = xpc_error_create(err, "Message cannot be sent", unsendable(err));
+	else if (err) /* an interrupted service connection stays interrupted until it reconnects; else it is invalid */
+		e = c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
+							       : XPC_ERROR_CONNECTION_INVALID;
+	conn_await_reply(c, id, handler, context, release, direct);
+	if (e) { /* answered at once, through the same path as a reply */
+		struct pending_reply *p = c->pending;
+		c->pending = p->next;
+		answer_reply(c, p, e);
+		xpc_release(e);
+	}
 }
 
 void xpc_connection_send_message_with_reply_f(xpc_connection_t c, xpc_object_t msg,
 	void *context, xpc_handler_f handler)
 {
-	uint64_t id;
-	int err = send_frames(c, msg, 0, true, &id);
-	if (err) {
-		xpc_object_t e;
-		if (err != ENOTCONN) /* the message, not the connection: it stays usable */
-			e = xpc_error_create(err, "Message cannot be sent", unsendable(err));
-		else /* an interrupted service connection stays interrupted until it reconnects; else it is invalid */
-			e = c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
-								       : XPC_ERROR_CONNECTION_INVALID;
-		handler(context, e);
-		xpc_release(e);
-		return;
-	}
-	struct pending_reply *p = xpc_xalloc(sizeof(*p));
-	p->id = id;
-	p->handler = handler;
-	p->context = context;
-	p->next = c->pending;
-	c->pending = p;
+	lib_lock();
+	conn_send_with_reply(c, msg, handler, context, NULL, false);
+	lib_unlock();
 }
 
 xpc_object_t xpc_dictionary_create_reply(xpc_object_t original)
@@ -319,8 +344,7 @@ static void answer_pending(xpc_connection_t c, uint64_t id, xpc_object_t ev)
 		if ((*pp)->id == id) {
 			struct pending_reply *p = *pp;
 			*pp = p->next;
-			p->handler(p->context, ev);
-			free(p);
+			answer_reply(c, p, ev);
 			return;
 		}
 	}
@@ -387,6 +411,7 @@ bool conn_consume(xpc_connection_t c, xpc_object_t msg)
 void conn_deliver_peer(xpc_connection_t listener, int fd)
 {
 	xpc_connection_t peer = conn_alloc(fd);
+	peer->threaded = listener->threaded; /* a peer's handlers run where its listener's do */
 	if (listener->peer.requirement) {
 		peer->peer.requirement = xpc_retain(listener->peer.requirement);
 		peer->peer.check = listener->peer.check;
@@ -406,9 +431,18 @@ static void accept_clients(xpc_connection_t c)
 	}
 }
 
-void xpc_connection_dispatch(xpc_connection_t c)
+/* One message read from c: routed, or posted to the handler, whose call runs now if this thread may. */
+static void take(xpc_connection_t c, xpc_object_t msg)
 {
-	if (c->fd < 0 || !c->activated || c->suspend_count > 0)
+	if (!conn_consume(c, msg))
+		deliver(c, msg);
+	xpc_release(msg);
+	lib_run_posted();
+}
+
+void conn_dispatch_locked(xpc_connection_t c)
+{
+	if (!conn_pollable(c) && !(c->inbox.head && c->activated && !c->suspend_count && !c->invalid_delivered))
 		return;
 	xpc_retain(&c->base);
 	if (c->listener) {
@@ -419,21 +453,23 @@ void xpc_connection_dispatch(xpc_connection_t c)
 		xpc_release(&c->base);
 		return;
 	}
-	while (c->inbox.head && c->fd >= 0) {
+	while (c->inbox.head && !c->invalid_delivered && !c->suspend_count) {
 		struct inbox_item *i = c->inbox.head;
 		c->inbox.head = i->next;
 		if (!c->inbox.head)
 			c->inbox.tail = NULL;
-		deliver(c, i->msg);
-		xpc_release(i->msg);
+		xpc_object_t msg = i->msg;
 		free(i);
+		deliver(c, msg);
+		xpc_release(msg);
+		lib_run_posted();
 	}
-	if (c->out.head && !conn_flush(c)) {
+	if (conn_open(c) && c->out.head && !conn_flush(c)) {
 		xpc_release(&c->base);
 		return;
 	}
 	/* a peer that does not take what we send gets nothing more read: its replies cannot pile up */
-	for (int budget = DISPATCH_BUDGET; budget > 0 && c->fd >= 0 && !c->suspend_count && !c->out.head; budget--) {
+	for (int budget = DISPATCH_BUDGET; budget > 0 && conn_pollable(c) && !c->out.head; budget--) {
 		xpc_object_t msg = NULL;
 		int r = conn_read(c, &msg, false);
 		if (r < 0)
@@ -443,10 +479,14 @@ void xpc_connection_dispatch(xpc_connection_t c)
 				continue; /* a fragment arrived; try for the next */
 			break;
 		}
-		if (!conn_consume(c, msg))
-			deliver(c, msg);
-		xpc_release(msg);
+		take(c, msg);
 	}
 	xpc_release(&c->base);
 }
 
+void xpc_connection_dispatch(xpc_connection_t c)
+{
+	lib_lock();
+	conn_dispatch_locked(c);
+	lib_unlock();
+}

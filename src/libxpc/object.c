@@ -74,18 +74,18 @@ static bool bytes_equal(xpc_object_t a, xpc_object_t b);
 static bool array_equal(xpc_object_t a, xpc_object_t b);
 
 /* Wire tags: keep in sync with docs/wire-format.md. */
-const struct xpc_type_s _xpc_type_null = {"null", 0x01, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_bool = {"bool", 0x02, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_int64 = {"int64", 0x03, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_uint64 = {"uint64", 0x04, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_double = {"double", 0x05, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_date = {"date", 0x06, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_data = {"data", 0x07, false, bytes_destroy, bytes_copy, bytes_equal};
-const struct xpc_type_s _xpc_type_string = {"string", 0x08, false, bytes_destroy, bytes_copy, bytes_equal};
-const struct xpc_type_s _xpc_type_uuid = {"uuid", 0x09, .equal = scalar_equal};
-const struct xpc_type_s _xpc_type_fd = {"fd", 0x0a, false, fd_destroy, fd_copy, NULL};
-const struct xpc_type_s _xpc_type_array = {"array", 0x0b, false, array_destroy, array_copy, array_equal};
-const struct xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e, false, fd_destroy, fd_copy, NULL};
+const struct _xpc_type_s _xpc_type_null = {"null", 0x01, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_bool = {"bool", 0x02, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_int64 = {"int64", 0x03, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_uint64 = {"uint64", 0x04, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_double = {"double", 0x05, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_date = {"date", 0x06, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_data = {"data", 0x07, false, bytes_destroy, bytes_copy, bytes_equal};
+const struct _xpc_type_s _xpc_type_string = {"string", 0x08, false, bytes_destroy, bytes_copy, bytes_equal};
+const struct _xpc_type_s _xpc_type_uuid = {"uuid", 0x09, .equal = scalar_equal};
+const struct _xpc_type_s _xpc_type_fd = {"fd", 0x0a, false, fd_destroy, fd_copy, NULL};
+const struct _xpc_type_s _xpc_type_array = {"array", 0x0b, false, array_destroy, array_copy, array_equal};
+const struct _xpc_type_s _xpc_type_endpoint = {"endpoint", 0x0e, false, fd_destroy, fd_copy, NULL};
 
 xpc_object_t xpc_object_alloc(xpc_type_t type)
 {
@@ -97,14 +97,14 @@ xpc_object_t xpc_object_alloc(xpc_type_t type)
 
 xpc_object_t xpc_retain(xpc_object_t o)
 {
-	if (o && o->refs != XPC_REFS_IMMORTAL)
+	if (o && __atomic_load_n(&o->refs, __ATOMIC_RELAXED) != XPC_REFS_IMMORTAL) /* objects cross threads */
 		__atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
 	return o;
 }
 
 void xpc_release(xpc_object_t o)
 {
-	if (!o || o->refs == XPC_REFS_IMMORTAL)
+	if (!o || __atomic_load_n(&o->refs, __ATOMIC_RELAXED) == XPC_REFS_IMMORTAL)
 		return;
 	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		o->type->destroy ? o->type->destroy(o) : free(o);
@@ -129,11 +129,13 @@ static xpc_object_t scalar(xpc_type_t t)
 
 xpc_object_t xpc_null_create(void) { return scalar(XPC_TYPE_NULL); }
 
+/* Apple's two booleans: xpc_bool_create returns them, so XPC_BOOL_TRUE == xpc_bool_create(true). */
+struct _xpc_object_s _xpc_bool_true = {.type = &_xpc_type_bool, .refs = XPC_REFS_IMMORTAL, .b = true};
+struct _xpc_object_s _xpc_bool_false = {.type = &_xpc_type_bool, .refs = XPC_REFS_IMMORTAL, .b = false};
+
 xpc_object_t xpc_bool_create(bool v)
 {
-	xpc_object_t o = scalar(XPC_TYPE_BOOL);
-	o->b = v;
-	return o;
+	return v ? &_xpc_bool_true : &_xpc_bool_false;
 }
 
 bool xpc_bool_get_value(xpc_object_t o)

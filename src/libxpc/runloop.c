@@ -1,6 +1,10 @@
 /*
- * The run loop: xpc_run_once() polls every activated connection (active.c) and dispatches what is ready; xpc_main()
- * checks in for the calling job's MachServices and runs the loop forever.
+ * Where connections run. Activation starts them: a caller-driven connection
+ * (XPC_QUEUE_CALLER) on its driver's loop, any other on libxpc's thread,
+ * started with the first, which polls them, dispatches them and runs their
+ * handlers (queue.c posts the calls). The run loop: xpc_run_once() polls every activated caller-driven connection (active.c) and dispatches what is
+ * ready; xpc_main() checks in for the calling job's MachServices and runs the loop forever on the calling thread
+ * (its listeners, and so their peers, are caller-driven: as a service's handlers run on Apple's main queue).
  * Programs with their own event loop ignore this and use
  * xpc_connection_get_fd() and xpc_connection_dispatch().
  */
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "conn_internal.h"
@@ -18,32 +23,65 @@
 /* launchd's exit status for a job that is misconfigured (sysexits EX_CONFIG). */
 #define EXIT_NOT_A_SERVICE 78
 
+/* libxpc's thread: rounds of polling the threaded connections and its wake-up eventfd, forever. */
+static void *lib_thread_main(void *arg)
+{
+	int wake_fd = (int)(intptr_t)arg;
+	lib_thread_enter();
+	lib_lock();
+	for (;;)
+		lib_poll_round(true, wake_fd, -1);
+	return NULL;
+}
+
+static void start_lib_thread(void)
+{
+	int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake_fd < 0) {
+		fprintf(stderr, "libxpc: cannot create the handler thread's eventfd: %s\n", strerror(errno));
+		abort();
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	int err = pthread_create(&t, &attr, lib_thread_main, (void *)(intptr_t)wake_fd);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		fprintf(stderr, "libxpc: cannot start the handler thread: %s\n", strerror(err));
+		abort();
+	}
+	lib_become_thread(wake_fd);
+}
+
+void xpc_connection_activate(xpc_connection_t c)
+{
+	lib_lock();
+	if (!c->activated) {
+		if (c->threaded && !lib_thread_running())
+			start_lib_thread();
+		conn_activate(c);
+	}
+	lib_unlock();
+}
+
+void xpc_connection_resume(xpc_connection_t c)
+{
+	lib_lock();
+	if (!c->activated)
+		xpc_connection_activate(c);
+	else if (c->suspend_count > 0)
+		c->suspend_count--;
+	lib_changed(c);
+	lib_unlock();
+}
+
 int xpc_run_once(int timeout_ms)
 {
-	xpc_connection_t *all;
-	size_t n = active_snapshot(&all);
-	struct pollfd *p = xpc_xalloc((n ? n : 1) * sizeof(*p));
-	for (size_t i = 0; i < n; i++) {
-		xpc_connection_t c = all[i];
-		bool ready = c->inbox.head && !c->suspend_count; /* messages that arrived during a sync wait */
-		p[i] = (struct pollfd){.fd = c->suspend_count ? -1 : c->fd,
-			.events = (short)(POLLIN | (c->out.head ? POLLOUT : 0))};
-		if (ready)
-			timeout_ms = 0;
-	}
-	int r = poll(p, (nfds_t)n, timeout_ms);
-	int dispatched = 0;
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (p[i].revents || (all[i]->inbox.head && !all[i]->suspend_count)) {
-			xpc_connection_dispatch(all[i]);
-			dispatched++;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		xpc_release(&all[i]->base);
-	free(all);
-	free(p);
-	return r < 0 && errno != EINTR ? -1 : dispatched;
+	lib_lock();
+	int dispatched = lib_poll_round(false, -1, timeout_ms);
+	lib_unlock();
+	return dispatched;
 }
 
 static xpc_connection_handler_t main_handler;
@@ -83,7 +121,7 @@ void xpc_main(xpc_connection_handler_t handler)
 		const char *name = xpc_array_get_string(names, i);
 		struct main_listener *l = xpc_xalloc(sizeof(*l)); /* lives as long as the process */
 		l->name = xpc_xstrdup(name);
-		l->conn = xpc_connection_create_mach_service(name, NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
+		l->conn = xpc_connection_create_mach_service(name, XPC_QUEUE_CALLER, XPC_CONNECTION_MACH_SERVICE_LISTENER);
 		xpc_connection_set_context(l->conn, l);
 		xpc_connection_set_event_handler_f(l->conn, main_listener_event);
 		xpc_connection_activate(l->conn);

@@ -24,8 +24,8 @@ static const struct conn_kind service_kind;
 
 xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queue, uint64_t flags)
 {
-	(void)queue; /* no dispatch queues: handlers run from xpc_connection_dispatch() */
 	xpc_connection_t c = conn_alloc(-1);
+	c->threaded = queue != XPC_QUEUE_CALLER;
 	c->kind = &service_kind;
 	c->svc.name = xpc_xstrdup(name);
 	c->svc.flags = flags;

@@ -1,13 +1,17 @@
 /*
- * Synchronous replies: xpc_connection_send_message_with_reply_sync(), which
- * waits on the connection's own socket — messages that arrive meanwhile
- * wait in its inbox for the next dispatch — with an optional deadline.
+ * Synchronous replies: xpc_connection_send_message_with_reply_sync(), with an
+ * optional deadline. A connection libxpc's thread polls is read there, and the
+ * caller sleeps until that thread hands it the reply (a handler on that thread
+ * runs its rounds itself meanwhile); any other (a caller-driven connection) is
+ * read by the caller itself, and messages that arrive meanwhile wait in its
+ * inbox for the next dispatch.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +32,40 @@ static int64_t now_ms(void)
 
 struct sync_slot {
 	xpc_object_t reply;
+	pthread_cond_t *answered; /* signalled when reply is set, when another thread waits for it */
 };
 
+/* libxpc's own waiter: runs under the lock, on whichever thread read the reply. */
 static void sync_reply(void *ctx, xpc_object_t reply)
 {
 	struct sync_slot *s = ctx;
 	s->reply = xpc_retain(reply);
+	if (s->answered)
+		pthread_cond_broadcast(s->answered);
 }
 
-xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_t c,
-	xpc_object_t msg, int timeout_ms)
+/* The reply never came: forget the waiter; true if it was still waiting (a timeout). */
+static bool forget(xpc_connection_t c, struct sync_slot *slot)
 {
-	struct sync_slot slot = {NULL};
-	xpc_connection_send_message_with_reply_f(c, msg, &slot, sync_reply);
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	for (struct pending_reply **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->handler == sync_reply && (*pp)->context == slot) {
+			struct pending_reply *p = *pp;
+			*pp = p->next;
+			free(p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Reads c's socket until the reply (or the end, or the deadline); what else arrives waits in its inbox. */
+static void wait_reading(xpc_connection_t c, struct sync_slot *slot, int64_t deadline)
+{
 	bool can_block = deadline < 0; /* without a deadline the receive itself waits: no poll() per round trip */
-	while (!slot.reply) {
+	while (!slot->reply) {
 		if (c->out.head && !conn_flush(c))
 			break;
-		bool block = can_block && !c->out.head && c->fd >= 0;
+		bool block = can_block && !c->out.head && conn_open(c);
 		if (!block) {
 			int wait = -1;
 			if (deadline >= 0) {
@@ -64,7 +83,7 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 		}
 		xpc_object_t in = NULL;
 		int r;
-		while (!slot.reply && (r = conn_read(c, &in, block)) != -1) {
+		while (!slot->reply && (r = conn_read(c, &in, block)) != -1) {
 			if (r == 0) {
 				if (block && !c->in.buf)
 					can_block = false; /* its owner made the descriptor non-blocking: poll instead */
@@ -85,22 +104,76 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 			}
 			xpc_release(in);
 		}
-		if (c->fd < 0)
+		if (!conn_open(c))
 			break;
 	}
-	if (slot.reply)
-		return slot.reply;
-	for (struct pending_reply **pp = &c->pending; *pp; pp = &(*pp)->next) {
-		if ((*pp)->handler == sync_reply && (*pp)->context == &slot) {
-			struct pending_reply *p = *pp;
-			*pp = p->next;
-			free(p);
-			return xpc_error_create(ETIMEDOUT, "Reply timed out",
-				"the peer did not answer within the timeout");
+	if (c->inbox.head)
+		lib_changed(c); /* its poller delivers them */
+}
+
+/* libxpc's thread reads c: wait for it to hand over the reply. */
+static void wait_signalled(struct sync_slot *slot, int64_t deadline)
+{
+	pthread_cond_t answered;
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&answered, &attr);
+	pthread_condattr_destroy(&attr);
+	slot->answered = &answered;
+	struct timespec until = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+	while (!slot->reply && lib_wait(&answered, deadline < 0 ? NULL : &until) != ETIMEDOUT)
+		;
+	slot->answered = NULL;
+	pthread_cond_destroy(&answered);
+}
+
+/*
+ * A handler on libxpc's thread waits: it keeps running rounds of the thread's other connections (not
+ * the one whose handler waits: its calls stay in order behind it), so a reply that depends on another
+ * connection of this process — a service it hosts, an anonymous listener — still comes.
+ */
+static void wait_dispatching(struct sync_slot *slot, int64_t deadline)
+{
+	while (!slot->reply) {
+		int wait = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return;
+			wait = (int)left;
 		}
+		if (lib_poll_round(true, lib_thread_wake_fd(), wait) < 0)
+			return;
 	}
-	return c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
-							     : XPC_ERROR_CONNECTION_INVALID;
+}
+
+xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_t c,
+	xpc_object_t msg, int timeout_ms)
+{
+	struct sync_slot slot = {NULL, NULL};
+	lib_lock();
+	conn_send_with_reply(c, msg, sync_reply, &slot, NULL, true);
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	/* a connection libxpc's thread polls is read there (by a handler on it, in nested rounds); any other
+	 * by this caller, which reads the socket itself */
+	bool polled = c->threaded && c->activated && !c->svc.attaching && lib_outermost();
+	if (slot.reply)
+		;
+	else if (polled && !lib_on_thread())
+		wait_signalled(&slot, deadline);
+	else if (polled)
+		wait_dispatching(&slot, deadline);
+	else
+		wait_reading(c, &slot, deadline);
+	xpc_object_t reply = slot.reply;
+	if (!reply && forget(c, &slot))
+		reply = xpc_error_create(ETIMEDOUT, "Reply timed out", "the peer did not answer within the timeout");
+	else if (!reply)
+		reply = c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
+								   : XPC_ERROR_CONNECTION_INVALID;
+	lib_unlock();
+	return reply;
 }
 
 xpc_object_t xpc_connection_send_message_with_reply_sync(xpc_connection_t c, xpc_object_t msg)

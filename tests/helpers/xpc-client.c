@@ -61,7 +61,7 @@ static int concurrent(const char *name, uint64_t flags, int n)
 	xpc_connection_t *c = calloc((size_t)n, sizeof(*c));
 	struct pollfd *p = calloc((size_t)n, sizeof(*p));
 	for (int i = 0; i < n; i++) {
-		c[i] = xpc_connection_create_mach_service(name, NULL, flags);
+		c[i] = xpc_connection_create_mach_service(name, XPC_QUEUE_CALLER, flags);
 		xpc_connection_set_event_handler_f(c[i], on_event);
 		xpc_connection_activate(c[i]);
 	}
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	int count = atoi(argv[i + 1]);
-	xpc_connection_t c = xpc_connection_create_mach_service(argv[i], NULL, flags);
+	xpc_connection_t c = xpc_connection_create_mach_service(argv[i], XPC_QUEUE_CALLER, flags);
 	if (req && xpc_connection_set_peer_requirement(c, req) != 0) {
 		fprintf(stderr, "xpc-client: invalid requirement\n");
 		return 64;

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: xpc-echo-service NAME [--ignore-term] [--require KEY=VALUE]... | --main\n");
 		return 64;
 	}
-	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], NULL, XPC_CONNECTION_MACH_SERVICE_LISTENER);
+	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], XPC_QUEUE_CALLER, XPC_CONNECTION_MACH_SERVICE_LISTENER);
 	if (req && xpc_connection_set_peer_requirement(listener, req) != 0) {
 		fprintf(stderr, "xpc-echo-service: invalid requirement\n");
 		return 64;

@@ -31,6 +31,21 @@ struct server {
 	char cause[256];
 };
 
+/* These tests drive their connections themselves (XPC_QUEUE_CALLER); test_threads.c covers libxpc's thread. */
+static xpc_connection_t caller_from_fd(int fd)
+{
+	xpc_connection_t c = xpc_connection_create_from_fd(fd);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
+	return c;
+}
+
+static xpc_connection_t caller_from_endpoint(xpc_endpoint_t endpoint)
+{
+	xpc_connection_t c = xpc_connection_create_from_endpoint(endpoint);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
+	return c;
+}
+
 /* Echoes "value", reports the sender's credentials, and writes into a passed descriptor. */
 static void server_event(void *ctx, xpc_object_t ev)
 {
@@ -74,9 +89,9 @@ static void pair(xpc_connection_t *client, struct server *srv)
 {
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	*client = xpc_connection_create_from_fd(sv[0]);
+	*client = caller_from_fd(sv[0]);
 	memset(srv, 0, sizeof(*srv));
-	srv->conn = xpc_connection_create_from_fd(sv[1]);
+	srv->conn = caller_from_fd(sv[1]);
 	xpc_connection_set_context(srv->conn, srv);
 	xpc_connection_set_event_handler_f(srv->conn, server_event);
 	xpc_connection_activate(srv->conn);
@@ -200,7 +215,7 @@ static void test_sync_reply_from_another_process(void **state)
 	if (child == 0) {
 		close(sv[0]);
 		struct server srv = {0};
-		srv.conn = xpc_connection_create_from_fd(sv[1]);
+		srv.conn = caller_from_fd(sv[1]);
 		xpc_connection_set_context(srv.conn, &srv);
 		xpc_connection_set_event_handler_f(srv.conn, server_event);
 		xpc_connection_activate(srv.conn);
@@ -213,7 +228,7 @@ static void test_sync_reply_from_another_process(void **state)
 		_exit(0);
 	}
 	close(sv[1]);
-	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
+	xpc_connection_t c = caller_from_fd(sv[0]);
 	xpc_connection_activate(c);
 	xpc_object_t msg = xpc_dictionary_create_empty();
 	xpc_dictionary_set_int64(msg, "value", 42);
@@ -239,7 +254,7 @@ static void test_garbage_closes_with_cause(void **state)
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	struct server srv = {0};
-	srv.conn = xpc_connection_create_from_fd(sv[1]);
+	srv.conn = caller_from_fd(sv[1]);
 	xpc_connection_set_context(srv.conn, &srv);
 	xpc_connection_set_event_handler_f(srv.conn, server_event);
 	xpc_connection_activate(srv.conn);
@@ -365,7 +380,7 @@ static void test_message_from_exited_sender_is_refused(void **state)
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	struct server srv = {0};
-	srv.conn = xpc_connection_create_from_fd(sv[1]);
+	srv.conn = caller_from_fd(sv[1]);
 	xpc_connection_set_context(srv.conn, &srv);
 	xpc_connection_set_event_handler_f(srv.conn, server_event);
 	xpc_object_t req = requirement(getuid(), self_exe());
@@ -374,7 +389,7 @@ static void test_message_from_exited_sender_is_refused(void **state)
 	xpc_connection_activate(srv.conn);
 	pid_t child = fork();
 	if (child == 0) {
-		xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
+		xpc_connection_t c = caller_from_fd(sv[0]);
 		xpc_connection_activate(c);
 		xpc_object_t m = xpc_dictionary_create_empty();
 		xpc_connection_send_message(c, m);
@@ -471,7 +486,7 @@ static void test_requirement_sha256(void **state)
 	xpc_release(req);
 	req = xpc_dictionary_create_empty();
 	xpc_dictionary_set_string(req, "sha256", "ABCD"); /* not 64 lowercase hex digits */
-	xpc_connection_t c = xpc_connection_create(NULL, NULL);
+	xpc_connection_t c = xpc_connection_create(NULL, XPC_QUEUE_CALLER);
 	assert_int_equal(xpc_connection_set_peer_requirement(c, req), EINVAL);
 	xpc_release(req);
 	req = xpc_dictionary_create_empty();
@@ -531,7 +546,7 @@ static void test_endpoint_travels_and_connects(void **state)
 {
 	(void)state;
 	struct counter n = {0};
-	xpc_connection_t listener = xpc_connection_create(NULL, NULL);
+	xpc_connection_t listener = xpc_connection_create(NULL, XPC_QUEUE_CALLER);
 	xpc_connection_set_context(listener, &n);
 	xpc_connection_set_event_handler_f(listener, on_anonymous_peer);
 	xpc_connection_activate(listener);
@@ -551,7 +566,7 @@ static void test_endpoint_travels_and_connects(void **state)
 	assert_ptr_equal(xpc_get_type(received), XPC_TYPE_ENDPOINT);
 	/* ... and whoever holds it can connect; the peer lives on without our reference. */
 	struct counter mine = {0};
-	xpc_connection_t c = xpc_connection_create_from_endpoint(received);
+	xpc_connection_t c = caller_from_endpoint(received);
 	xpc_connection_set_context(c, &mine);
 	xpc_connection_set_event_handler_f(c, count_event);
 	xpc_connection_activate(c);
@@ -566,7 +581,7 @@ static void test_endpoint_travels_and_connects(void **state)
 	assert_int_equal(n.invalid, 1);
 	/* Once the listener is cancelled, the endpoint leads nowhere, and says so. */
 	xpc_connection_cancel(listener);
-	xpc_connection_t late = xpc_connection_create_from_endpoint(ep);
+	xpc_connection_t late = caller_from_endpoint(ep);
 	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(late, hello, 5000);
 	assert_ptr_equal(r, XPC_ERROR_CONNECTION_INVALID);
 	char *why = xpc_connection_copy_invalidation_reason(late);

@@ -234,6 +234,7 @@ int control_start(const char *path, const struct routine *const *tables, struct 
 	routine_tables = tables;
 	snprintf(socket_path, sizeof(socket_path), "%s", path);
 	listener = xpc_connection_create_socket(path, XPC_CONNECTION_LISTENER);
+	xpc_connection_set_target_queue(listener, XPC_QUEUE_CALLER); /* launchd's loop drives it and its clients */
 	int fd = xpc_connection_get_fd(listener);
 	if (fd < 0) {
 		char *why = xpc_connection_copy_invalidation_reason(listener);

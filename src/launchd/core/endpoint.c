@@ -173,6 +173,7 @@ static void fail_waiting(int fd, int code, const char *cause)
 	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC) > 0) /* 0: the client is gone (EOF) */
 		;
 	xpc_connection_t c = xpc_connection_create_from_fd(fd);
+	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
 	xpc_object_t msg = xpc_error_create(code, "Connection interrupted", cause);
 	xpc_object_t wrapper = xpc_dictionary_create_empty();
 	xpc_dictionary_set_value(wrapper, XPC_SERVICE_ERROR_KEY, msg);
