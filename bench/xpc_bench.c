@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,8 +152,14 @@ static xpc_object_t message(void)
 	return m;
 }
 
-/* Forks an echo service that answers its expect-th one-way message; returns the client side. */
-static xpc_connection_t start_xpc_server(long expect)
+static void ignore(void *ctx, xpc_object_t ev)
+{
+	(void)ctx;
+	(void)ev;
+}
+
+/* Forks an echo service that answers its expect-th one-way message; returns the client side (target: queue). */
+static xpc_connection_t start_xpc_server(long expect, void *queue)
 {
 	int sv[2];
 	pair(sv);
@@ -162,19 +170,51 @@ static xpc_connection_t start_xpc_server(long expect)
 	}
 	close(sv[1]);
 	xpc_connection_t c = xpc_connection_create_from_fd(sv[0]);
-	xpc_connection_set_target_queue(c, XPC_QUEUE_CALLER);
+	xpc_connection_set_target_queue(c, queue);
+	xpc_connection_set_event_handler_f(c, ignore);
 	xpc_connection_activate(c);
 	return c;
 }
 
-static int rtt_xpc(int n)
+/* A reply handler on libxpc's thread hands the reply to the waiting main thread, as ported code does. */
+static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reply_ready = PTHREAD_COND_INITIALIZER;
+static xpc_object_t reply_slot;
+
+static void hand_over(void *ctx, xpc_object_t reply)
 {
-	xpc_connection_t c = start_xpc_server(1L << 62);
+	(void)ctx;
+	pthread_mutex_lock(&reply_lock);
+	reply_slot = xpc_retain(reply);
+	pthread_cond_signal(&reply_ready);
+	pthread_mutex_unlock(&reply_lock);
+}
+
+static xpc_object_t send_and_wait(xpc_connection_t c, xpc_object_t m)
+{
+	xpc_connection_send_message_with_reply_f(c, m, NULL, hand_over);
+	pthread_mutex_lock(&reply_lock);
+	while (!reply_slot)
+		pthread_cond_wait(&reply_ready, &reply_lock);
+	xpc_object_t r = reply_slot;
+	reply_slot = NULL;
+	pthread_mutex_unlock(&reply_lock);
+	return r;
+}
+
+/*
+ * Round trips: caller-driven (the synchronous receive on the caller's thread), or on libxpc's thread:
+ * a synchronous send that libxpc's thread answers, or a reply handler there that wakes the caller.
+ */
+static int rtt_xpc(int n, const char *mode)
+{
+	bool threaded = strcmp(mode, "rtt-xpc") != 0, async = strcmp(mode, "rtt-xpc-thread-async") == 0;
+	xpc_connection_t c = start_xpc_server(1L << 62, threaded ? NULL : XPC_QUEUE_CALLER);
 	xpc_object_t m = message();
 	double *s = malloc(sizeof(double) * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		double t = now_us();
-		xpc_object_t r = xpc_connection_send_message_with_reply_sync(c, m);
+		xpc_object_t r = async ? send_and_wait(c, m) : xpc_connection_send_message_with_reply_sync(c, m);
 		s[i] = now_us() - t;
 		if (xpc_get_type(r) != XPC_TYPE_DICTIONARY)
 			return 1;
@@ -184,13 +224,13 @@ static int rtt_xpc(int n)
 	xpc_connection_cancel(c);
 	xpc_release((xpc_object_t)c);
 	wait(NULL);
-	report_latency("rtt-xpc", s, n, "us", 1);
+	report_latency(mode, s, n, "us", 1);
 	return 0;
 }
 
 static int tput_xpc(int n)
 {
-	xpc_connection_t c = start_xpc_server(n);
+	xpc_connection_t c = start_xpc_server(n, XPC_QUEUE_CALLER);
 	xpc_object_t m = message();
 	double t = now_us();
 	for (int i = 0; i < n; i++) {
@@ -293,11 +333,6 @@ static long heap_bytes(void)
 	return pss;
 }
 
-static void ignore(void *ctx, xpc_object_t ev)
-{
-	(void)ctx;
-	(void)ev;
-}
 
 static int idle_mem(int n)
 {
@@ -366,8 +401,8 @@ int main(int argc, char **argv)
 	int n = atoi(argv[2]);
 	if (strcmp(mode, "rtt-raw") == 0)
 		return rtt_raw(n);
-	if (strcmp(mode, "rtt-xpc") == 0)
-		return rtt_xpc(n);
+	if (strncmp(mode, "rtt-xpc", 7) == 0)
+		return rtt_xpc(n, mode);
 	if (strcmp(mode, "rtt-sdbus") == 0)
 		return rtt_sdbus(n);
 	if (strcmp(mode, "tput-raw") == 0)

@@ -200,8 +200,6 @@ void lib_changed(xpc_connection_t c);
 bool lib_on_thread(void);
 /* Does this thread hold libxpc exactly once (so that waiting releases it)? */
 bool lib_outermost(void);
-/* Waits on cond (libxpc locked once by this thread) until signalled or the CLOCK_MONOTONIC time until. */
-int lib_wait(pthread_cond_t *cond, const struct timespec *until);
 /* libxpc's thread (runloop.c) is running; it registers its wake-up eventfd, and marks itself as that thread. */
 bool lib_thread_running(void);
 int lib_thread_wake_fd(void);

@@ -65,13 +65,6 @@ void lib_changed(xpc_connection_t c)
 		lib_thread.dirty = true;
 }
 
-int lib_wait(pthread_cond_t *cond, const struct timespec *until)
-{
-	if (lib_thread.dirty && !on_lib_thread)
-		wake_thread(); /* what this caller queued must be seen before it sleeps */
-	return until ? pthread_cond_timedwait(cond, &lib_mutex, until) : pthread_cond_wait(cond, &lib_mutex);
-}
-
 bool lib_outermost(void)
 {
 	return lock_depth == 1;

@@ -1,7 +1,7 @@
 /*
  * Synchronous replies: xpc_connection_send_message_with_reply_sync(), with an
  * optional deadline. A connection libxpc's thread polls is read there, and the
- * caller sleeps until that thread hands it the reply (a handler on that thread
+ * caller sleeps on a semaphore until that thread hands it the reply (a handler on that thread
  * runs its rounds itself meanwhile); any other (a caller-driven connection) is
  * read by the caller itself, and messages that arrive meanwhile wait in its
  * inbox for the next dispatch.
@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static int64_t now_ms(void)
 
 struct sync_slot {
 	xpc_object_t reply;
-	pthread_cond_t *answered; /* signalled when reply is set, when another thread waits for it */
+	sem_t *answered; /* posted when reply is set, when another thread waits for it */
 };
 
 /* libxpc's own waiter: runs under the lock, on whichever thread read the reply. */
@@ -41,7 +42,7 @@ static void sync_reply(void *ctx, xpc_object_t reply)
 	struct sync_slot *s = ctx;
 	s->reply = xpc_retain(reply);
 	if (s->answered)
-		pthread_cond_broadcast(s->answered);
+		sem_post(s->answered);
 }
 
 /* The reply never came: forget the waiter; true if it was still waiting (a timeout). */
@@ -111,21 +112,23 @@ static void wait_reading(xpc_connection_t c, struct sync_slot *slot, int64_t dea
 		lib_changed(c); /* its poller delivers them */
 }
 
-/* libxpc's thread reads c: wait for it to hand over the reply. */
-static void wait_signalled(struct sync_slot *slot, int64_t deadline)
+/*
+ * libxpc's thread reads c: the caller lets go of libxpc entirely and sleeps on its own semaphore
+ * until that thread hands the reply over (one wake-up, and no lock to fight for afterwards), or
+ * the deadline passes. Returns with libxpc held again only if the deadline passed (true).
+ */
+static bool wait_handed_over(struct sync_slot *slot, int64_t deadline)
 {
-	pthread_cond_t answered;
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&answered, &attr);
-	pthread_condattr_destroy(&attr);
-	slot->answered = &answered;
+	lib_unlock();
 	struct timespec until = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
-	while (!slot->reply && lib_wait(&answered, deadline < 0 ? NULL : &until) != ETIMEDOUT)
+	int r;
+	while ((r = deadline < 0 ? sem_wait(slot->answered) : sem_clockwait(slot->answered, CLOCK_MONOTONIC, &until)) < 0 &&
+	       errno == EINTR)
 		;
-	slot->answered = NULL;
-	pthread_cond_destroy(&answered);
+	if (r == 0)
+		return false;
+	lib_lock(); /* decide under the lock: a reply that came meanwhile is still taken */
+	return true;
 }
 
 /*
@@ -151,20 +154,26 @@ static void wait_dispatching(struct sync_slot *slot, int64_t deadline)
 xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_t c,
 	xpc_object_t msg, int timeout_ms)
 {
+	sem_t answered;
 	struct sync_slot slot = {NULL, NULL};
-	lib_lock();
-	conn_send_with_reply(c, msg, sync_reply, &slot, NULL, true);
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	lib_lock();
 	/* a connection libxpc's thread polls is read there (by a handler on it, in nested rounds); any other
 	 * by this caller, which reads the socket itself */
 	bool polled = c->threaded && c->activated && !c->svc.attaching && lib_outermost();
-	if (slot.reply)
-		;
-	else if (polled && !lib_on_thread())
-		wait_signalled(&slot, deadline);
-	else if (polled)
+	bool handed_over = polled && !lib_on_thread();
+	if (handed_over) {
+		sem_init(&answered, 0, 0);
+		slot.answered = &answered;
+	}
+	conn_send_with_reply(c, msg, sync_reply, &slot, NULL, true);
+	if (!slot.reply && handed_over && !wait_handed_over(&slot, deadline)) {
+		sem_destroy(&answered); /* sync_reply posted it, last: the reply is ours, libxpc is not held */
+		return slot.reply;
+	}
+	if (!slot.reply && !handed_over && polled)
 		wait_dispatching(&slot, deadline);
-	else
+	else if (!slot.reply && !handed_over)
 		wait_reading(c, &slot, deadline);
 	xpc_object_t reply = slot.reply;
 	if (!reply && forget(c, &slot))
@@ -173,6 +182,8 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 		reply = c->svc.interrupted && !c->invalid_delivered ? XPC_ERROR_CONNECTION_INTERRUPTED
 								   : XPC_ERROR_CONNECTION_INVALID;
 	lib_unlock();
+	if (handed_over)
+		sem_destroy(&answered);
 	return reply;
 }
 
