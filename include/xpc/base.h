@@ -39,7 +39,7 @@ typedef const struct _xpc_type_s *xpc_type_t;
 extern const struct _xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
 	_xpc_type_uint64, _xpc_type_double, _xpc_type_date, _xpc_type_data,
 	_xpc_type_string, _xpc_type_uuid, _xpc_type_fd, _xpc_type_array,
-	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection, _xpc_type_endpoint;
+	_xpc_type_dictionary, _xpc_type_error, _xpc_type_connection, _xpc_type_endpoint, _xpc_type_shmem;
 
 #define XPC_TYPE_NULL (&_xpc_type_null)
 #define XPC_TYPE_BOOL (&_xpc_type_bool)
@@ -56,6 +56,7 @@ extern const struct _xpc_type_s _xpc_type_null, _xpc_type_bool, _xpc_type_int64,
 #define XPC_TYPE_ERROR (&_xpc_type_error)
 #define XPC_TYPE_CONNECTION (&_xpc_type_connection)
 #define XPC_TYPE_ENDPOINT (&_xpc_type_endpoint)
+#define XPC_TYPE_SHMEM (&_xpc_type_shmem)
 
 #define XPC_ARRAY_APPEND ((size_t)-1)
 
@@ -105,6 +106,15 @@ const uint8_t *xpc_uuid_get_bytes(xpc_object_t xuuid);
 xpc_object_t xpc_fd_create(int fd);
 /* Returns a new descriptor for the boxed file; the caller closes it. */
 int xpc_fd_dup(xpc_object_t xfd);
+/*
+ * Shared memory. region must come from mmap(2) (page-aligned; Apple asks for
+ * MAP_SHARED|MAP_ANON): the region is moved onto a sealed memfd in place, so
+ * the caller's pages are the ones shared. NULL if region is not page-aligned
+ * or the memfd cannot be made. xpc_shmem_map maps the object (PROT_READ |
+ * PROT_WRITE, MAP_SHARED) and returns its length, or 0; the caller munmaps.
+ */
+xpc_object_t xpc_shmem_create(void *region, size_t length);
+size_t xpc_shmem_map(xpc_object_t xshmem, void **region);
 
 /* Arrays. */
 xpc_object_t xpc_array_create(xpc_object_t const *objects, size_t count);

@@ -52,6 +52,10 @@ struct _xpc_object_s {
 		uint64_t u;
 		double d;
 		int fd;
+		struct {
+			int fd;
+			size_t length;
+		} shm; /* shared memory (shmem.c): a sealed memfd */
 		uint8_t uuid[16];
 		struct {
 			char *ptr;
@@ -81,6 +85,8 @@ xpc_object_t xpc_object_alloc(xpc_type_t type);
 xpc_object_t xpc_string_adopt(char *buf, size_t len);
 /* Adopts an already open descriptor (no dup) as an fd object. */
 xpc_object_t xpc_fd_adopt(int fd);
+/* Adopts a received memfd as shared memory of length bytes; NULL (fd closed) with why if it is not one. */
+xpc_object_t xpc_shmem_adopt(int fd, uint64_t length, char *why, size_t why_len);
 /* Sets a key without checking for an existing one (decoder fast path). */
 void xpc_dictionary_append_owned(xpc_object_t xdict, char *key, xpc_object_t value);
 void xpc_msg_meta_free(struct xpc_msg_meta *meta);

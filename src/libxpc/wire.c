@@ -89,13 +89,15 @@ static void encode(struct enc *e, xpc_object_t o, int depth)
 		put_bytes(e, o->bytes.ptr, o->bytes.len);
 	} else if (t == XPC_TYPE_UUID) {
 		put(e, o->uuid, 16);
-	} else if (t == XPC_TYPE_FD || t == XPC_TYPE_ENDPOINT) {
+	} else if (t == XPC_TYPE_FD || t == XPC_TYPE_ENDPOINT || t == XPC_TYPE_SHMEM) {
 		if (e->nfds >= XPC_WIRE_MAX_FDS) {
 			e->err = ETOOMANYREFS;
 			return;
 		}
 		put_u32(e, (uint32_t)e->nfds);
-		e->fds[e->nfds++] = o->fd;
+		e->fds[e->nfds++] = t == XPC_TYPE_SHMEM ? o->shm.fd : o->fd;
+		if (t == XPC_TYPE_SHMEM)
+			put_u64(e, o->shm.length);
 	} else if (t == XPC_TYPE_ARRAY) {
 		put_u32(e, (uint32_t)o->arr.count);
 		for (size_t i = 0; i < o->arr.count; i++)
@@ -272,6 +274,22 @@ static xpc_object_t decode_fd(struct dec *d)
 	return xpc_fd_adopt(d->fds[idx]);
 }
 
+static xpc_object_t decode_shmem(struct dec *d)
+{
+	xpc_object_t fd = decode_fd(d);
+	uint64_t length;
+	if (!fd)
+		return NULL;
+	if (!get_u64(d, &length)) {
+		xpc_release(fd);
+		return NULL;
+	}
+	char why[128];
+	xpc_object_t o = xpc_shmem_adopt(xpc_fd_dup(fd), length, why, sizeof(why));
+	xpc_release(fd);
+	return o ? o : (fail(d, "%s", why), NULL);
+}
+
 static xpc_object_t decode(struct dec *d, int depth)
 {
 	uint8_t tag = 0;
@@ -330,6 +348,8 @@ static xpc_object_t decode(struct dec *d, int depth)
 			o->type = XPC_TYPE_ENDPOINT;
 		return o;
 	}
+	case 0x0f: /* shared memory: a sealed memfd and its length */
+		return decode_shmem(d);
 	case 0x0b:
 		return decode_array(d, depth);
 	case 0x0c:

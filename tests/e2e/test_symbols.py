@@ -40,3 +40,22 @@ def test_xpc_headers_stand_alone_as_apples_do(header, tmp_path):
     r = subprocess.run(["cc", "-std=gnu11", "-Wall", "-Werror", "-fsyntax-only", f"-I{REPO / 'include'}", str(src)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_xpc_man_page_lists_every_function_and_what_is_absent():
+    """xpc(3) names every function libxpc exports, and what it lists as absent is indeed not there."""
+    out = subprocess.run(["objdump", "-T", str(BUILD / "src/libxpc/libxpc.so")], capture_output=True, text=True,
+                         check=True).stdout
+    functions = {line.split()[-1] for line in out.splitlines() if " g " in line and " DF " in line and "*UND*" not in line}
+    page = (REPO / "docs/man/xpc.3").read_text()
+    listed = set(re.findall(r"\b(xpc_[a-z0-9_]+)\b", page))
+    assert functions, out
+    assert not functions - listed, f"xpc(3) does not list {sorted(functions - listed)}"
+    absent = page[page.index(".SH ABSENT"):page.index(".SH NOTES")].splitlines()
+    tags = [absent[i + 1] for i, line in enumerate(absent) if line == ".TP"]  # each entry's names
+    named_absent = {name for tag in tags if "with a name" not in tag
+                    for name in re.findall(r"\b(xpc_[a-z0-9_]+)\b", tag) if not name.endswith("_")}
+    assert len(named_absent) >= 8, tags
+    assert not named_absent & functions, f"xpc(3) calls {sorted(named_absent & functions)} absent, but libxpc has them"
+    r = subprocess.run(["groff", "-man", "-ww", "-z", str(REPO / "docs/man/xpc.3")], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr, r.stderr

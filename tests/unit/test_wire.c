@@ -3,6 +3,7 @@
  * every type, descriptor passing, and defensive decoding of truncated,
  * mutated and hostile input.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xpc/xpc.h>
@@ -115,6 +117,63 @@ static void test_fd_passing_encodes_descriptor(void **state)
 	close(got);
 	xpc_release(d);
 	xpc_release(back);
+}
+
+/* Shared memory: the creator's own pages are shared with whoever maps what arrived, both ways. */
+static void test_shmem_shares_the_creators_pages(void **state)
+{
+	(void)state;
+	size_t len = 3 * 4096;
+	char *region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(region != MAP_FAILED);
+	strcpy(region, "before");
+	assert_null(xpc_shmem_create(region + 1, 10)); /* not what mmap returned */
+	xpc_object_t shm = xpc_shmem_create(region, len);
+	assert_non_null(shm);
+	assert_string_equal(region, "before"); /* the contents moved with the pages */
+	xpc_object_t d = xpc_dictionary_create_empty();
+	xpc_dictionary_set_value(d, "shm", shm);
+	xpc_object_t back = roundtrip(d);
+	xpc_object_t got = xpc_dictionary_get_value(back, "shm");
+	assert_ptr_equal(xpc_get_type(got), XPC_TYPE_SHMEM);
+	char *mapped = NULL;
+	assert_int_equal(xpc_shmem_map(got, (void **)&mapped), len);
+	assert_string_equal(mapped, "before");
+	strcpy(region + 4096, "from the creator");
+	assert_string_equal(mapped + 4096, "from the creator");
+	strcpy(mapped + 8192, "from the receiver");
+	assert_string_equal(region + 8192, "from the receiver");
+	assert_int_equal(xpc_shmem_map(d, (void **)&mapped), 0); /* not shared memory */
+	munmap(mapped, len);
+	munmap(region, len);
+	xpc_release(shm);
+	xpc_release(d);
+	xpc_release(back);
+}
+
+/* Shared memory a sender could shrink under the receiver (unsealed), or of another length, is refused. */
+static void test_unsealed_or_misannounced_shmem_refused(void **state)
+{
+	(void)state;
+	int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0 && ftruncate(fd, 4096) == 0);
+	uint8_t msg[] = {0x0c, 1, 0, 0, 0, 1, 0, 0, 0, 's', 0x0f, 0, 0, 0, 0, 0x00, 0x10, 0, 0, 0, 0, 0, 0};
+	xpc_object_t out = NULL;
+	char err[160] = "";
+	int fds[1] = {fcntl(fd, F_DUPFD_CLOEXEC, 0)};
+	assert_int_not_equal(xpc_wire_decode(msg, sizeof(msg), fds, 1, &out, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "not sealed"));
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), 0);
+	msg[16] = 0x20; /* announced as 8192 bytes */
+	fds[0] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	assert_int_not_equal(xpc_wire_decode(msg, sizeof(msg), fds, 1, &out, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "4096 bytes announced as 8192"));
+	msg[16] = 0x10;
+	fds[0] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	assert_int_equal(xpc_wire_decode(msg, sizeof(msg), fds, 1, &out, err, sizeof(err)), 0);
+	assert_ptr_equal(xpc_get_type(xpc_dictionary_get_value(out, "s")), XPC_TYPE_SHMEM);
+	xpc_release(out);
+	close(fd);
 }
 
 /* Every prefix of a valid message is refused with a reason, never accepted or crashed on. */
@@ -343,6 +402,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_all_types),
 		cmocka_unit_test(test_dictionary_order_and_replace),
 		cmocka_unit_test(test_fd_passing_encodes_descriptor),
+		cmocka_unit_test(test_shmem_shares_the_creators_pages),
+		cmocka_unit_test(test_unsealed_or_misannounced_shmem_refused),
 		cmocka_unit_test(test_truncated_input_rejected),
 		cmocka_unit_test(test_mutated_input_is_safe),
 		cmocka_unit_test(test_hostile_inputs),
