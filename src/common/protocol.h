@@ -135,6 +135,7 @@
 #define KEY_PLIST_SHA256 "plist_sha256"
 #define KEY_PREVIOUS_INSTANCE "previous_instance"
 #define KEY_PRIVILEGED "privileged"
+#define KEY_XPC_SERVICE "xpc-service" /* a lookup of an XPC service in the caller's app bundle */
 #define KEY_PROGRAM "program"
 #define KEY_PROPERTIES "properties"
 #define KEY_QUEUE_DIRECTORIES "queue_directories"

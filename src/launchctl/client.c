@@ -158,8 +158,8 @@ bool target_parse(const char *text, struct target *t)
 	if (strncmp(text, "system", 6) == 0 && (text[6] == '\0' || text[6] == '/')) {
 		snprintf(t->domain, sizeof(t->domain), "system");
 		rest = text[6] ? text + 7 : "";
-	} else if (strncmp(text, "gui/", 4) == 0 || strncmp(text, "user/", 5) == 0) {
-		const char *uid = strchr(text, '/') + 1;
+	} else if (strncmp(text, "gui/", 4) == 0 || strncmp(text, "user/", 5) == 0 || strncmp(text, "pid/", 4) == 0) {
+		const char *uid = strchr(text, '/') + 1; /* or, for pid/<pid>, the process */
 		size_t n = strspn(uid, "0123456789");
 		if (n == 0 || n > 10 || (uid[n] != '\0' && uid[n] != '/'))
 			return false;

@@ -211,7 +211,7 @@ static void put_string_key(FILE *f, const char *key, const char *v)
 /* The session type of a domain, in LimitLoadToSessionType's words. */
 static const char *session_of(const char *domain)
 {
-	if (strncmp(domain, "gui/", 4) == 0)
+	if (strncmp(domain, "gui/", 4) == 0 || strncmp(domain, "pid/", 4) == 0)
 		return "Aqua";
 	if (strncmp(domain, "user/", 5) == 0)
 		return "Background";

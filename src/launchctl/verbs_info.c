@@ -126,7 +126,8 @@ static int cmd_help(int argc, char **argv)
 		return 0;
 	}
 	printf("Usage: launchctl <subcommand> ... | help [subcommand]\n"
-	       "Targets: system, user/<uid>, gui/<uid>, and <domain>/<label> for one service.\n"
+	       "Targets: system, user/<uid>, gui/<uid>, pid/<pid> (an app's XPC services), and <domain>/<label> for one\n"
+	       "service.\n"
 	       "Subcommands:\n");
 	for (const struct verb *const *t = verbs_tables(); *t; t++)
 		list_verbs(*t);

@@ -21,8 +21,8 @@
 static int parse_service(const char *verb, const char *text, struct target *t)
 {
 	if (!target_parse(text, t) || !t->has_label) {
-		fprintf(stderr, "Unrecognized service target \"%s\" (expected system/<label>, gui/<uid>/<label> or "
-			"user/<uid>/<label>)\n", text);
+		fprintf(stderr, "Unrecognized service target \"%s\" (expected system/<label>, gui/<uid>/<label>, "
+			"user/<uid>/<label> or pid/<pid>/<label>)\n", text);
 		usage_error(verb, "");
 		return LE_NO_DOMAIN;
 	}

@@ -23,13 +23,8 @@ static const struct conn_kind door_kind;
 
 xpc_connection_t xpc_connection_create(const char *name, void *queue)
 {
-	if (name) {
-		xpc_connection_t c = conn_alloc(-1);
-		if (asprintf(&c->connect_error, "XPC service bundles (Contents/XPCServices) are not supported; "
-			"use xpc_connection_create_mach_service(\"%s\", ...) with a launchd job", name) < 0)
-			abort();
-		return c;
-	}
+	if (name) /* an XPC service of the calling app's bundle: launchd finds and starts it */
+		return service_create_bundled(name, queue);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
 		xpc_connection_t c = conn_alloc(-1);

@@ -117,6 +117,7 @@ struct _xpc_connection_s {
 		char *name;
 		uint64_t flags;
 		bool listener;  /* c is a listener's connection to launchd */
+		bool bundled;   /* an XPC service of the caller's app bundle (xpc_connection_create with a name) */
 		bool attaching; /* talking to launchd: the peer requirement is for the service */
 		bool interrupted; /* the service went away; the next message looks it up again (why: error_cause) */
 	} svc;
@@ -220,6 +221,9 @@ void conn_dispatch_locked(xpc_connection_t c);
 bool conn_open(xpc_connection_t c);
 /* Is c one whose socket its driver should poll now? */
 bool conn_pollable(xpc_connection_t c);
+
+/* service.c: a connection to the XPC service called name in the calling app's bundle. */
+xpc_connection_t service_create_bundled(const char *name, void *queue);
 
 /* launchd_client.c; how long a lookup, check-in or identify may wait for launchd's answer. */
 #define LAUNCHD_REPLY_TIMEOUT_MS 30000

@@ -184,8 +184,10 @@ static bool send_body(xpc_connection_t c, const uint8_t *body, size_t len, const
  */
 static int send_frames(xpc_connection_t c, xpc_object_t msg, uint64_t reply_to, bool wants_reply, uint64_t *id)
 {
-	if (c->fd < 0 && c->kind && c->kind->attach && c->activated && !c->cancelled && !c->invalid_delivered)
+	if (c->fd < 0 && c->kind && c->kind->attach && c->activated && !c->cancelled && !c->invalid_delivered) {
 		c->kind->attach(c); /* the service went away: look it up again (launchd relaunches it) */
+		lib_changed(c);     /* a new descriptor for its poller */
+	}
 	if (c->fd < 0 || c->listener || c->invalid_delivered)
 		return ENOTCONN;
 	uint8_t *body;

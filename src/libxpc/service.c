@@ -32,6 +32,13 @@ xpc_connection_t xpc_connection_create_mach_service(const char *name, void *queu
 	return c;
 }
 
+xpc_connection_t service_create_bundled(const char *name, void *queue)
+{
+	xpc_connection_t c = xpc_connection_create_mach_service(name, queue, 0);
+	c->svc.bundled = true;
+	return c;
+}
+
 static void fail(xpc_connection_t c, const char *fmt, const char *a, const char *b)
 {
 	char cause[1200];
@@ -55,6 +62,8 @@ static xpc_object_t ask_launchd(xpc_connection_t c, const char *path, bool liste
 	xpc_dictionary_set_string(req, KEY_ROUTINE, listener ? ROUTINE_CHECKIN : ROUTINE_LOOKUP);
 	xpc_dictionary_set_string(req, KEY_NAME, c->svc.name);
 	xpc_dictionary_set_bool(req, KEY_PRIVILEGED, privileged);
+	if (c->svc.bundled)
+		xpc_dictionary_set_bool(req, KEY_XPC_SERVICE, true);
 	c->svc.attaching = true;
 	xpc_object_t reply = xpc_connection_send_message_with_reply_sync_timeout(c, req, LAUNCHD_REPLY_TIMEOUT_MS);
 	c->svc.attaching = false;
@@ -87,7 +96,7 @@ static void service_attach(xpc_connection_t c)
 	xpc_object_t reply = ask_launchd(c, path, listener, privileged);
 	if (!reply)
 		return;
-	if (!listener && !privileged && ask_system_too(c, reply, path, system, sizeof(system))) {
+	if (!listener && !privileged && !c->svc.bundled && ask_system_too(c, reply, path, system, sizeof(system))) {
 		xpc_object_t first = reply; /* only the system domain: a lookup never creates a user's domain there */
 		if (!(reply = ask_launchd(c, system, false, true))) {
 			xpc_release(first);

@@ -212,3 +212,39 @@ def make_gantry(tmp_path):
         assert rc == 0, f"launchd exited {rc} on SIGTERM:\n{(g.root / 'launchd.stderr').read_text()}"
     for d in public_dirs:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# XPC programs written the macOS way (tests/xpc-corpus), built with clang -fblocks against this build.
+CORPUS = REPO / "tests/xpc-corpus"
+STRICT = ["-fblocks", "-Wall", "-Werror", "-Werror=incompatible-pointer-types",
+          "-Werror=implicit-function-declaration"]
+
+
+def asan_build():
+    return "-fsanitize=address" in (BUILD / "build.ninja").read_text()
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The corpus, built with clang against this build's libxpc; each program's path by name."""
+    out = tmp_path_factory.mktemp("corpus")
+    lib = BUILD / "src/libxpc"
+    built = {}
+    for src in sorted(CORPUS.glob("*.c")):
+        exe = out / src.stem
+        r = subprocess.run(["clang", *STRICT, f"-I{REPO / 'include'}", str(src), "-o", str(exe), f"-L{lib}",
+                            "-lxpc", "-lBlocksRuntime", "-lpthread", f"-Wl,-rpath,{lib}"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"{src.name} does not compile unchanged:\n{r.stderr}"
+        built[src.stem] = exe
+    return built
+
+
+def corpus_asan_env():
+    """What a corpus program needs in its environment: with an instrumented libxpc (the ASan build) the
+    sanitizer's runtime loads with the library, after the uninstrumented program."""
+    return {"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:verify_asan_link_order=0"} if asan_build() else {}
+
+
+def env_for(g):
+    return dict(g.env, **corpus_asan_env())

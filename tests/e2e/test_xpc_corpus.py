@@ -2,43 +2,9 @@
 xpc_object_t, xpc_main, Apple's error constants compared with ==) compile unchanged with clang -fblocks and
 strict pointer checks against Gantry's <xpc/xpc.h>, and run end to end under launchd as MachServices, their
 handlers on libxpc's thread."""
-import os
 import subprocess
 
-import pytest
-
-from conftest import BUILD, REPO
-
-CORPUS = REPO / "tests/xpc-corpus"
-STRICT = ["-fblocks", "-Wall", "-Werror", "-Werror=incompatible-pointer-types",
-          "-Werror=implicit-function-declaration"]
-
-
-def asan_build():
-    return "-fsanitize=address" in (BUILD / "build.ninja").read_text()
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """The corpus, built with clang against this build's libxpc; each program's path by name."""
-    out = tmp_path_factory.mktemp("corpus")
-    lib = BUILD / "src/libxpc"
-    built = {}
-    for src in sorted(CORPUS.glob("*.c")):
-        exe = out / src.stem
-        r = subprocess.run(["clang", *STRICT, f"-I{REPO / 'include'}", str(src), "-o", str(exe), f"-L{lib}",
-                            "-lxpc", "-lBlocksRuntime", "-lpthread", f"-Wl,-rpath,{lib}"],
-                           capture_output=True, text=True)
-        assert r.returncode == 0, f"{src.name} does not compile unchanged:\n{r.stderr}"
-        built[src.stem] = exe
-    return built
-
-
-def env_for(g):
-    env = dict(g.env)
-    if asan_build():  # libxpc is instrumented, the corpus is not: its runtime loads with the library
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    return env
+from conftest import CORPUS, corpus_asan_env, env_for
 
 
 def run_client(g, corpus, *args):
@@ -48,7 +14,7 @@ def run_client(g, corpus, *args):
 
 def service_job(g, corpus, program, label, name, *args):
     path = g.write_plist(label, ProgramArguments=[str(corpus[program]), *args], MachServices={name: True},
-                         EnvironmentVariables={k: v for k, v in env_for(g).items() if k == "ASAN_OPTIONS"},
+                         EnvironmentVariables=corpus_asan_env(),
                          StandardErrorPath=str(g.root / f"{label}.err"))
     g.ctl("bootstrap", g.domain, path, check=True)
 
@@ -60,7 +26,7 @@ def test_the_corpus_uses_apples_api_as_written(corpus):
     assert "^(xpc_object_t peer)" in listener and "xpc_connection_set_event_handler(peer," in listener
     assert "xpc_main(event_handler)" in (CORPUS / "main-service.c").read_text()
     assert "== XPC_ERROR_CONNECTION_INVALID" in (CORPUS / "async-client.c").read_text()
-    assert set(corpus) == {"async-client", "echo-listener", "main-service"}
+    assert set(corpus) == {"async-client", "bundle-app", "echo-listener", "main-service"}
 
 
 def test_a_blocks_listener_serves_an_async_client(gantry, corpus):

@@ -85,8 +85,9 @@ int main(int argc, char **argv)
 		xpc_release(array);
 		xpc_connection_send_message_with_reply(conn, msg, NULL, ^(xpc_object_t reply) {
 			if (xpc_get_type(reply) != XPC_TYPE_DICTIONARY) {
-				fprintf(stderr, "async-client: reply %d: %s\n", i,
-					xpc_dictionary_get_string(reply, XPC_ERROR_KEY_DESCRIPTION));
+				char *why = xpc_connection_copy_invalidation_reason(conn);
+				fprintf(stderr, "async-client: reply %d: %s: %s\n", i,
+					xpc_dictionary_get_string(reply, XPC_ERROR_KEY_DESCRIPTION), why ? why : "no reason");
 				exit(1);
 			}
 			if (replies != i)

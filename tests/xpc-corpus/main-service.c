@@ -9,6 +9,8 @@ static void peer_event(xpc_connection_t peer, xpc_object_t event)
 			fprintf(stderr, "main-service: a peer went away\n");
 		return;
 	}
+	if (xpc_dictionary_get_bool(event, "exit"))
+		exit(3); /* a crash, as far as its clients can tell */
 	xpc_object_t reply = xpc_dictionary_create_reply(event);
 	xpc_object_t numbers = xpc_dictionary_get_array(event, "numbers");
 	__block int64_t sum = 0;
@@ -21,6 +23,9 @@ static void peer_event(xpc_connection_t peer, xpc_object_t event)
 	xpc_dictionary_set_int64(reply, "sum", sum);
 	xpc_dictionary_set_string(reply, "served-by", "xpc_main");
 	xpc_dictionary_set_int64(reply, "server-pid", getpid());
+	const char *greeting = getenv("GREETING"); /* an XPC service's Info.plist EnvironmentVariables */
+	if (greeting)
+		xpc_dictionary_set_string(reply, "greeting", greeting);
 	xpc_connection_send_message(peer, reply);
 	xpc_release(reply);
 }

@@ -214,7 +214,9 @@ xpc_object_t describe_domain(const struct domain *d)
 {
 	xpc_object_t o = xpc_dictionary_create_empty();
 	xpc_dictionary_set_string(o, KEY_DOMAIN, d->name);
-	xpc_dictionary_set_string(o, KEY_TYPE, d->kind == DOMAIN_SYSTEM ? "system" : d->kind == DOMAIN_GUI ? "gui" : "user");
+	static const char *const types[] = {[DOMAIN_SYSTEM] = "system", [DOMAIN_USER] = "user", [DOMAIN_GUI] = "gui",
+		[DOMAIN_PID] = "pid"};
+	xpc_dictionary_set_string(o, KEY_TYPE, types[d->kind]);
 	xpc_dictionary_set_int64(o, KEY_HANDLE, d->uid);
 	xpc_object_t env = xpc_dictionary_create_empty();
 	for (size_t i = 0; i < d->nenv; i++) {

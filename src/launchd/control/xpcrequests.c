@@ -16,6 +16,7 @@
 #include "protocol.h"
 #include "sockets.h"
 #include "xpcrequests.h"
+#include "xpcservices.h"
 
 /* The domain a client's lookups go to: the job's own, else the caller's user domain (root: system). */
 static struct domain *lookup_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, pid_t pid)
@@ -55,16 +56,56 @@ static void not_found(xpc_object_t reply, const char *name, const struct domain 
 			"MachServices", name, d->name, sys ? " or system" : "");
 }
 
-/* A client opens a connection to a named service (xpc_connection_create_mach_service). */
+/* The service of the caller's app bundle called name (xpc_connection_create(name)), and its endpoint. */
+static struct job *bundled_service(pid_t pid, uid_t caller, const char *name, struct endpoint **ep, xpc_object_t reply)
+{
+	struct gerror e = {0};
+	struct job *j = name ? xpcsvc_lookup(pid, caller, name, &e) : NULL;
+	if (!j) {
+		control_set_error(reply, name ? e.code : LE_USAGE, "%s", name ? e.detail : "a lookup needs a name");
+		return NULL;
+	}
+	if (endpoint_find(j->domain, name, ep) != j) {
+		control_set_error(reply, LE_NO_SERVICE, "%s/%s does not advertise \"%s\"", j->domain->name,
+			j->spec->label, name);
+		return NULL;
+	}
+	return j;
+}
+
+/* Connects the client to j's endpoint ep: the reply carries the client's end of the socket pair. */
+static bool connect_client(struct job *j, struct endpoint *ep, xpc_object_t reply)
+{
+	int fd;
+	struct gerror e = {0};
+	if (endpoint_connect(j, ep, &fd, &e)) {
+		control_set_error(reply, e.code, "%s", e.detail);
+		return false;
+	}
+	xpc_dictionary_set_fd(reply, KEY_FD, fd);
+	xpc_dictionary_set_string(reply, KEY_LABEL, j->spec->label);
+	xpc_dictionary_set_string(reply, KEY_DOMAIN, j->domain->name);
+	close(fd);
+	return false;
+}
+
+/*
+ * A client opens a connection to a named service (xpc_connection_create_mach_service), or to an XPC
+ * service of its app bundle (xpc_connection_create with a name), which only that lookup finds.
+ */
 static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	pid_t pid = 0;
 	xpc_dictionary_get_sender(msg, &pid, NULL, NULL);
 	const char *name = xpc_dictionary_get_string(msg, KEY_NAME);
+	struct endpoint *ep = NULL;
+	if (xpc_dictionary_get_bool(msg, KEY_XPC_SERVICE)) {
+		struct job *j = bundled_service(pid, caller, name, &ep, reply);
+		return j ? connect_client(j, ep, reply) : false;
+	}
 	struct domain *d = lookup_domain(msg, reply, caller, pid);
 	if (!d)
 		return false;
-	struct endpoint *ep = NULL;
 	struct job *j = name ? endpoint_find(d, name, &ep) : NULL;
 	if (!j && d->kind == DOMAIN_GUI) { /* gui and user domains share one namespace, as on macOS */
 		struct gerror ignored = {0};
@@ -77,21 +118,13 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct domain *sys = d->kind != DOMAIN_SYSTEM ? domain_find_named("system") : NULL;
 	if (!j && sys && name)
 		j = endpoint_find(sys, name, &ep);
+	if (j && j->xpc_bundle) /* an app's XPC service: for its app's processes, through xpc_connection_create */
+		j = NULL;
 	if (!j) {
 		not_found(reply, name ? name : "", d, sys);
 		return false;
 	}
-	int fd;
-	struct gerror e = {0};
-	if (endpoint_connect(j, ep, &fd, &e)) {
-		control_set_error(reply, e.code, "%s", e.detail);
-		return false;
-	}
-	xpc_dictionary_set_fd(reply, KEY_FD, fd);
-	xpc_dictionary_set_string(reply, KEY_LABEL, j->spec->label);
-	xpc_dictionary_set_string(reply, KEY_DOMAIN, j->domain->name);
-	close(fd);
-	return false;
+	return connect_client(j, ep, reply);
 }
 
 /* A job's process checks in as the listener of one of its MachServices. */

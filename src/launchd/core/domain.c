@@ -140,6 +140,7 @@ bool domain_session_fits(const struct domain *d, enum session_type s)
 	switch (d->kind) {
 	case DOMAIN_SYSTEM: return s == SESSION_DEFAULT || s == SESSION_SYSTEM;
 	case DOMAIN_GUI: return s == SESSION_DEFAULT || s == SESSION_AQUA;
+	case DOMAIN_PID: return s == SESSION_DEFAULT || s == SESSION_AQUA;
 	default: return s == SESSION_BACKGROUND;
 	}
 }
@@ -380,6 +381,25 @@ struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin
 	return domain_load_spec(d, path, s, origin, flags, e);
 }
 
+/* A pid domain whose process exited and whose last job is gone: unlisted and freed. */
+void domain_release_if_done(void *arg)
+{
+	struct domain *d = arg;
+	if (d->kind != DOMAIN_PID || !d->ending || d->njobs)
+		return;
+	for (struct domain **p = &g_launchd.domains; *p; p = &(*p)->next) {
+		if (*p == d) {
+			*p = d->next;
+			break;
+		}
+	}
+	for (size_t i = 0; i < d->nenv; i++)
+		free(d->env[i]);
+	free(d->env);
+	free(d->by_label.buckets);
+	free(d);
+}
+
 void domain_forget_job(struct job *j)
 {
 	struct domain *d = j->domain;
@@ -391,6 +411,8 @@ void domain_forget_job(struct job *j)
 	unwatch_conditions(j);
 	log_msg(LOG_INFO, "(%s/%s) unloaded", d->name, j->spec->label);
 	loop_defer(job_free, j);
+	if (d->kind == DOMAIN_PID)
+		loop_defer(domain_release_if_done, d); /* after job_free, which still looks at it */
 	domain_conditions_changed();
 	exit_if_done();
 }

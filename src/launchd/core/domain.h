@@ -15,13 +15,16 @@
 #include "jobindex.h"
 #include "overrides.h"
 
-enum domain_kind { DOMAIN_SYSTEM, DOMAIN_USER, DOMAIN_GUI };
+/* DOMAIN_PID: an app process's private XPC services (pid/<PID>), gone when the process is. */
+enum domain_kind { DOMAIN_SYSTEM, DOMAIN_USER, DOMAIN_GUI, DOMAIN_PID };
 
 struct domain {
 	struct domain *next;
 	enum domain_kind kind;
 	uid_t uid;
-	char name[32];       /* "system", "user/501", "gui/501" */
+	char name[32];       /* "system", "user/501", "gui/501", "pid/4242" */
+	pid_t pid;           /* DOMAIN_PID: the app process */
+	bool ending;         /* DOMAIN_PID: the process exited; the domain goes with its last job */
 	struct job *jobs;
 	size_t njobs;
 	struct job_index by_label;
@@ -47,6 +50,10 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 /* May caller change this domain? Returns 0 or EPERM with the reason. */
 int domain_check_write(const struct domain *d, uid_t caller, struct gerror *e);
 struct domain *domain_create(enum domain_kind kind, uid_t uid);
+/* A pid/<PID> domain for the XPC services of process pid, run as uid (no overrides, no job directories). */
+struct domain *domain_create_pid(pid_t pid, uid_t uid);
+/* Frees a pid domain once its process exited and its last job went (a loop_defer callback). */
+void domain_release_if_done(void *domain);
 /* A plist that was not loaded because it is disabled: what it would advertise, for lookups to say so. */
 struct disabled_job {
 	struct disabled_job *next;

@@ -46,6 +46,20 @@ struct domain *domain_create(enum domain_kind kind, uid_t uid)
 	return d;
 }
 
+struct domain *domain_create_pid(pid_t pid, uid_t uid)
+{
+	struct domain *d = calloc(1, sizeof(*d));
+	if (!d)
+		abort();
+	d->kind = DOMAIN_PID;
+	d->uid = uid;
+	d->pid = pid;
+	snprintf(d->name, sizeof(d->name), "pid/%d", (int)pid);
+	d->next = g_launchd.domains;
+	g_launchd.domains = d;
+	return d;
+}
+
 static struct domain *find_domain(enum domain_kind kind, uid_t uid)
 {
 	for (struct domain *d = g_launchd.domains; d; d = d->next)
@@ -74,6 +88,12 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 		uid = g_launchd.system ? caller : g_launchd.uid;
 	} else if (strcmp(name, "system") == 0) {
 		kind = DOMAIN_SYSTEM;
+	} else if (strncmp(name, "pid/", 4) == 0) {
+		struct domain *d = domain_find_named(name);
+		if (!d)
+			gerror_set(e, LE_NO_DOMAIN, "%s does not exist: a pid domain holds the XPC services an app process "
+				"started from its bundle, while that process runs", name);
+		return d;
 	} else if (strncmp(name, "gui/", 4) == 0 || strncmp(name, "user/", 5) == 0) {
 		kind = name[0] == 'g' ? DOMAIN_GUI : DOMAIN_USER;
 		if (parse_uid(strchr(name, '/') + 1, &uid)) {
@@ -81,7 +101,8 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 			return NULL;
 		}
 	} else {
-		gerror_set(e, LE_NO_DOMAIN, "\"%s\" is not a domain Gantry has (system, user/<uid>, gui/<uid>)", name);
+		gerror_set(e, LE_NO_DOMAIN, "\"%s\" is not a domain Gantry has (system, user/<uid>, gui/<uid>, pid/<pid>)",
+			name);
 		return NULL;
 	}
 	struct domain *d = find_domain(kind, uid);

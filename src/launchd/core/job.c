@@ -367,6 +367,7 @@ void job_free(void *p)
 		if ((*k)->disarm)
 			(*k)->disarm(j);
 	free(j->spawn_failure);
+	free(j->xpc_bundle);
 	job_set_debug(j, NULL);
 	for (size_t i = 0; i < j->nshadowed; i++)
 		free(j->shadowed[i]);

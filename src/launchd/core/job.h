@@ -49,6 +49,7 @@ struct job {
 	struct watch proc;    /* the pidfd */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */
+	char *xpc_bundle;     /* an XPC service of this app bundle: only its processes may look it up; or NULL */
 	struct job_waiter *waiters;
 	struct endpoint *endpoints; /* one per MachServices entry */
 	struct job_timers *timers;  /* StartInterval / StartCalendarInterval, or NULL */
