@@ -389,6 +389,33 @@ static int first_message(const char *name, int n)
 	return 0;
 }
 
+/*
+ * One first message to the XPC service name of this process's app bundle (this binary, copied into one):
+ * the lookup, launchd reading the bundle, creating the pid domain, spawning the service, its check-in and
+ * the reply. One sample per process, as an app's first message is.
+ */
+static int first_bundled(const char *name)
+{
+	xpc_connection_t c = xpc_connection_create(name, XPC_QUEUE_CALLER);
+	xpc_connection_set_event_handler_f(c, ignore);
+	xpc_object_t m = message();
+	double t = now_us();
+	xpc_connection_activate(c);
+	xpc_object_t r = xpc_connection_send_message_with_reply_sync_timeout(c, m, 20000);
+	double us = now_us() - t;
+	if (xpc_get_type(r) != XPC_TYPE_DICTIONARY) {
+		char *why = xpc_connection_copy_invalidation_reason(c);
+		fprintf(stderr, "first-bundled: %s\n", why ? why : "error");
+		return 1;
+	}
+	printf("%.1f\n", us);
+	xpc_release(r);
+	xpc_release(m);
+	xpc_connection_cancel(c);
+	xpc_release((xpc_object_t)c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -398,6 +425,8 @@ int main(int argc, char **argv)
 	const char *mode = argv[1];
 	if (strcmp(mode, "first") == 0)
 		return argc == 4 ? first_message(argv[2], atoi(argv[3])) : 64;
+	if (strcmp(mode, "first-bundled") == 0)
+		return argc == 3 ? first_bundled(argv[2]) : 64;
 	int n = atoi(argv[2]);
 	if (strcmp(mode, "rtt-raw") == 0)
 		return rtt_raw(n);

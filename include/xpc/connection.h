@@ -76,9 +76,10 @@ xpc_connection_t xpc_connection_create_socket(const char *path, uint64_t flags);
 xpc_connection_t xpc_connection_create_from_fd(int fd);
 /*
  * With name NULL, an anonymous listener: nobody can find it by name; it is
- * reached through endpoints made from it and sent in messages. A name (an
- * XPC service bundle) is not supported and gives a connection that fails on
- * activation saying so. queue: NULL or XPC_QUEUE_CALLER (see above).
+ * reached through endpoints made from it and sent in messages. With a name,
+ * a connection to the XPC service of that bundle identifier inside the
+ * calling app's bundle (Contents/XPCServices/NAME.xpc), which launchd
+ * starts on demand (xpc(3)). queue: NULL or XPC_QUEUE_CALLER (see above).
  */
 xpc_connection_t xpc_connection_create(const char *name, void *queue);
 /* Called with the connection's context when the connection is freed (its last reference gone). */

@@ -5,8 +5,9 @@
  * {"exit": code} exits. It runs libxpc's run loop (xpc_run_once). With
  * --ignore-term it ignores SIGTERM; each --require KEY=VALUE adds a key to
  * the peer requirement of its listener (uid and gid as numbers). It reports
- * XPC_ERROR_TERMINATION_IMMINENT on stderr. "xpc-echo-service --main"
- * instead serves every name of its job through xpc_main().
+ * XPC_ERROR_TERMINATION_IMMINENT on stderr. "xpc-echo-service --main", or
+ * no arguments (an app's XPC service is started with none), instead serves
+ * every name of its job through xpc_main().
  */
 #include <signal.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 {
 	xpc_object_t req = NULL;
 	seqs = xpc_array_create(NULL, 0);
-	if (argc == 2 && strcmp(argv[1], "--main") == 0)
+	if (argc == 1 || (argc == 2 && strcmp(argv[1], "--main") == 0))
 		xpc_main(on_main_peer);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--ignore-term") == 0) {
@@ -79,7 +80,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: xpc-echo-service NAME [--ignore-term] [--require KEY=VALUE]... | --main\n");
+		fprintf(stderr, "usage: xpc-echo-service [NAME [--ignore-term] [--require KEY=VALUE]... | --main]\n");
 		return 64;
 	}
 	xpc_connection_t listener = xpc_connection_create_mach_service(argv[1], XPC_QUEUE_CALLER, XPC_CONNECTION_MACH_SERVICE_LISTENER);

@@ -595,12 +595,6 @@ static void test_endpoint_travels_and_connects(void **state)
 	xpc_release((xpc_object_t)listener);
 }
 
-static void test_named_xpc_service_is_refused_clearly(void **state)
-{
-	(void)state;
-	assert_fails_with(xpc_connection_create("com.example.bundled-service", NULL), "XPC service bundles");
-}
-
 static void barrier_ran(void *ctx)
 {
 	(*(int *)ctx)++;
@@ -678,7 +672,6 @@ int main(void)
 		cmocka_unit_test(test_requirement_sha256),
 		cmocka_unit_test(test_requirement_bundle_identifier_outside_bundle),
 		cmocka_unit_test(test_endpoint_travels_and_connects),
-		cmocka_unit_test(test_named_xpc_service_is_refused_clearly),
 		cmocka_unit_test(test_barrier_waits_for_queued_messages),
 		cmocka_unit_test(test_suspend_holds_messages_until_resume),
 	};
