@@ -155,6 +155,8 @@
 #define KEY_SKIPPED_WHILE_RUNNING "skipped_while_running"
 #define KEY_SOCKETS "sockets"
 #define KEY_SPAWN_FAILURE "spawn_failure"
+#define KEY_SPAWN_CONSTRAINT "spawn_constraint"
+#define KEY_RESPONSIBLE_CONSTRAINT "responsible_process_constraint"
 #define KEY_SPAWN_TYPE "spawn_type"
 #define KEY_START_INTERVAL "start_interval"
 #define KEY_STATE "state"

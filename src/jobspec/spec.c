@@ -79,6 +79,9 @@ static void cross_checks(struct parse *p)
 		parse_error(p, LE_INVALID_PROGRAM, "ProgramArguments[0]", "is an empty string");
 	if (s->group && !s->user)
 		parse_warn(p, "GroupName", "has effect only together with UserName");
+	if (s->spawn_constraint.present && !s->program && s->argc && s->argv[0][0] != '/')
+		parse_error(p, LE_INVALID_PROGRAM, "SpawnConstraint", "checks a file: ProgramArguments[0] must then be an "
+			"absolute path, found \"%s\"", s->argv[0]);
 }
 
 struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_diag *d)
@@ -225,6 +228,8 @@ void spec_free(struct job_spec *s)
 	for (size_t i = 0; i < s->nqueue_dirs; i++)
 		free(s->queue_dirs[i]);
 	free(s->queue_dirs);
+	spec_constraint_clear(&s->spawn_constraint);
+	spec_constraint_clear(&s->responsible_constraint);
 	free_list(s->warnings);
 	free(s);
 }

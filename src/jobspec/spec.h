@@ -59,6 +59,21 @@ struct spec_limit {
 	uint64_t value;
 };
 
+/*
+ * A launch constraint (SpawnConstraint, ResponsibleProcessConstraint): facts a
+ * process must satisfy, each checked by launchd (core/constraints.c).
+ */
+struct spec_constraint {
+	bool present;
+	bool has_uid;
+	uid_t uid;               /* spawn: the executable file's owner ("owner"); responsible: its uid ("uid") */
+	char *sha256;            /* the executable's SHA-256, lowercase hex, or NULL */
+	char *in_bundle;         /* the executable lies inside this app bundle, or NULL */
+	char *bundle_identifier; /* CFBundleIdentifier of the bundle enclosing the executable, or NULL */
+	char *executable;        /* responsible only: the process's executable, or NULL */
+	char *origin;            /* not a key: who set the facts and how to change them (Service Management), or NULL */
+};
+
 struct job_spec {
 	char *label;
 	char *path;          /* plist file, or NULL for submitted jobs */
@@ -107,6 +122,7 @@ struct job_spec {
 	struct spec_socket *sockets;
 	size_t nsockets;
 	bool start_on_mount, inetd, inetd_wait;
+	struct spec_constraint spawn_constraint, responsible_constraint;
 	char **warnings;
 	size_t nwarnings;
 };
@@ -125,6 +141,7 @@ plist_t spec_parse_bytes(const char *buf, size_t len, const char *file, struct s
 /* Validates an already parsed plist; file names the source in messages. */
 struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_diag *diag);
 void spec_free(struct job_spec *s);
+void spec_constraint_clear(struct spec_constraint *c);
 void spec_diag_clear(struct spec_diag *d);
 /* Appends a formatted error to d (used by the key handlers). */
 void spec_diag_add(struct spec_diag *d, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

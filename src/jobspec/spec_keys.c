@@ -505,6 +505,8 @@ const struct key_def spec_keys[] = {
 	{"Sockets", key_sockets, NULL},
 	{"MachServices", key_mach_services, NULL},
 	{"inetdCompatibility", key_inetd, NULL},
+	{"SpawnConstraint", key_constraint, NULL},
+	{"ResponsibleProcessConstraint", key_constraint, NULL},
 	{"TimeOut", NULL, NO_OP("never did anything and is no longer implemented by launchd")},
 	{"ServiceIPC", NULL, NO_OP("a Mac OS X 10.4 key that launchd no longer reads")},
 	{"HopefullyExitsFirst", NULL, NO_OP("shutdown-ordering hint no longer implemented by launchd")},

@@ -46,6 +46,9 @@ void each_entry(struct parse *p, plist_t dict, const char *keypath,
 /* spec_compat.c: macOS paths and group names that have a Linux equivalent, translated with a warning. */
 void spec_translate_macos(struct parse *p);
 
+/* spec_constraints.c: SpawnConstraint and ResponsibleProcessConstraint */
+void key_constraint(struct parse *p, const char *k, plist_t v);
+
 /* spec_sockets.c */
 void key_sockets(struct parse *p, const char *k, plist_t v);
 void key_inetd(struct parse *p, const char *k, plist_t v);

@@ -126,6 +126,10 @@ void print_service(FILE *f, xpc_object_t s)
 	fprintf(f, "\tlast exit code = %s\n", str(s, KEY_LAST_EXIT_DESCRIPTION));
 	if (has(s, KEY_SPAWN_FAILURE))
 		fprintf(f, "\tspawn failure = %s\n", str(s, KEY_SPAWN_FAILURE));
+	if (has(s, KEY_SPAWN_CONSTRAINT))
+		fprintf(f, "\tspawn constraint = %s\n", str(s, KEY_SPAWN_CONSTRAINT));
+	if (has(s, KEY_RESPONSIBLE_CONSTRAINT))
+		fprintf(f, "\tresponsible process constraint = %s\n", str(s, KEY_RESPONSIBLE_CONSTRAINT));
 	if (has(s, KEY_PREVIOUS_INSTANCE))
 		fprintf(f, "\tprevious instance = %s\n", str(s, KEY_PREVIOUS_INSTANCE));
 	if (has(s, KEY_NEXT_START))

@@ -112,6 +112,12 @@ static const struct key_case cases[] = {
 	{"MachServices", "<dict/>", "<string>x</string>", "MachServices: expected dictionary, found string"},
 	{"inetdCompatibility", "<dict><key>Wait</key><false/></dict>", "<integer>1</integer>",
 		"inetdCompatibility: expected dictionary, found integer"},
+	{"SpawnConstraint", "<dict><key>owner</key><integer>0</integer><key>sha256</key><string>ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB</string></dict>",
+		"<dict><key>cdhash</key><string>x</string></dict>",
+		"SpawnConstraint.cdhash: is not a fact Gantry checks (SpawnConstraint: owner, sha256, in-bundle"},
+	{"ResponsibleProcessConstraint", "<dict><key>uid</key><integer>501</integer></dict>",
+		"<dict><key>executable</key><string>x</string></dict>",
+		"ResponsibleProcessConstraint.executable: must be an absolute path, found \"x\""},
 };
 
 /* Sockets: every sub-key, one invalid value each, and what the valid ones become. */
@@ -224,6 +230,32 @@ static void test_key_table_fully_covered(void **state)
 		if (!tested)
 			fail_msg("key %s has a handler but no test case", k->name);
 	}
+}
+
+/* Launch constraints keep every fact, the ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB-256 in lowercase; each key knows only its own facts. */
+static void test_constraint_facts(void **state)
+{
+	(void)state;
+	struct spec_diag d = {0};
+	struct job_spec *s = parse_body("<key>SpawnConstraint</key><dict><key>owner</key><integer>7</integer>"
+		"<key>sha256</key><string>ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB</string><key>in-bundle</key><string>/opt/A.app</string>"
+		"<key>bundle-identifier</key><string>com.a</string></dict>"
+		"<key>ResponsibleProcessConstraint</key><dict><key>uid</key><integer>501</integer>"
+		"<key>executable</key><string>/usr/bin/c</string></dict>", &d);
+	assert_non_null(s);
+	assert_true(s->spawn_constraint.present && s->spawn_constraint.has_uid && s->spawn_constraint.uid == 7);
+	assert_string_equal(s->spawn_constraint.sha256, "abababababababababababababababababababababababababababababababab");
+	assert_string_equal(s->spawn_constraint.in_bundle, "/opt/A.app");
+	assert_string_equal(s->spawn_constraint.bundle_identifier, "com.a");
+	assert_true(s->responsible_constraint.has_uid && s->responsible_constraint.uid == 501);
+	assert_string_equal(s->responsible_constraint.executable, "/usr/bin/c");
+	spec_free(s);
+	s = parse_body("<key>SpawnConstraint</key><dict><key>uid</key><integer>0</integer></dict>"
+		"<key>ResponsibleProcessConstraint</key><dict><key>owner</key><integer>0</integer></dict>", &d);
+	assert_null(s);
+	assert_true(any_contains(d.errors, d.nerrors, "SpawnConstraint.uid: is not a fact"));
+	assert_true(any_contains(d.errors, d.nerrors, "ResponsibleProcessConstraint.owner: is not a fact"));
+	spec_diag_clear(&d);
 }
 
 static void test_values_land_in_spec(void **state)
@@ -431,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_socket_specs),
 		cmocka_unit_test(test_key_table_fully_covered),
 		cmocka_unit_test(test_values_land_in_spec),
+		cmocka_unit_test(test_constraint_facts),
 		cmocka_unit_test(test_warnings_for_unknown_and_noop),
 		cmocka_unit_test(test_duplicate_keys_refused),
 		cmocka_unit_test(test_required_keys),

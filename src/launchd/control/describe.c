@@ -4,6 +4,7 @@
  * launchd's print field names, or emits them as JSON).
  */
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,37 @@ static void set_owned(xpc_object_t d, const char *key, xpc_object_t v)
 static void set_null(xpc_object_t d, const char *key)
 {
 	set_owned(d, key, xpc_null_create());
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* A launch constraint as print shows it: "owner=0 sha256=3f2a... in-bundle=/A.app", then where it came from. */
+static void set_constraint(xpc_object_t d, const char *key, const char *uid_fact, const struct spec_constraint *c)
+{
+	if (!c->present)
+		return;
+	char buf[2048] = "";
+	if (c->has_uid)
+		append(buf, sizeof(buf), " %s=%u", uid_fact, (unsigned)c->uid);
+	if (c->executable)
+		append(buf, sizeof(buf), " executable=%s", c->executable);
+	if (c->sha256)
+		append(buf, sizeof(buf), " sha256=%s", c->sha256);
+	if (c->in_bundle)
+		append(buf, sizeof(buf), " in-bundle=%s", c->in_bundle);
+	if (c->bundle_identifier)
+		append(buf, sizeof(buf), " bundle-identifier=%s", c->bundle_identifier);
+	if (c->origin)
+		append(buf, sizeof(buf), " (%s)", c->origin);
+	xpc_dictionary_set_string(d, key, buf[0] ? buf + 1 : "(no facts)");
 }
 
 static void set_opt_string(xpc_object_t d, const char *key, const char *value)
@@ -145,6 +177,8 @@ xpc_object_t describe_service(const struct job *j)
 	xpc_dictionary_set_int64(d, KEY_RUNS, j->rt.runs);
 	exit_fields(d, j);
 	set_opt_string(d, KEY_SPAWN_FAILURE, j->spawn_failure);
+	set_constraint(d, KEY_SPAWN_CONSTRAINT, "owner", &s->spawn_constraint);
+	set_constraint(d, KEY_RESPONSIBLE_CONSTRAINT, "uid", &s->responsible_constraint);
 	set_opt_string(d, KEY_PREVIOUS_INSTANCE, procrec_note(j->domain->name, s->label));
 	if (j->rt.state == JS_SCHEDULED) {
 		int64_t left = j->rt.due_ms - loop_now_ms();

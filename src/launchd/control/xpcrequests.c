@@ -5,14 +5,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "constraints.h"
 #include "control.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "log.h"
 #include "protocol.h"
 #include "sockets.h"
 #include "xpcrequests.h"
@@ -73,11 +76,21 @@ static struct job *bundled_service(pid_t pid, uid_t caller, const char *name, st
 	return j;
 }
 
-/* Connects the client to j's endpoint ep: the reply carries the client's end of the socket pair. */
-static bool connect_client(struct job *j, struct endpoint *ep, xpc_object_t reply)
+/*
+ * Connects the client (pid, as uid) to j's endpoint ep — if it satisfies j's ResponsibleProcessConstraint:
+ * the reply carries the client's end of the socket pair.
+ */
+static bool connect_client(struct job *j, struct endpoint *ep, pid_t pid, uid_t uid, xpc_object_t reply)
 {
 	int fd;
 	struct gerror e = {0};
+	char why[PATH_MAX + 256];
+	if (constraint_check_responsible(j->spec, pid, uid, why, sizeof(why))) {
+		log_msg(LOG_NOTICE, "(%s/%s) refused a connection from pid %d: %s", j->domain->name, j->spec->label,
+			(int)pid, why);
+		control_set_error(reply, EPERM, "%s/%s refuses pid %d: %s", j->domain->name, j->spec->label, (int)pid, why);
+		return false;
+	}
 	if (endpoint_connect(j, ep, &fd, &e)) {
 		control_set_error(reply, e.code, "%s", e.detail);
 		return false;
@@ -101,7 +114,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct endpoint *ep = NULL;
 	if (xpc_dictionary_get_bool(msg, KEY_XPC_SERVICE)) {
 		struct job *j = bundled_service(pid, caller, name, &ep, reply);
-		return j ? connect_client(j, ep, reply) : false;
+		return j ? connect_client(j, ep, pid, caller, reply) : false;
 	}
 	struct domain *d = lookup_domain(msg, reply, caller, pid);
 	if (!d)
@@ -124,7 +137,7 @@ static bool req_lookup(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		not_found(reply, name ? name : "", d, sys);
 		return false;
 	}
-	return connect_client(j, ep, reply);
+	return connect_client(j, ep, pid, caller, reply);
 }
 
 /* A job's process checks in as the listener of one of its MachServices. */

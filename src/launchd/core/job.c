@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "constraints.h"
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
@@ -196,7 +197,8 @@ static void do_spawn(struct job *j)
 	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
 		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits(),
 		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask, .debug = j->debug};
-	int failed = !id || sys->spawn(&rq, &pid, &pidfd, cause);
+	int failed = !id || constraint_check_spawn(j->spec, job_owner(j), cause, sizeof(cause)) ||
+		     sys->spawn(&rq, &pid, &pidfd, cause);
 	job_set_debug(j, NULL); /* the next instance only */
 	if (failed) {
 		/* No process: the job's setup or exec failed, and cause says why. */

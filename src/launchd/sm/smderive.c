@@ -183,6 +183,32 @@ static struct job_spec *app_spec(struct sm_item *it, struct gerror *e, enum sm_r
 	return s;
 }
 
+/*
+ * The SpawnConstraint an item's job gets by default: the executable as registered (its SHA-256, and the bundle
+ * it lies in), so a helper swapped on disk without register() cannot start. Facts the item's own plist gives
+ * are kept.
+ */
+static void derive_constraint(struct job_spec *s, const struct sm_item *it)
+{
+	struct spec_constraint *c = &s->spawn_constraint;
+	size_t n = strlen(it->bundle);
+	bool derived = false;
+	c->present = true;
+	if (!c->sha256) {
+		c->sha256 = strdup(it->exe_sha);
+		derived = true;
+	}
+	if (!c->in_bundle && strncmp(it->exe, it->bundle, n) == 0 && it->exe[n] == '/') {
+		c->in_bundle = strdup(it->bundle);
+		derived = true;
+	}
+	if (derived && !c->origin && asprintf(&c->origin, "derived from %s when it was registered; register() again "
+		"to accept a changed executable", it->bundle) < 0)
+		abort();
+	if (!c->sha256 || (derived && !c->origin))
+		abort(); /* out of memory, as everywhere in launchd */
+}
+
 static int derive(enum sm_kind kind, const char *bundle, const char *name, uid_t caller, struct sm_item **out,
 	struct job_spec **spec, enum sm_reason *reason, struct gerror *e)
 {
@@ -225,6 +251,7 @@ static int derive(enum sm_kind kind, const char *bundle, const char *name, uid_t
 		sm_item_free(it);
 		return err;
 	}
+	derive_constraint(s, it);
 	if (kind == SM_DAEMON)
 		snprintf(it->domain, sizeof(it->domain), "system");
 	else
