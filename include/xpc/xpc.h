@@ -19,5 +19,6 @@
 #include <xpc/base.h>
 #include <xpc/connection.h>
 #include <xpc/endpoint.h>
+#include <xpc/activity.h>
 
 #endif

@@ -23,7 +23,7 @@ struct block_literal {
 
 #define INVOKE(block, type) ((type)((const struct block_literal *)(block))->invoke)
 
-static void block_call_handler(void *block, xpc_object_t ev)
+void block_call(void *block, xpc_object_t ev)
 {
 	INVOKE(block, void (*)(void *, xpc_object_t))(block, ev);
 }
@@ -46,7 +46,7 @@ void xpc_connection_set_event_handler(xpc_connection_t c, void *handler)
 		c->release_block(c->handler_block);
 	c->handler_block = copy;
 	c->release_block = block_release;
-	c->handler = copy ? block_call_handler : NULL;
+	c->handler = copy ? block_call : NULL;
 	lib_unlock();
 }
 
@@ -54,7 +54,7 @@ void xpc_connection_send_message_with_reply(xpc_connection_t c, xpc_object_t msg
 {
 	(void)replyq; /* the reply runs where the connection's handlers run (there are no dispatch queues) */
 	lib_lock();
-	conn_send_with_reply(c, msg, block_call_handler, _Block_copy(handler), block_release, false);
+	conn_send_with_reply(c, msg, block_call, _Block_copy(handler), block_release, false);
 	lib_unlock();
 }
 

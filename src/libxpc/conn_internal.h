@@ -203,6 +203,18 @@ bool lib_on_thread(void);
 bool lib_outermost(void);
 /* libxpc's thread (runloop.c) is running; it registers its wake-up eventfd, and marks itself as that thread. */
 bool lib_thread_running(void);
+/*
+ * Timers on libxpc's thread (activity.c): next_ms says how long its poll may wait (-1: no timer), run_due
+ * runs what is due (libxpc held once). lib_wake makes the thread look again (a timer changed).
+ */
+void lib_set_timers(int (*next_ms)(void), void (*run_due)(void));
+int lib_timer_timeout(void);
+void lib_run_timers(void);
+void lib_wake(void);
+/* blocks.c: calls a block that takes one object (an xpc_handler_t). */
+void block_call(void *block, xpc_object_t object);
+/* runloop.c: starts libxpc's thread if it is not running (libxpc held). */
+void lib_thread_ensure(void);
 int lib_thread_wake_fd(void);
 /*
  * poller.c: one round — polls the activated connections that run on libxpc's thread (threaded) or on

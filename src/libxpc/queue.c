@@ -188,6 +188,35 @@ static void register_atfork(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+/* Timers libxpc's thread runs beside its connections (activity.c's), set once. */
+static struct {
+	int (*next_ms)(void);
+	void (*run_due)(void);
+} timers;
+
+void lib_set_timers(int (*next_ms)(void), void (*run_due)(void))
+{
+	timers.next_ms = next_ms;
+	timers.run_due = run_due;
+}
+
+int lib_timer_timeout(void)
+{
+	return timers.next_ms ? timers.next_ms() : -1;
+}
+
+void lib_run_timers(void)
+{
+	if (timers.run_due)
+		timers.run_due();
+}
+
+void lib_wake(void)
+{
+	if (!on_lib_thread)
+		lib_thread.dirty = true;
+}
+
 bool lib_thread_running(void)
 {
 	return lib_thread.started;

@@ -29,8 +29,10 @@ static void *lib_thread_main(void *arg)
 	int wake_fd = (int)(intptr_t)arg;
 	lib_thread_enter();
 	lib_lock();
-	for (;;)
-		lib_poll_round(true, wake_fd, -1);
+	for (;;) {
+		lib_poll_round(true, wake_fd, lib_timer_timeout());
+		lib_run_timers();
+	}
 	return NULL;
 }
 
@@ -54,12 +56,18 @@ static void start_lib_thread(void)
 	lib_become_thread(wake_fd);
 }
 
+void lib_thread_ensure(void)
+{
+	if (!lib_thread_running())
+		start_lib_thread();
+}
+
 void xpc_connection_activate(xpc_connection_t c)
 {
 	lib_lock();
 	if (!c->activated) {
-		if (c->threaded && !lib_thread_running())
-			start_lib_thread();
+		if (c->threaded)
+			lib_thread_ensure();
 		conn_activate(c);
 	}
 	lib_unlock();

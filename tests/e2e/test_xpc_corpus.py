@@ -2,6 +2,7 @@
 xpc_object_t, xpc_main, Apple's error constants compared with ==) compile unchanged with clang -fblocks and
 strict pointer checks against Gantry's <xpc/xpc.h>, and run end to end under launchd as MachServices, their
 handlers on libxpc's thread."""
+import os
 import subprocess
 
 from conftest import CORPUS, corpus_asan_env, env_for
@@ -26,7 +27,7 @@ def test_the_corpus_uses_apples_api_as_written(corpus):
     assert "^(xpc_object_t peer)" in listener and "xpc_connection_set_event_handler(peer," in listener
     assert "xpc_main(event_handler)" in (CORPUS / "main-service.c").read_text()
     assert "== XPC_ERROR_CONNECTION_INVALID" in (CORPUS / "async-client.c").read_text()
-    assert set(corpus) == {"async-client", "bundle-app", "echo-listener", "main-service"}
+    assert set(corpus) == {"activity", "async-client", "bundle-app", "echo-listener", "main-service"}
 
 
 def test_a_blocks_listener_serves_an_async_client(gantry, corpus):
@@ -58,3 +59,13 @@ def test_many_clients_at_once_each_get_their_own_replies(gantry, corpus):
         assert c.returncode == 0, out + err
         assert "replies=100 in-order=1 " in out
     assert gantry.service("t.listener")["runs"] == 1
+
+
+def test_activities_run_when_due_and_as_their_handlers_say(corpus, tmp_path):
+    """A one-shot activity runs, one registered with XPC_ACTIVITY_CHECK_IN takes its criteria in its handler and
+    runs, and a repeating one whose first run the handler left open (CONTINUE) runs again only after the main
+    thread set DONE; a finished run refuses a second DONE."""
+    r = subprocess.run([str(corpus["activity"])], env=dict(os.environ, **corpus_asan_env()), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout == "once=1 checkin-calls=1 checkin-runs=1 held-open=1 set-done=1 set-done-again=0 defer=0\n"
