@@ -6,6 +6,7 @@
 #define GANTRY_XPC_CONN_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -192,6 +193,8 @@ size_t active_snapshot(xpc_connection_t **out);
 void lib_lock(void);
 /* Releases it; the outermost release first runs the posted calls this thread may run. */
 void lib_unlock(void);
+/* Posts sem once this thread releases libxpc (at once if it does not hold it). */
+void lib_wake_after_unlock(sem_t *sem);
 /* Posts a handler call to c (libxpc locked); it runs on c's thread, in order with c's other calls. */
 void conn_post(xpc_connection_t c, const struct conn_call *call);
 /* Runs the posted calls this thread may run now (only at the outermost lock). */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,33 @@
 static pthread_mutex_t lib_mutex = PTHREAD_MUTEX_INITIALIZER;
 static __thread int lock_depth;        /* this thread's nesting of lib_lock() */
 static __thread bool on_lib_thread;    /* this thread is libxpc's */
+
+/*
+ * Waiters to wake once this thread lets go of the lock: woken earlier, a
+ * waiter would preempt this thread (on one CPU) only to block on the lock it
+ * still holds — two context switches for nothing on every handed-over reply.
+ */
+#define WAKE_LATER_MAX 16
+static __thread struct {
+	sem_t *sems[WAKE_LATER_MAX];
+	int n;
+} wake_later;
+
+void lib_wake_after_unlock(sem_t *sem)
+{
+	if (lock_depth > 0 && wake_later.n < WAKE_LATER_MAX)
+		wake_later.sems[wake_later.n++] = sem;
+	else
+		sem_post(sem);
+}
+
+static void release_mutex(void)
+{
+	lock_depth = 0;
+	pthread_mutex_unlock(&lib_mutex);
+	while (wake_later.n > 0)
+		sem_post(wake_later.sems[--wake_later.n]);
+}
 
 /* Connections with posted calls, each listed once and retained while listed. */
 static xpc_connection_t ready_head, ready_tail;
@@ -55,8 +83,10 @@ void lib_unlock(void)
 		if (lib_thread.dirty && !on_lib_thread)
 			wake_thread();
 	}
-	if (--lock_depth == 0)
-		pthread_mutex_unlock(&lib_mutex);
+	if (lock_depth == 1)
+		release_mutex();
+	else
+		lock_depth--;
 }
 
 void lib_changed(xpc_connection_t c)
@@ -154,8 +184,7 @@ void lib_run_posted(void)
 			c->calls.tail = NULL;
 		c->calls.running = true;
 		xpc_retain(&c->base);
-		lock_depth = 0;
-		pthread_mutex_unlock(&lib_mutex);
+		release_mutex();
 		run_call(c, p);
 		if (p->release_ctx)
 			p->release_ctx(p->ctx);

@@ -40,9 +40,9 @@ struct sync_slot {
 static void sync_reply(void *ctx, xpc_object_t reply)
 {
 	struct sync_slot *s = ctx;
-	s->reply = xpc_retain(reply);
+	__atomic_store_n(&s->reply, xpc_retain(reply), __ATOMIC_RELEASE); /* read by its waiter without the lock */
 	if (s->answered)
-		sem_post(s->answered);
+		lib_wake_after_unlock(s->answered);
 }
 
 /* The reply never came: forget the waiter; true if it was still waiting (a timeout). */
@@ -128,6 +128,9 @@ static bool wait_handed_over(struct sync_slot *slot, int64_t deadline)
 	if (r == 0)
 		return false;
 	lib_lock(); /* decide under the lock: a reply that came meanwhile is still taken */
+	if (slot->reply) /* its wake-up comes once its thread let go of the lock: take it before the semaphore goes */
+		while (sem_wait(slot->answered) < 0 && errno == EINTR)
+			;
 	return true;
 }
 
@@ -169,7 +172,7 @@ xpc_object_t xpc_connection_send_message_with_reply_sync_timeout(xpc_connection_
 	conn_send_with_reply(c, msg, sync_reply, &slot, NULL, true);
 	if (!slot.reply && handed_over && !wait_handed_over(&slot, deadline)) {
 		sem_destroy(&answered); /* sync_reply posted it, last: the reply is ours, libxpc is not held */
-		return slot.reply;
+		return __atomic_load_n(&slot.reply, __ATOMIC_ACQUIRE);
 	}
 	if (!slot.reply && !handed_over && polled)
 		wait_dispatching(&slot, deadline);
