@@ -15,7 +15,7 @@ BENCH_DEPS = runit s6 libsystemd-dev
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps build build-asan test unit e2e fuzz run install bench clean
+.PHONY: all deps bench-deps build build-asan test unit e2e fuzz run install uninstall bench clean
 
 all: build
 
@@ -65,6 +65,14 @@ run: build
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD)
+	@# the system's library cache learns the libraries (a private prefix needs none: $$ORIGIN, pkg-config's rpath)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+# Removes exactly what the last `make install` put there (meson's install log), directories it created
+# included unless something else lives in them now (a job file an administrator added stays).
+uninstall:
+	DESTDIR=$(DESTDIR) ninja -C $(BUILD) uninstall
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 bench: bench-deps build
 	@# a build tree configured before libsystemd-dev was installed lacks bench/xpc_bench
