@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "notify.h"
 #include "loop.h"
 #include "pgroups.h"
 #include "protocol.h"
@@ -34,6 +35,7 @@ void lifecycle_shutdown(const char *why)
 		return;
 	g_launchd.shutting_down = true;
 	log_msg(LOG_INFO, "%s: stopping %zu jobs", why, domain_total_jobs());
+	notify_state("STOPPING=1");
 	control_stop();
 	domain_remove_all_jobs();
 }

@@ -25,6 +25,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "pgroups.h"
 #include "procrec.h"
 #include "spawn.h"
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
 	if ((r = gantry_dir_trusted(p->run_dir, g_launchd.uid, err, sizeof(err))))
 		return fail("will not listen in the socket directory", r, err);
 	log_open(p->log_file);
+	notify_init(); /* before any job starts: none inherits $NOTIFY_SOCKET */
 	raise_fd_limit();
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, MALLOC_MMAP_THRESHOLD);
@@ -195,6 +197,9 @@ int main(int argc, char **argv)
 		domain_create(DOMAIN_USER, g_launchd.uid);
 		domain_load_directories(domain_create(DOMAIN_GUI, g_launchd.uid));
 	}
+	char ready[128];
+	snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%d\nSTATUS=%zu jobs loaded", (int)getpid(), domain_total_jobs());
+	notify_state(ready); /* the socket listens and the jobs are loaded: requests are answered from here on */
 	r = loop_run();
 	lifecycle_finish(); /* returns unless launchd runs itself again (reboot userspace) */
 	return r ? fail("event loop", r, NULL) : 0;

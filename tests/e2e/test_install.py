@@ -122,6 +122,13 @@ def test_launchds_directories_come_with_their_modes(installed):
         assert oct(st.st_mode & 0o7777) == "0o755", d
 
 
+def test_systemd_units_run_the_installed_launchd(installed):
+    build, dest, root, libdir = installed
+    for mode in ("system", "user"):
+        unit = (root / "lib/systemd" / mode / "launchd.service").read_text()
+        assert f"ExecStart={PREFIX}/bin/launchd --{mode}\n" in unit, unit
+
+
 def test_uninstall_removes_exactly_what_install_put_there(installed):
     build, dest, root, libdir = installed
     kept = dest / "etc/launchd/LaunchDaemons/local.admin.plist"
