@@ -11,6 +11,7 @@
 
 #include "plistio.h"
 #include "safefile.h"
+#include "oom.h"
 
 /* Larger files are refused rather than read into memory. */
 #define PLIST_FILE_MAX (4 * 1024 * 1024)
@@ -127,7 +128,7 @@ static int bplist_bounds(const unsigned char *b, size_t len, char *why, size_t w
 	unsigned char *state = calloc(w.nobj, 1);       /* 0 new, 1 on the stack, 2 done */
 	struct frame { uint64_t obj, first, n, i; } *stack = malloc(sizeof(*stack) * (PLIST_MAX_DEPTH + 1));
 	if (!size || !depth || !state || !stack)
-		abort();
+		gantry_oom();
 	int sp = 0, r = 0;
 	stack[0] = (struct frame){top, 0, 0, 0};
 	state[top] = 1;
@@ -274,7 +275,7 @@ plist_t *gantry_plist_array_items(plist_t array, uint32_t *n)
 	plist_t *items = calloc(count + 1, sizeof(*items));
 	plist_array_iter it = NULL;
 	if (!items)
-		abort();
+		gantry_oom();
 	plist_array_new_iter(array, &it);
 	for (plist_t item = NULL; it && k < count; k++) {
 		plist_array_next_item(array, it, &item);

@@ -131,6 +131,7 @@
 #define KEY_PATH_FIRES_SKIPPED_WHILE_RUNNING "path_fires_skipped_while_running"
 #define KEY_PATHS "paths"
 #define KEY_PID "pid"
+#define KEY_ADOPTED "adopted" /* processes of the job launchd adopted as a subreaper (orphans.h) */
 #define KEY_PLIST "plist"
 #define KEY_PLIST_SHA256 "plist_sha256"
 #define KEY_PREVIOUS_INSTANCE "previous_instance"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "safefile.h"
+#include "oom.h"
 
 int gantry_open_regular(const char *path, struct stat *st)
 {
@@ -55,7 +56,7 @@ char *gantry_read_regular(const char *path, size_t max, size_t *len, int *err, c
 	}
 	char *buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
-		abort();
+		gantry_oom();
 	size_t have = 0;
 	while (have < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);

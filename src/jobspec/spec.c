@@ -23,6 +23,7 @@
 #include "plistio.h"
 #include "safefile.h"
 #include "spec_parse.h"
+#include "oom.h"
 
 static void top_level_key(struct parse *p, const char *parent, const char *key, plist_t v)
 {
@@ -88,7 +89,7 @@ struct job_spec *spec_from_plist(plist_t root, const char *file, struct spec_dia
 {
 	struct job_spec *s = calloc(1, sizeof(*s));
 	if (!s)
-		abort();
+		gantry_oom();
 	s->umask = -1;
 	s->ka_successful_exit = -1;
 	s->ka_crashed = -1;

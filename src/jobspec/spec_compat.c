@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "spec_parse.h"
+#include "oom.h"
 
 static const struct {
 	const char *top;          /* the macOS directory that must be missing here */
@@ -42,7 +43,7 @@ static void translate(struct parse *p, const char *key, char **path)
 			continue; /* (*path)[n] is read only once the first n bytes matched: the string is that long */
 		char *linux_path;
 		if (asprintf(&linux_path, "%s%s", path_table[i].linux_, *path + n) < 0)
-			abort();
+			gantry_oom();
 		parse_warn(p, key, "%s: macOS's %s does not exist here; using %s", *path, path_table[i].top, linux_path);
 		free(*path);
 		*path = linux_path;

@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "plistio.h"
 #include "spec_parse.h"
+#include "oom.h"
 
 
 static void key_label(struct parse *p, const char *k, plist_t v) { want_string(p, k, v, &p->s->label); }
@@ -63,12 +64,12 @@ static void env_entry(struct parse *p, const char *parent, const char *key, plis
 		return; /* the error is recorded */
 	char *kv;
 	if (asprintf(&kv, "%s=%s", key, val) < 0)
-		abort();
+		gantry_oom();
 	free(val);
 	struct job_spec *s = p->s;
 	s->env = realloc(s->env, (s->nenv + 2) * sizeof(*s->env));
 	if (!s->env)
-		abort();
+		gantry_oom();
 	s->env[s->nenv++] = kv;
 	s->env[s->nenv] = NULL;
 }
@@ -192,7 +193,7 @@ static void cond_entry(struct parse *p, const char *parent, const char *key, pli
 	}
 	*list = realloc(*list, (*n + 1) * sizeof(**list));
 	if (!*list)
-		abort();
+		gantry_oom();
 	(*list)[*n].name = strdup(key);
 	(*list)[*n].want = want;
 	(*n)++;
@@ -291,7 +292,7 @@ static void key_session_type(struct parse *p, const char *k, plist_t v)
 	} else {
 		names = calloc(2, sizeof(*names));
 		if (!names)
-			abort();
+			gantry_oom();
 		if (!want_string(p, k, v, &names[0])) {
 			free(names);
 			return;
@@ -323,7 +324,7 @@ static void key_bundle_ids(struct parse *p, const char *k, plist_t v)
 		if (want_string(p, k, v, &one)) {
 			p->s->associated_ids = calloc(2, sizeof(char *));
 			if (!p->s->associated_ids)
-				abort();
+				gantry_oom();
 			p->s->associated_ids[0] = one;
 			p->s->nassociated_ids = 1;
 		}
@@ -370,7 +371,7 @@ static void calendar_entry(struct parse *p, plist_t dict, const char *path)
 	struct job_spec *s = p->s;
 	s->calendar = realloc(s->calendar, (s->ncalendar + 1) * sizeof(*s->calendar));
 	if (!s->calendar)
-		abort();
+		gantry_oom();
 	s->calendar[s->ncalendar++] = (struct cal_entry){CAL_ANY, CAL_ANY, CAL_ANY, CAL_ANY, CAL_ANY};
 	each_entry(p, dict, path, calendar_field);
 }
@@ -450,7 +451,7 @@ static void service_entry(struct parse *p, const char *parent, const char *key, 
 	struct job_spec *s = p->s;
 	s->services = realloc(s->services, (s->nservices + 1) * sizeof(*s->services));
 	if (!s->services)
-		abort();
+		gantry_oom();
 	sv.name = strdup(key);
 	s->services[s->nservices++] = sv;
 }

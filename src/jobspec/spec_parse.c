@@ -13,12 +13,13 @@
 #include "errors.h"
 #include "plistio.h"
 #include "spec_parse.h"
+#include "oom.h"
 
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s;
 	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+		gantry_oom();
 	return s;
 }
 
@@ -26,7 +27,7 @@ static void push(char ***list, size_t *n, char *s)
 {
 	*list = realloc(*list, (*n + 2) * sizeof(**list));
 	if (!*list)
-		abort();
+		gantry_oom();
 	(*list)[(*n)++] = s;
 	(*list)[*n] = NULL;
 }
@@ -67,7 +68,7 @@ void parse_warn(struct parse *p, const char *keypath, const char *fmt, ...)
 	va_end(ap);
 	char *line;
 	if (asprintf(&line, "%s: %s: %s", p->file, keypath, msg) < 0)
-		abort();
+		gantry_oom();
 	free(msg);
 	push(&p->s->warnings, &p->s->nwarnings, line);
 }
@@ -111,7 +112,7 @@ bool want_string(struct parse *p, const char *keypath, plist_t v, char **out)
 	}
 	char *s = strndup(raw, len);
 	if (!s)
-		abort();
+		gantry_oom();
 	free(*out);
 	*out = s;
 	return true;
@@ -156,7 +157,7 @@ bool want_string_array(struct parse *p, const char *keypath, plist_t v, char ***
 	plist_t *items = gantry_plist_array_items(v, &count);
 	char **list = calloc(count + 1, sizeof(*list));
 	if (!list)
-		abort();
+		gantry_oom();
 	bool ok = true;
 	for (uint32_t i = 0; i < count; i++) {
 		plist_t item = items[i];

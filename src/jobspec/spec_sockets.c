@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "plistio.h"
 #include "spec_parse.h"
+#include "oom.h"
 
 static struct spec_socket *current(struct parse *p)
 {
@@ -60,7 +61,7 @@ static void socket_field(struct parse *p, const char *parent, const char *key, p
 	} else if (strcasecmp(key, "SockServiceName") == 0) {
 		if (plist_get_node_type(v) == PLIST_UINT && want_int(p, path, v, 0, 65535, &n)) {
 			if (asprintf(&sk->service, "%lld", (long long)n) < 0)
-				abort();
+				gantry_oom();
 		} else if (plist_get_node_type(v) != PLIST_UINT && want_string(p, path, v, &sk->service) &&
 			   strspn(sk->service, "0123456789") != strlen(sk->service) && !getservbyname(sk->service, NULL)) {
 			parse_error(p, LE_INVALID_PLIST, path, "\"%s\" is neither a port number nor a service in /etc/services",
@@ -109,7 +110,7 @@ static void socket_entry(struct parse *p, const char *name, const char *path, pl
 	struct job_spec *s = p->s;
 	s->sockets = realloc(s->sockets, (s->nsockets + 1) * sizeof(*s->sockets));
 	if (!s->sockets)
-		abort();
+		gantry_oom();
 	s->sockets[s->nsockets++] = (struct spec_socket){.name = strdup(name), .type = SOCK_STREAM, .passive = true,
 		.family = AF_UNSPEC, .path_mode = -1, .path_owner = -1, .path_group = -1};
 	each_entry(p, dict, path, socket_field);

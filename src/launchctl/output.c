@@ -122,6 +122,11 @@ void print_service(FILE *f, xpc_object_t s)
 	fprintf(f, "\truns = %" PRId64 "\n", xpc_dictionary_get_int64(s, KEY_RUNS));
 	if (running)
 		fprintf(f, "\tpid = %" PRId64 "\n", xpc_dictionary_get_int64(s, KEY_PID));
+	if (has(s, KEY_ADOPTED)) {
+		int64_t adopted = xpc_dictionary_get_int64(s, KEY_ADOPTED);
+		fprintf(f, "\tprocesses = %" PRId64 " (%d main, %" PRId64 " adopted)\n", adopted + running, running ? 1 : 0,
+			adopted);
+	}
 	fprintf(f, "\timmediate reason = %s\n", str(s, KEY_IMMEDIATE_REASON));
 	fprintf(f, "\tlast exit code = %s\n", str(s, KEY_LAST_EXIT_DESCRIPTION));
 	if (has(s, KEY_SPAWN_FAILURE))

@@ -214,11 +214,11 @@ static int cmd_asuser(int argc, char **argv)
 	return errno == ENOENT ? 127 : 126;
 }
 
-/* reboot [system|halt|userspace|logout]: what each means for Gantry is launchd's answer (lifecycle.c). */
+/* reboot [system|halt|poweroff|userspace|logout]: what each means for Gantry is launchd's answer (lifecycle.c). */
 static int cmd_reboot(int argc, char **argv)
 {
 	if (argc > 1)
-		return usage_error("reboot", "expected at most one of system, halt, userspace, logout");
+		return usage_error("reboot", "expected at most one of system, halt, poweroff, userspace, logout");
 	xpc_object_t req = request_new(ROUTINE_REBOOT, NULL);
 	xpc_dictionary_set_string(req, KEY_NAME, argc ? argv[0] : "system");
 	return call(req, "Reboot", NULL);
@@ -269,8 +269,9 @@ const struct verb host_verbs[] = {
 	{"hostinfo", cmd_hostinfo, "", "the host: kernel, processors, memory, uptime, load, launchd"},
 	{"procinfo", cmd_procinfo, "pid", "which job and domain own a process; its program, credentials and limits"},
 	{"dumpstate", cmd_dumpstate, "", "print every domain you can see"},
-	{"reboot", cmd_reboot, "[system|halt|userspace|logout]",
-		"userspace: restart launchd and its jobs; logout: end your jobs; system, halt: say what to run"},
+	{"reboot", cmd_reboot, "[system|halt|poweroff|userspace|logout]",
+		"userspace: restart launchd and its jobs; logout: end your jobs; system, halt, poweroff: as PID 1, stop "
+		"every job and reboot(2), else say what to run"},
 	{"asuser", cmd_asuser, "uid command [args...]", "run a command with that user's gui/<uid> as its default domain"},
 	{"examine", cmd_examine, "tool [args... @PID ...]", "run a tool against launchd, @PID standing for its pid"},
 	{"attach", cmd_absent, "", "not on Linux (says why)"},

@@ -22,6 +22,7 @@ void hooks_install(void)
 		.domain_loading = sm_load_domain,
 		.owns_label = sm_owns_label,
 		.lookup_reason = sm_lookup_reason,
+		.job_exited = lifecycle_job_exited,
 		.triggers = trigger_kinds,
 	};
 }

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <unistd.h>
 
 #include "domain.h"
 #include "errors.h"
+#include "init.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
@@ -36,6 +38,7 @@ void lifecycle_shutdown(const char *why)
 	g_launchd.shutting_down = true;
 	log_msg(LOG_INFO, "%s: stopping %zu jobs", why, domain_total_jobs());
 	notify_state("STOPPING=1");
+	init_shutdown_started();
 	control_stop();
 	domain_remove_all_jobs();
 }
@@ -59,6 +62,12 @@ static void shutdown_deferred(void *why)
 	lifecycle_shutdown(why);
 }
 
+void lifecycle_job_exited(const struct job *j, int status)
+{
+	if (init_job_exited(j, status) && !g_launchd.shutting_down)
+		loop_defer(shutdown_deferred, "--exit-with job exited"); /* not inside the job's own event */
+}
+
 /* logout in the system launchd: the caller's gui and user jobs are booted out; the launchd stays. */
 static void logout_user(uid_t uid)
 {
@@ -75,18 +84,32 @@ static void logout_user(uid_t uid)
 	log_msg(LOG_INFO, "reboot logout: uid %u's gui and user jobs booted out", (unsigned)uid);
 }
 
+/* RB_* for launchctl reboot's system, halt and poweroff; 0 for any other mode. */
+static int machine_reboot(const char *mode)
+{
+	if (!mode || strcmp(mode, "system") == 0)
+		return RB_AUTOBOOT;
+	return strcmp(mode, "halt") == 0 ? RB_HALT_SYSTEM : strcmp(mode, "poweroff") == 0 ? RB_POWER_OFF : 0;
+}
+
 static bool req_reboot(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 {
 	const char *mode = xpc_dictionary_get_string(msg, KEY_NAME);
 	bool may = caller == 0 || (!g_launchd.system && caller == g_launchd.uid);
-	if (!mode || strcmp(mode, "system") == 0 || strcmp(mode, "halt") == 0) {
+	int how = machine_reboot(mode);
+	if (how && caller != 0) {
+		control_set_error(reply, EPERM, "only root may reboot, halt or power off (you are uid %u)", (unsigned)caller);
+	} else if (how && init_request_reboot(how)) {
+		loop_defer(shutdown_deferred, how == RB_AUTOBOOT ? "reboot system" : how == RB_POWER_OFF ? "reboot poweroff"
+			: "reboot halt");
+	} else if (how) {
 		control_set_error(reply, darwin_errno(ENOTSUP), "launchd (pid %d) is not this machine's init: reboot or halt "
 			"it with `systemctl reboot` / `systemctl halt` or reboot(8); `launchctl reboot userspace` restarts "
 			"launchd and its jobs", (int)getpid());
 	} else if (strcmp(mode, "logout") == 0 && g_launchd.system) {
 		logout_user(caller);
 	} else if (strcmp(mode, "userspace") != 0 && strcmp(mode, "logout") != 0) {
-		control_set_error(reply, LE_USAGE, "\"%s\": reboot takes system, halt, userspace or logout%s", mode,
+		control_set_error(reply, LE_USAGE, "\"%s\": reboot takes system, halt, poweroff, userspace or logout%s", mode,
 			strcmp(mode, "apps") == 0 ? " (apps quits a macOS GUI session's applications: not launchd's on Linux)" : "");
 	} else if (!may) {
 		control_set_error(reply, EPERM, "only root%s may reboot this launchd (you are uid %u)",

@@ -1,7 +1,7 @@
 /*
  * launchd: command line, start-up (paths, log, signals, domains, control
- * socket) and orderly shutdown on SIGTERM/SIGINT — every job stopped
- * (SIGTERM, then SIGKILL after its ExitTimeOut), then exit 0.
+ * socket) and orderly shutdown on SIGTERM/SIGINT/SIGPWR — every job stopped
+ * (SIGTERM, then SIGKILL after its ExitTimeOut), then exit (init.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,10 +22,12 @@
 #include "control.h"
 #include "domain.h"
 #include "hooks.h"
+#include "init.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "orphans.h"
 #include "pgroups.h"
 #include "procrec.h"
 #include "spawn.h"
@@ -39,9 +41,11 @@ static struct watch signal_watch;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: launchd --system | --user [--debug] [--test-clock]\n"
+		"usage: launchd --system | --user [--subreaper] [--exit-with LABEL] [--debug] [--test-clock]\n"
 		"  --system  host the system domain and every user's domains (root only)\n"
 		"  --user    host gui/<uid> and user/<uid> of the invoking user\n"
+		"  --subreaper  adopt and reap the orphans of jobs (always as PID 1)\n"
+		"  --exit-with LABEL  exit when that job exits, with its status (128+signal if killed)\n"
 		"  --debug   log debug messages\n"
 		"  --test-clock  let `launchctl test-clock OFFSET` move launchd's wall clock (tests only)\n"
 		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
@@ -52,8 +56,11 @@ static void on_signal(struct watch *w, uint32_t events)
 	struct signalfd_siginfo si;
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			lifecycle_shutdown(si.ssi_signo == SIGTERM ? "received TERM" : "received INT");
+		if (si.ssi_signo == SIGCHLD)
+			orphans_scan();
+		else if (si.ssi_signo != SIGHUP)
+			lifecycle_shutdown(si.ssi_signo == SIGTERM ? "received TERM" : si.ssi_signo == SIGINT ? "received INT"
+				: "received PWR");
 	}
 }
 
@@ -84,6 +91,9 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPWR);
+	if (orphans_enabled())
+		sigaddset(&set, SIGCHLD); /* job processes are reaped through their pidfds; the rest here */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	static const int ignored[] = LAUNCHD_IGNORED_SIGNALS;
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
@@ -126,14 +136,27 @@ static int fail(const char *what, int err, const char *detail)
 	return 1;
 }
 
-int main(int argc, char **argv)
+struct options {
+	int mode; /* 1: --system, 0: --user, -1: neither */
+	bool subreaper;
+	const char *exit_with;
+};
+
+/* The command line into o; -1 to go on, else the status to exit with. */
+static int parse_args(int argc, char **argv, struct options *o)
 {
-	int mode = -1;
+	*o = (struct options){.mode = -1};
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--system") == 0) {
-			mode = 1;
-		} else if (strcmp(argv[i], "--user") == 0) {
-			mode = 0;
+		if (strcmp(argv[i], "--subreaper") == 0) {
+			o->subreaper = true;
+		} else if (strcmp(argv[i], "--exit-with") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "launchd: --exit-with needs the label of a job\n");
+				return 64;
+			}
+			o->exit_with = argv[++i];
+		} else if (strcmp(argv[i], "--system") == 0 || strcmp(argv[i], "--user") == 0) {
+			o->mode = strcmp(argv[i], "--system") == 0;
 		} else if (strcmp(argv[i], "--test-clock") == 0) {
 			g_launchd.test_clock = true;
 		} else if (strcmp(argv[i], "--debug") == 0) {
@@ -150,6 +173,16 @@ int main(int argc, char **argv)
 			return 64;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int mode, done = parse_args(argc, argv, &o);
+	if (done >= 0)
+		return done;
+	mode = o.mode;
 	if (mode < 0) {
 		usage(stderr);
 		return 64;
@@ -177,6 +210,7 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, MALLOC_MMAP_THRESHOLD);
+	init_start(o.subreaper, o.exit_with);
 	if ((r = loop_init()) || (r = setup_signals()))
 		return fail("event loop", r, NULL);
 	hooks_install();
@@ -201,6 +235,7 @@ int main(int argc, char **argv)
 	snprintf(ready, sizeof(ready), "READY=1\nMAINPID=%d\nSTATUS=%zu jobs loaded", (int)getpid(), domain_total_jobs());
 	notify_state(ready); /* the socket listens and the jobs are loaded: requests are answered from here on */
 	r = loop_run();
-	lifecycle_finish(); /* returns unless launchd runs itself again (reboot userspace) */
-	return r ? fail("event loop", r, NULL) : 0;
+	int status = init_exit(); /* what is left stopped and reaped; reboot(2) as PID 1 when asked */
+	lifecycle_finish();       /* returns unless launchd runs itself again (reboot userspace) */
+	return r ? fail("event loop", r, NULL) : status;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "oom.h"
 
 static void array_set_owned(xpc_object_t a, size_t index, xpc_object_t v)
 {
@@ -131,6 +132,6 @@ xpc_object_t xpc_string_create_with_format_and_arguments(const char *fmt, va_lis
 {
 	char *s;
 	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+		gantry_oom();
 	return xpc_string_adopt(s, strlen(s));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "oom.h"
 
 #define DOOR_KNOCK "GXPE"
 #define DOOR_KNOCK_LEN 4
@@ -29,7 +30,7 @@ xpc_connection_t xpc_connection_create(const char *name, void *queue)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
 		xpc_connection_t c = conn_alloc(-1);
 		if (asprintf(&c->connect_error, "cannot create an anonymous listener: %s", strerror(errno)) < 0)
-			abort();
+			gantry_oom();
 		return c;
 	}
 	xpc_connection_t c = conn_alloc(sv[0]);
@@ -58,7 +59,7 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 		cause = xpc_xstrdup("not an endpoint");
 	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		if (asprintf(&cause, "cannot create a socket pair: %s", strerror(errno)) < 0)
-			abort();
+			gantry_oom();
 	} else {
 		conn_passcred(sv[1]); /* attested credentials from the first message the listener reads */
 		struct iovec iov = {.iov_base = DOOR_KNOCK, .iov_len = DOOR_KNOCK_LEN};
@@ -77,7 +78,7 @@ xpc_connection_t xpc_connection_create_from_endpoint(xpc_endpoint_t endpoint)
 		    asprintf(&cause, "the endpoint's listener %s", errno == EPIPE || errno == ECONNRESET ?
 			"is gone (cancelled, or its process exited)" : errno == EAGAIN ?
 			"is not accepting (its queue is full)" : strerror(errno)) < 0)
-			abort();
+			gantry_oom();
 		close(sv[1]);
 	}
 	if (cause) {

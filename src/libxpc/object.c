@@ -15,13 +15,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "oom.h"
 
 void *xpc_xalloc(size_t size)
 {
 	void *p = calloc(1, size ? size : 1);
 	if (!p) {
 		fprintf(stderr, "libxpc: out of memory allocating %zu bytes\n", size);
-		abort();
+		gantry_oom();
 	}
 	return p;
 }
@@ -31,7 +32,7 @@ void *xpc_xrealloc(void *p, size_t size)
 	void *q = realloc(p, size ? size : 1);
 	if (!q) {
 		fprintf(stderr, "libxpc: out of memory growing to %zu bytes\n", size);
-		abort();
+		gantry_oom();
 	}
 	return q;
 }
@@ -245,7 +246,7 @@ xpc_object_t xpc_string_create_with_format(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0) {
 		fprintf(stderr, "libxpc: out of memory formatting a string\n");
-		abort();
+		gantry_oom();
 	}
 	return xpc_string_adopt(s, (size_t)n);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "oom.h"
 
 int lib_poll_round(bool threaded, int extra_fd, int timeout_ms)
 {
@@ -33,7 +34,7 @@ int lib_poll_round(bool threaded, int extra_fd, int timeout_ms)
 	lib_lock();
 	uint64_t count;
 	if (r > 0 && extra_fd >= 0 && p[n].revents && read(extra_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		abort(); /* an eventfd read fails only when it is zero (EAGAIN) */
+		gantry_oom(); /* an eventfd read fails only when it is zero (EAGAIN) */
 	int dispatched = 0;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		if (p[i].fd >= 0 && (p[i].revents || all[i]->inbox.head)) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "oom.h"
 
 static pthread_mutex_t lib_mutex = PTHREAD_MUTEX_INITIALIZER;
 static __thread int lock_depth;        /* this thread's nesting of lib_lock() */
@@ -73,7 +74,7 @@ static void wake_thread(void)
 	uint64_t one = 1;
 	lib_thread.dirty = false;
 	if (lib_thread.started && write(lib_thread.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		abort(); /* an eventfd write fails only when its counter is full (EAGAIN) */
+		gantry_oom(); /* an eventfd write fails only when its counter is full (EAGAIN) */
 }
 
 void lib_unlock(void)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "oom.h"
 
 /* launchd's exit status for a job that is misconfigured (sysexits EX_CONFIG). */
 #define EXIT_NOT_A_SERVICE 78
@@ -41,7 +42,7 @@ static void start_lib_thread(void)
 	int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (wake_fd < 0) {
 		fprintf(stderr, "libxpc: cannot create the handler thread's eventfd: %s\n", strerror(errno));
-		abort();
+		gantry_oom();
 	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -51,7 +52,7 @@ static void start_lib_thread(void)
 	pthread_attr_destroy(&attr);
 	if (err) {
 		fprintf(stderr, "libxpc: cannot start the handler thread: %s\n", strerror(err));
-		abort();
+		gantry_oom();
 	}
 	lib_become_thread(wake_fd);
 }

@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "paths.h"
 #include "protocol.h"
+#include "oom.h"
 
 
 static const struct conn_kind service_kind;
@@ -108,7 +109,7 @@ static void service_attach(xpc_connection_t c)
 			char *detail = NULL;
 			if (asprintf(&detail, "%s; nor does the system launchd have it",
 				xpc_dictionary_get_string(first, KEY_ERROR_DETAIL) ?: "no such service") < 0)
-				abort();
+				gantry_oom();
 			xpc_dictionary_set_string(first, KEY_ERROR_DETAIL, detail);
 			free(detail);
 		} else {

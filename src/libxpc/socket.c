@@ -17,12 +17,13 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "oom.h"
 
 static char *format_cause(const char *what, const char *path, int err)
 {
 	char *s = NULL;
 	if (asprintf(&s, "%s %s: %s", what, path, strerror(err)) < 0)
-		abort();
+		gantry_oom();
 	return s;
 }
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "loop.h"
+#include "oom.h"
 
 /*
  * What one user may hold of launchd (root is not limited): connections
@@ -55,7 +56,7 @@ static struct uid_count *count_of(uid_t uid)
 			return c;
 	struct uid_count *c = calloc(1, sizeof(*c));
 	if (!c)
-		abort();
+		gantry_oom();
 	c->uid = uid;
 	c->next = counts;
 	counts = c;
@@ -199,7 +200,7 @@ static void on_new_client(void *ctx, xpc_object_t ev)
 	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c)
-		abort();
+		gantry_oom();
 	n->n++;
 	c->uid = uid;
 	c->conn = (xpc_connection_t)xpc_retain(ev);

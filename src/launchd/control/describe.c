@@ -14,6 +14,7 @@
 #include "endpoint.h"
 #include "errors.h"
 #include "loop.h"
+#include "orphans.h"
 #include "protocol.h"
 #include "spawn.h"
 
@@ -175,6 +176,10 @@ xpc_object_t describe_service(const struct job *j)
 	else
 		set_null(d, KEY_PID);
 	xpc_dictionary_set_int64(d, KEY_RUNS, j->rt.runs);
+	if (orphans_enabled()) {
+		orphans_scan(); /* reparenting tells launchd nothing: look now */
+		xpc_dictionary_set_int64(d, KEY_ADOPTED, (int64_t)orphans_of(j));
+	}
 	exit_fields(d, j);
 	set_opt_string(d, KEY_SPAWN_FAILURE, j->spawn_failure);
 	set_constraint(d, KEY_SPAWN_CONSTRAINT, "owner", &s->spawn_constraint);

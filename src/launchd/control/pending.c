@@ -4,6 +4,7 @@
 #include "control.h"
 #include "pending.h"
 #include "protocol.h"
+#include "oom.h"
 
 /* One job waiter answering into a pending reply. */
 struct reply_wait {
@@ -15,7 +16,7 @@ struct pending_reply *pending_reply_create(xpc_object_t reply, int count)
 {
 	struct pending_reply *pr = calloc(1, sizeof(*pr));
 	if (!pr)
-		abort();
+		gantry_oom();
 	pr->reply = xpc_retain(reply);
 	pr->count = count;
 	control_hold(reply);
@@ -56,7 +57,7 @@ void pending_wait(struct job *j, enum job_milestone milestone, struct pending_re
 {
 	struct reply_wait *rw = calloc(1, sizeof(*rw));
 	if (!rw)
-		abort();
+		gantry_oom();
 	rw->w.milestone = milestone;
 	rw->w.done = reply_wait_done;
 	rw->pr = pr;

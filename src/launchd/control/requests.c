@@ -24,6 +24,7 @@
 #include "protocol.h"
 #include "requests.h"
 #include "timers.h"
+#include "oom.h"
 
 #ifndef GANTRY_VERSION
 #define GANTRY_VERSION "0.0.0"
@@ -197,7 +198,7 @@ static void collect_job(struct batch *b, struct job *j)
 {
 	b->jobs = realloc(b->jobs, (b->njobs + 1) * sizeof(*b->jobs));
 	if (!b->jobs)
-		abort();
+		gantry_oom();
 	b->jobs[b->njobs++] = j;
 }
 

@@ -19,6 +19,7 @@
 #include "settings.h"
 #include "joblimits.h"
 #include "log.h"
+#include "oom.h"
 
 /* launchctl setenv NAME VALUE..., unsetenv NAME, getenv NAME: the domain's environment for jobs started afterwards. */
 struct setenv_ctx {
@@ -152,13 +153,13 @@ static char **strings_of(xpc_object_t array, bool *bad)
 		return NULL;
 	char **out = calloc(n + 1, sizeof(*out));
 	if (!out)
-		abort();
+		gantry_oom();
 	for (size_t i = 0; i < n; i++) {
 		const char *v = xpc_array_get_string(array, i);
 		if (!v)
 			*bad = true;
 		else if (!(out[i] = strdup(v)))
-			abort();
+			gantry_oom();
 	}
 	return out;
 }
@@ -171,7 +172,7 @@ static bool add_env_entry(void *ctx, const char *name, xpc_object_t v)
 		n++;
 	char **grown = realloc(*env, (n + 2) * sizeof(*grown));
 	if (!grown || asprintf(&grown[n], "%s=%s", name, xpc_string_get_string_ptr(v) ?: "") < 0)
-		abort();
+		gantry_oom();
 	grown[n + 1] = NULL;
 	*env = grown;
 	return true;
@@ -182,7 +183,7 @@ static char *dup_opt(xpc_object_t msg, const char *key)
 	const char *v = xpc_dictionary_get_string(msg, key);
 	char *d = v ? strdup(v) : NULL;
 	if (v && !d)
-		abort();
+		gantry_oom();
 	return d;
 }
 
@@ -201,7 +202,7 @@ static bool req_debug(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	struct spawn_debug *dbg = calloc(1, sizeof(*dbg));
 	bool bad = false;
 	if (!dbg)
-		abort();
+		gantry_oom();
 	dbg->program = dup_opt(msg, KEY_PROGRAM);
 	dbg->stdout_path = dup_opt(msg, KEY_STDOUT);
 	dbg->stderr_path = dup_opt(msg, KEY_STDERR);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sys.h"
 #include "safefile.h"
+#include "oom.h"
 
 /* Jobs one user's domain may hold in the system launchd: each costs launchd memory and descriptors. */
 #define MAX_JOBS_PER_USER_DOMAIN 10000
@@ -88,7 +89,7 @@ static void watch_conditions(struct job *j)
 		cap_cond = cap_cond ? cap_cond * 2 : 16;
 		cond_jobs = realloc(cond_jobs, cap_cond * sizeof(*cond_jobs));
 		if (!cond_jobs)
-			abort();
+			gantry_oom();
 	}
 	cond_jobs[ncond++] = j;
 	j->has_conditions = true;
@@ -306,10 +307,10 @@ static void remember_disabled(struct domain *d, const struct job_spec *s)
 			return;
 	struct disabled_job *dj = calloc(1, sizeof(*dj));
 	if (!dj || !(dj->label = strdup(s->label)) || !(dj->services = calloc(s->nservices + 1, sizeof(char *))))
-		abort();
+		gantry_oom();
 	for (size_t i = 0; i < s->nservices; i++)
 		if (!(dj->services[i] = strdup(s->services[i].name)))
-			abort();
+			gantry_oom();
 	dj->plist_disabled = s->disabled;
 	dj->next = d->disabled_jobs;
 	d->disabled_jobs = dj;

@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "sys.h"
+#include "oom.h"
 
 static void overrides_path(enum domain_kind kind, uid_t uid, char *out, size_t len)
 {
@@ -26,7 +27,7 @@ struct domain *domain_create(enum domain_kind kind, uid_t uid)
 {
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d)
-		abort();
+		gantry_oom();
 	d->kind = kind;
 	d->uid = kind == DOMAIN_SYSTEM ? 0 : uid;
 	if (kind == DOMAIN_SYSTEM)
@@ -50,7 +51,7 @@ struct domain *domain_create_pid(pid_t pid, uid_t uid)
 {
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d)
-		abort();
+		gantry_oom();
 	d->kind = DOMAIN_PID;
 	d->uid = uid;
 	d->pid = pid;
@@ -186,7 +187,7 @@ int domain_setenv(struct domain *d, const char *name, const char *value, struct 
 			DOMAIN_ENV_MAX_VARS);
 	char *var;
 	if (asprintf(&var, "%s=%s", name, value) < 0)
-		abort();
+		gantry_oom();
 	if (i < d->nenv) {
 		free(d->env[i]);
 		d->env[i] = var;
@@ -194,7 +195,7 @@ int domain_setenv(struct domain *d, const char *name, const char *value, struct 
 	}
 	char **grown = realloc(d->env, (d->nenv + 2) * sizeof(*grown));
 	if (!grown)
-		abort();
+		gantry_oom();
 	grown[d->nenv++] = var;
 	grown[d->nenv] = NULL;
 	d->env = grown;

@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "log.h"
 #include "plistio.h"
+#include "oom.h"
 
 void domconfig_load(struct domain_config *c, const char *file)
 {
@@ -65,7 +66,7 @@ int domconfig_set(struct domain_config *c, const char *key, const char *value, s
 			return gerror_set(e, EINVAL, "path: expected a PATH of 1 to 4096 characters");
 		c->path = strdup(value);
 		if (!c->path)
-			abort();
+			gantry_oom();
 	} else {
 		return gerror_set(e, EINVAL, "\"%s\" is not a setting (umask, path)", key);
 	}

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "procrec.h"
 #include "protocol.h"
+#include "oom.h"
 
 void endpoints_create(struct job *j)
 {
@@ -23,7 +24,7 @@ void endpoints_create(struct job *j)
 		return;
 	j->endpoints = calloc(j->spec->nservices, sizeof(*j->endpoints));
 	if (!j->endpoints)
-		abort();
+		gantry_oom();
 	for (size_t i = 0; i < j->spec->nservices; i++)
 		j->endpoints[i].name = j->spec->services[i].name;
 }
@@ -125,7 +126,7 @@ int endpoint_connect(struct job *j, struct endpoint *ep, int *client_fd, struct 
 	}
 	int *grown = realloc(ep->pending, (ep->npending + 1) * sizeof(*ep->pending));
 	if (!grown)
-		abort();
+		gantry_oom();
 	ep->pending = grown;
 	ep->pending[ep->npending++] = sv[1];
 	job_event(j, EV_IPC); /* not running: start it (throttled); its check-in takes the queue */

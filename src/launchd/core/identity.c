@@ -28,6 +28,7 @@
 
 #include "identity.h"
 #include "sys.h"
+#include "oom.h"
 
 struct identity_entry {
 	struct identity_entry *next;
@@ -48,7 +49,7 @@ static char *dup_or_null(const char *s)
 {
 	char *d = s ? strdup(s) : NULL;
 	if (s && !d)
-		abort();
+		gantry_oom();
 	return d;
 }
 
@@ -71,7 +72,7 @@ struct spawn_identity *identity_lookup(uid_t uid, const char *user, const char *
 	}
 	struct identity_entry *e = calloc(1, sizeof(*e));
 	if (!e)
-		abort();
+		gantry_oom();
 	e->uid = uid;
 	e->user_name = dup_or_null(user);
 	e->group_name = dup_or_null(group);
@@ -95,7 +96,7 @@ struct spawn_identity *identity_lookup(uid_t uid, const char *user, const char *
 	}
 	id->groups = malloc((size_t)n * sizeof(gid_t));
 	if (!id->groups)
-		abort();
+		gantry_oom();
 	memcpy(id->groups, groups, (size_t)n * sizeof(gid_t));
 	id->ngroups = n;
 	e->next = identities;
@@ -127,7 +128,7 @@ static bool restore_root(void)
 int identity_enter(const struct spawn_identity *id)
 {
 	if (acting)
-		abort(); /* a nested enter would restore the wrong identity */
+		gantry_oom(); /* a nested enter would restore the wrong identity */
 	if (!id || !id->change || geteuid() != 0)
 		return 0;
 	if (nsaved < 0 && (nsaved = getgroups(SPAWN_MAX_GROUPS, saved_groups)) < 0)
@@ -139,7 +140,7 @@ int identity_enter(const struct spawn_identity *id)
 	/* setfsuid reports nothing; asking with an invalid id returns the current one */
 	if ((uid_t)setfsuid((uid_t)-1) != id->uid || (gid_t)setfsgid((gid_t)-1) != id->gid) {
 		if (!restore_root())
-			abort();
+			gantry_oom();
 		return EPERM;
 	}
 	acting = true;
@@ -151,7 +152,7 @@ void identity_leave(void)
 	if (!acting)
 		return;
 	if (!restore_root())
-		abort(); /* launchd cannot go on with a user's identity */
+		gantry_oom(); /* launchd cannot go on with a user's identity */
 	acting = false;
 }
 

@@ -22,11 +22,13 @@
 #include "job.h"
 #include "log.h"
 #include "netstate.h"
+#include "orphans.h"
 #include "pathwatch.h"
 #include "procrec.h"
 #include "spawn.h"
 #include "sys.h"
 #include "trigger.h"
+#include "oom.h"
 
 static void on_throttle(struct timer *t);
 static void on_exit_timeout(struct timer *t);
@@ -46,7 +48,7 @@ struct job *job_create(struct domain *d, struct job_spec *spec, enum job_origin 
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
-		abort();
+		gantry_oom();
 	j->domain = d;
 	j->spec = spec;
 	j->origin = origin;
@@ -137,7 +139,7 @@ void job_add_shadowed(struct job *j, const char *path)
 			return;
 	char **grown = realloc(j->shadowed, (j->nshadowed + 1) * sizeof(*grown));
 	if (!grown || !(grown[j->nshadowed] = strdup(path)))
-		abort();
+		gantry_oom();
 	j->shadowed = grown;
 	j->nshadowed++;
 }
@@ -216,6 +218,7 @@ static void do_spawn(struct job *j)
 		return;
 	}
 	j->pid = pid;
+	orphans_job_spawned(j);
 	j->rec_slot = rec.slot;
 	set_spawn_failure(j, NULL); /* print must not show an old failure beside a process that runs */
 	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
@@ -251,6 +254,8 @@ static void on_proc(struct watch *w, uint32_t events)
 	j->rec_slot = -1;
 	set_spawn_failure(j, NULL);
 	log_exit(j, j->pid, status);
+	if (g_launchd.hooks.job_exited)
+		g_launchd.hooks.job_exited(j, status);
 	endpoints_job_exited(j);
 	char why[96];
 	if (status >= 0)
@@ -354,6 +359,7 @@ int job_signal(struct job *j, int sig)
 void job_free(void *p)
 {
 	struct job *j = p;
+	orphans_job_freed(j); /* booted out: what it left behind is stopped too */
 	if (j->proc.fd >= 0) {
 		int fd = j->proc.fd;
 		loop_unwatch(&j->proc);

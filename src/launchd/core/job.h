@@ -46,6 +46,8 @@ struct job {
 	enum job_origin origin;
 	struct job_rt rt;
 	pid_t pid;            /* 0 when not running */
+	pid_t pgid;           /* the process group and session of its last instance (orphans.h), or 0 */
+	struct job *pgid_next; /* the adopted processes' index of jobs by pgid */
 	struct watch proc;    /* the pidfd */
 	struct timer throttle_timer, exit_timer;
 	char *spawn_failure;  /* cause of the last failed spawn, or NULL */

@@ -5,6 +5,7 @@
 
 #include "job.h"
 #include "jobindex.h"
+#include "oom.h"
 
 /* Buckets of a new index; it doubles when it holds more jobs than buckets. */
 #define INDEX_MIN_BUCKETS 64
@@ -21,7 +22,7 @@ static void rehash(struct job_index *x, size_t cap)
 {
 	struct job **buckets = calloc(cap, sizeof(*buckets));
 	if (!buckets)
-		abort();
+		gantry_oom();
 	for (size_t i = 0; i < x->cap; i++) {
 		for (struct job *j = x->buckets[i], *next; j; j = next) {
 			next = j->label_next;

@@ -15,6 +15,7 @@
 #include "paths.h"
 
 struct domain;
+struct job;
 struct trigger_kind;
 
 /*
@@ -30,6 +31,8 @@ struct launchd_hooks {
 	bool (*owns_label)(const struct domain *d, const char *label);
 	/* Service Management: does a registered item of d that does not run advertise name? why says so. */
 	bool (*lookup_reason)(const struct domain *d, const char *name, char *why, size_t len);
+	/* A job's main process exited with status (an exit code, or -signal); may be NULL. */
+	void (*job_exited)(const struct job *j, int status);
 	/* The trigger kinds (trigger.h), NULL-terminated. */
 	const struct trigger_kind *const *triggers;
 };

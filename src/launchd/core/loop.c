@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "oom.h"
 
 #define EVENTS_PER_WAIT 64
 
@@ -113,7 +114,7 @@ void timer_arm_at(struct timer *t, int64_t due_ms)
 		heap_cap = heap_cap ? heap_cap * 2 : 64;
 		heap = realloc(heap, heap_cap * sizeof(*heap));
 		if (!heap)
-			abort();
+			gantry_oom();
 	}
 	t->due_ms = due_ms;
 	heap[++heap_len] = t;
@@ -179,7 +180,7 @@ void loop_defer(void (*fn)(void *), void *arg)
 {
 	struct deferred *d = malloc(sizeof(*d));
 	if (!d)
-		abort();
+		gantry_oom();
 	*d = (struct deferred){deferred, fn, arg};
 	deferred = d;
 }

@@ -19,6 +19,7 @@
 #include "overrides.h"
 #include "pathwatch.h"
 #include "safefile.h"
+#include "oom.h"
 
 /* An overrides file larger than this is refused: a label per line would be hundreds of thousands of jobs. */
 #define OVERRIDES_MAX (16u * 1024 * 1024)
@@ -27,7 +28,7 @@ static void add(struct override **entries, size_t *count, const char *label, boo
 {
 	struct override *grown = realloc(*entries, (*count + 1) * sizeof(**entries));
 	if (!grown || !(grown[*count].label = strdup(label)))
-		abort();
+		gantry_oom();
 	grown[*count].disabled = disabled;
 	*entries = grown;
 	(*count)++;

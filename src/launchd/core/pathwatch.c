@@ -29,6 +29,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pathwatch.h"
+#include "oom.h"
 
 #define STRUCTURE (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 #define WATCH_MASK (STRUCTURE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_ONLYDIR)
@@ -74,7 +75,7 @@ static void push(struct watched ***v, size_t *n, size_t *cap, struct watched *w)
 		*cap = *cap ? *cap * 2 : 64;
 		*v = realloc(*v, *cap * sizeof(**v));
 		if (!*v)
-			abort();
+			gantry_oom();
 	}
 	(*v)[(*n)++] = w;
 }
@@ -110,7 +111,7 @@ static void wd_attach(int wd, struct watched *w, size_t *pos)
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
-			abort();
+			gantry_oom();
 		e->wd = wd;
 		e->hnext = by_wd[(unsigned)wd % NBUCKETS];
 		by_wd[(unsigned)wd % NBUCKETS] = e;
@@ -119,7 +120,7 @@ static void wd_attach(int wd, struct watched *w, size_t *pos)
 		e->cap = e->cap ? e->cap * 2 : 4;
 		e->owners = realloc(e->owners, e->cap * sizeof(*e->owners));
 		if (!e->owners)
-			abort();
+			gantry_oom();
 	}
 	*pos = e->n;
 	e->owners[e->n++] = w;
@@ -193,7 +194,7 @@ static void watch_one(struct watched *w)
 		free(w->dir);
 		w->dir = strdup(dir);
 		if (!w->dir)
-			abort();
+			gantry_oom();
 	}
 }
 
@@ -311,7 +312,7 @@ static void add_sub(struct watched *w, pathwatch_cb cb, void *ctx)
 		w->cap = w->cap ? w->cap * 2 : 2;
 		w->subs = realloc(w->subs, w->cap * sizeof(*w->subs));
 		if (!w->subs)
-			abort();
+			gantry_oom();
 	}
 	w->subs[w->nsubs++] = (struct sub){cb, ctx};
 	w->live++;
@@ -328,7 +329,7 @@ void pathwatch_add(const char *path, pathwatch_cb cb, void *ctx)
 	}
 	struct watched *w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(path)))
-		abort();
+		gantry_oom();
 	w->wd = w->self_wd = -1;
 	add_sub(w, cb, ctx);
 	*slot = w;

@@ -1,15 +1,16 @@
-/* Leftover process groups of exited jobs (see pgroups.h). */
+/* Leftover process groups of exited jobs, and adopted processes being stopped (see pgroups.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include "loop.h"
+#include "oom.h"
 #include "pgroups.h"
 
 struct leftover {
 	struct timer t;
-	pid_t pgid;
+	pid_t target; /* kill()'s: -pgid for a group, pid for one process */
 	struct leftover *next, **prev;
 };
 
@@ -27,18 +28,18 @@ static void forget(struct leftover *l)
 static void on_deadline(struct timer *t)
 {
 	struct leftover *l = container_of(t, struct leftover, t);
-	kill(-l->pgid, SIGKILL); /* ESRCH: the group emptied in time */
+	kill(l->target, SIGKILL); /* ESRCH: it ended in time */
 	forget(l);
 }
 
-void pgroups_terminate(pid_t pgid, int timeout_s)
+static void terminate(pid_t target, int timeout_s)
 {
-	if (pgid <= 1 || kill(-pgid, SIGTERM) < 0)
-		return; /* nobody left in the group */
+	if (kill(target, SIGTERM) < 0)
+		return; /* nobody left */
 	struct leftover *l = calloc(1, sizeof(*l));
 	if (!l)
-		abort();
-	l->pgid = pgid;
+		gantry_oom();
+	l->target = target;
 	timer_init(&l->t, on_deadline);
 	timer_arm_in(&l->t, (int64_t)(timeout_s > 0 ? timeout_s : 1) * 1000);
 	l->next = leftovers;
@@ -48,10 +49,42 @@ void pgroups_terminate(pid_t pgid, int timeout_s)
 	leftovers = l;
 }
 
+void pgroups_terminate(pid_t pgid, int timeout_s)
+{
+	if (pgid > 1)
+		terminate(-pgid, timeout_s);
+}
+
+void pgroups_terminate_process(pid_t pid, int timeout_s)
+{
+	if (pid > 1)
+		terminate(pid, timeout_s);
+}
+
+void pgroups_forget_process(pid_t pid)
+{
+	for (struct leftover *l = leftovers; l; l = l->next) {
+		if (l->target == pid) {
+			forget(l);
+			return;
+		}
+	}
+}
+
+bool pgroups_pending(void)
+{
+	for (struct leftover *l = leftovers, *next; l; l = next) {
+		next = l->next;
+		if (kill(l->target, 0) < 0 && errno == ESRCH)
+			forget(l); /* it ended before its deadline */
+	}
+	return leftovers != NULL;
+}
+
 void pgroups_kill_all(void)
 {
 	while (leftovers) {
-		kill(-leftovers->pgid, SIGKILL);
+		kill(leftovers->target, SIGKILL);
 		forget(leftovers);
 	}
 }

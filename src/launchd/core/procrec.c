@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "procrec.h"
+#include "oom.h"
 
 /* A predecessor's process that ignores SIGTERM gets SIGKILL after this long. */
 #define LEFTOVER_TIMEOUT_S 5
@@ -72,7 +73,7 @@ static void remember_stopped(const struct procrec_record *r)
 {
 	struct stopped *s = calloc(1, sizeof(*s));
 	if (!s)
-		abort();
+		gantry_oom();
 	memcpy(s->domain, r->domain, sizeof(s->domain));
 	memcpy(s->label, r->label, sizeof(s->label));
 	s->domain[sizeof(s->domain) - 1] = s->label[sizeof(s->label) - 1] = '\0';
@@ -91,7 +92,7 @@ static int stop_leftovers(struct procrec_record *recs, size_t n)
 {
 	struct pollfd *fds = calloc(n ? n : 1, sizeof(*fds));
 	if (!fds)
-		abort();
+		gantry_oom();
 	size_t live = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct procrec_record *r = &recs[i];
@@ -158,7 +159,7 @@ int procrec_start(const char *path)
 	size_t n = size > 0 ? (size_t)size / sizeof(struct procrec_record) : 0;
 	struct procrec_record *recs = calloc(n ? n : 1, sizeof(*recs));
 	if (!recs)
-		abort();
+		gantry_oom();
 	ssize_t got = n ? pread(rec_fd, recs, n * sizeof(*recs), 0) : 0;
 	int count = got > 0 ? stop_leftovers(recs, (size_t)got / sizeof(*recs)) : 0;
 	free(recs);
@@ -199,7 +200,7 @@ void procrec_remove(int slot)
 		cap_free = cap_free ? cap_free * 2 : 64;
 		free_slots = realloc(free_slots, cap_free * sizeof(*free_slots));
 		if (!free_slots)
-			abort();
+			gantry_oom();
 	}
 	free_slots[nfree++] = slot;
 }

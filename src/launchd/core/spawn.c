@@ -33,6 +33,7 @@
 
 #include "identity.h"
 #include "spawn.h"
+#include "oom.h"
 
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_CLASS_SHIFT 13
@@ -398,7 +399,7 @@ static size_t put_var(char **env, size_t n, const char *var)
 	if (j < n)
 		free(env[j]);
 	if (!(env[j] = strdup(var)))
-		abort();
+		gantry_oom();
 	return j == n ? n + 1 : n;
 }
 
@@ -416,7 +417,7 @@ static char **build_env(const struct spawn_request *rq, char **listen_pid)
 		ndebug++;
 	char **env = calloc(s->nenv + ndomain + ndebug + 13, sizeof(*env));
 	if (!env)
-		abort();
+		gantry_oom();
 	size_t n = 0;
 	const char *user = id->user ? id->user : "";
 	if (asprintf(&env[n++], "PATH=%s", rq->default_path ? rq->default_path : SPAWN_DEFAULT_PATH) < 0 ||
@@ -425,12 +426,12 @@ static char **build_env(const struct spawn_request *rq, char **listen_pid)
 	    asprintf(&env[n++], "SHELL=%s", id->shell ? id->shell : "/bin/sh") < 0 ||
 	    asprintf(&env[n++], "TMPDIR=/tmp") < 0 || asprintf(&env[n++], "XPC_SERVICE_NAME=%s", s->label) < 0 ||
 	    asprintf(&env[n++], "XPC_FLAGS=0x0") < 0 || asprintf(&env[n++], "LAUNCHD_SOCKET=%s", rq->launchd_socket) < 0)
-		abort();
+		gantry_oom();
 	if (extra && extra->n) { /* the LISTEN_FDS protocol; the child writes its pid into the room left */
 		if (asprintf(&env[n++], "LISTEN_FDS=%zu", extra->n) < 0 ||
 		    asprintf(&env[n++], "LISTEN_FDNAMES=%s", extra->names) < 0 ||
 		    asprintf(&env[n++], "LISTEN_PID=%020d", 0) < 0)
-			abort();
+			gantry_oom();
 		*listen_pid = env[n - 1] + strlen("LISTEN_PID=");
 	}
 	for (size_t i = 0; i < ndomain; i++)

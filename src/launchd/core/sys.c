@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "loop.h"
+#include "orphans.h"
 #include "pgroups.h"
 #include "sys.h"
 
@@ -18,11 +19,18 @@ static int reap(int pidfd, int *status)
 	return 1;
 }
 
+/* A job's process group, and the processes it left that launchd adopted (orphans.h). */
+static void end_group(pid_t pgid, int timeout_s)
+{
+	pgroups_terminate(pgid, timeout_s);
+	orphans_end_group(pgid, timeout_s);
+}
+
 const struct sys_ops sys_real = {
 	.spawn = spawn_job,
 	.kill = kill,
 	.reap = reap,
-	.end_group = pgroups_terminate,
+	.end_group = end_group,
 	.getpwnam = getpwnam,
 	.getpwuid = getpwuid,
 	.getgrnam = getgrnam,

@@ -31,6 +31,7 @@
 #include "plistio.h"
 #include "registry.h"
 #include "smderive.h"
+#include "oom.h"
 
 /* Pre-approval rules for managed fleets, next to the admin job directories (root-owned). */
 #define RULES_FILE "ServiceManagementRules.plist"
@@ -226,10 +227,10 @@ static void remember_services(struct sm_item *it, const struct job_spec *spec)
 	free(it->services);
 	it->services = calloc(spec->nservices + 1, sizeof(char *));
 	if (!it->services)
-		abort();
+		gantry_oom();
 	for (size_t i = 0; i < spec->nservices; i++)
 		if (!(it->services[i] = strdup(spec->services[i].name)))
-			abort();
+			gantry_oom();
 }
 
 bool sm_lookup_reason(const struct domain *d, const char *name, char *why, size_t len)
@@ -275,7 +276,7 @@ bool sm_apply(struct sm_item *it, struct job_spec *spec, bool replace, xpc_objec
 		it->label, j->origin == ORIGIN_SM ? "older registered" : "legacy", it->bundle);
 	struct load_later *l = calloc(1, sizeof(*l));
 	if (!l)
-		abort();
+		gantry_oom();
 	snprintf(l->domain, sizeof(l->domain), "%s", it->domain);
 	l->label = strdup(it->label);
 	l->spec = spec;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "plistio.h"
 #include "registry.h"
+#include "oom.h"
 
 struct sm_item *g_registry;
 
@@ -69,7 +70,7 @@ static struct sm_item *item_from_plist(plist_t d, const char *path, uint32_t ind
 {
 	struct sm_item *it = calloc(1, sizeof(*it));
 	if (!it)
-		abort();
+		gantry_oom();
 	char *domain = get_str(d, "Domain"), *kind = get_str(d, "Kind"), *approval = get_str(d, "Approval");
 	int k = name_index(kind_names, 4, kind), a = name_index(approval_names, 3, approval);
 	it->label = get_str(d, "Label");

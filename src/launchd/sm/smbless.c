@@ -34,6 +34,7 @@
 #include "plistio.h"
 #include "smbless.h"
 #include "smderive.h"
+#include "oom.h"
 
 /* A helper larger than this is refused rather than copied through memory. */
 #define HELPER_MAX (256u * 1024 * 1024)
@@ -193,7 +194,7 @@ bool req_sm_bless(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		return false;
 	struct bless_later *b = calloc(1, sizeof(*b));
 	if (!b)
-		abort();
+		gantry_oom();
 	snprintf(b->plist, sizeof(b->plist), "%s", plist);
 	if (j) {
 		pending_remove_job(j, reply, bootstrap_installed, b);

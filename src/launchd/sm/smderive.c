@@ -13,6 +13,7 @@
 #include "bundle.h"
 #include "identity.h"
 #include "smderive.h"
+#include "oom.h"
 
 static int fail(struct gerror *e, enum sm_reason *reason, enum sm_reason r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -204,9 +205,9 @@ static void derive_constraint(struct job_spec *s, const struct sm_item *it)
 	}
 	if (derived && !c->origin && asprintf(&c->origin, "derived from %s when it was registered; register() again "
 		"to accept a changed executable", it->bundle) < 0)
-		abort();
+		gantry_oom();
 	if (!c->sha256 || (derived && !c->origin))
-		abort(); /* out of memory, as everywhere in launchd */
+		gantry_oom(); /* out of memory, as everywhere in launchd */
 }
 
 static int derive(enum sm_kind kind, const char *bundle, const char *name, uid_t caller, struct sm_item **out,
@@ -227,7 +228,7 @@ static int derive(enum sm_kind kind, const char *bundle, const char *name, uid_t
 			"uid %u)", (unsigned)caller, real, (unsigned)st.st_uid);
 	struct sm_item *it = calloc(1, sizeof(*it));
 	if (!it)
-		abort();
+		gantry_oom();
 	it->kind = kind;
 	it->name = strdup(name ? name : "");
 	it->bundle = strdup(real);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
+#include "oom.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
 
@@ -45,7 +46,7 @@ static size_t read_mounts(void)
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%d", &id) == 1) {
 			if (n == cap && !(ids = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof(int))))
-				abort();
+				gantry_oom();
 			ids[n++] = id;
 			fresh += known && !bsearch(&id, known, nknown, sizeof(int), cmp_int);
 		}

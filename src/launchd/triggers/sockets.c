@@ -24,6 +24,7 @@
 #include "protocol.h"
 #include "sockets.h"
 #include "sys.h"
+#include "oom.h"
 
 /* A job's sockets are bounded: each is a descriptor launchd holds for as long as the job is loaded. */
 #define SOCKETS_MAX SPAWN_MAX_FDS
@@ -185,10 +186,10 @@ static int secure_path(struct job_spec *spec, struct spec_socket *sk, struct ger
 		return gerror_set(e, darwin_errno(errno), "Sockets.%s: SecureSocketWithKey: mkdtemp: %s", sk->name,
 			strerror(errno));
 	if (asprintf(&sk->path, "%s/Listeners", dir) < 0)
-		abort();
+		gantry_oom();
 	spec->env = realloc(spec->env, (spec->nenv + 2) * sizeof(*spec->env));
 	if (!spec->env || asprintf(&spec->env[spec->nenv], "%s=%s", sk->secure_key, sk->path) < 0)
-		abort();
+		gantry_oom();
 	spec->env[++spec->nenv] = NULL;
 	sk->family = AF_UNIX;
 	return 0;
@@ -211,7 +212,7 @@ static int acquire(struct job_spec *spec, uid_t owner, void **out, struct gerror
 		return 0;
 	struct job_sockets *js = calloc(1, sizeof(*js));
 	if (!js)
-		abort();
+		gantry_oom();
 	int err = 0;
 	for (size_t i = 0; i < spec->nsockets && !err; i++) {
 		struct spec_socket *sk = &spec->sockets[i];
@@ -286,7 +287,7 @@ static void accept_instance(struct job_sockets *js, struct held *h)
 	close(conn);
 	struct instance *in = calloc(1, sizeof(*in));
 	if (!in)
-		abort();
+		gantry_oom();
 	in->pid = pid;
 	in->owner = js;
 	if (loop_watch(&in->w, pidfd, EPOLLIN, on_instance_exit)) {

@@ -15,6 +15,7 @@
 #include "pathwatch.h"
 #include "protocol.h"
 #include "timers.h"
+#include "oom.h"
 
 /* A calendar fire this much later than due was missed (suspend, clock set forward): a catch-up. */
 #define CATCHUP_LATE_S 60
@@ -132,7 +133,7 @@ static void arm(struct job *j, void *held)
 		return;
 	struct job_timers *t = calloc(1, sizeof(*t));
 	if (!t)
-		abort();
+		gantry_oom();
 	t->job = j;
 	t->interval.fd = t->calendar.fd = -1;
 	t->next_fire = (time_t)-1;

@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "plistio.h"
 #include "xpcservices.h"
+#include "oom.h"
 
 #define SERVICES_DIR "Contents/XPCServices"
 
@@ -191,7 +192,7 @@ static void owner_exited(struct watch *w, uint32_t events)
 	size_t n = 0;
 	struct job **jobs = calloc(d->njobs + 1, sizeof(*jobs));
 	if (!jobs)
-		abort();
+		gantry_oom();
 	for (struct job *j = d->jobs; j; j = j->next)
 		jobs[n++] = j;
 	for (size_t i = 0; i < n; i++)
@@ -218,11 +219,11 @@ static struct domain *pid_domain(pid_t pid, uid_t uid, struct gerror *e)
 	}
 	struct owner *o = calloc(1, sizeof(*o));
 	if (!o)
-		abort();
+		gantry_oom();
 	o->fd = fd;
 	o->d = domain_create_pid(pid, uid);
 	if (loop_watch(&o->w, fd, EPOLLIN, owner_exited) < 0)
-		abort();
+		gantry_oom();
 	return o->d;
 }
 
@@ -265,6 +266,6 @@ struct job *xpcsvc_lookup(pid_t pid, uid_t caller, const char *name, struct gerr
 	plist_free(s.env);
 	plist_free(s.extra);
 	if (j && !j->xpc_bundle)
-		abort(); /* strdup failed: as every allocation in launchd */
+		gantry_oom(); /* strdup failed: as every allocation in launchd */
 	return j;
 }

@@ -1,0 +1,16 @@
+/*
+ * What a Gantry program does when memory runs out (every allocation failure
+ * in launchd, the job-spec library and libxpc ends here). Anywhere but PID 1:
+ * abort(), for a core dump to read. As PID 1, abort() would panic the kernel
+ * or end the container, so the process writes one line to stderr and runs
+ * itself again — the same binary and command line, read without allocating —
+ * as `launchctl reboot userspace` does: the new launchd stops the job
+ * processes its predecessor recorded and loads the job directories again.
+ * If that exec fails, it tries again every second; it never exits.
+ */
+#ifndef GANTRY_OOM_H
+#define GANTRY_OOM_H
+
+__attribute__((noreturn, cold)) void gantry_oom(void);
+
+#endif
