@@ -9,29 +9,31 @@ PYTEST = /usr/bin/python3 -m pytest
 
 # Debian packages the build and the tests need.
 DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev libcmocka-dev iproute2 \
-       libssl-dev libblocksruntime-dev python3 python3-pytest procps groff-base clang libclang-rt-14-dev tzdata netbase dbus-daemon dbus-bin systemd
+       libssl-dev libblocksruntime-dev python3 python3-pytest procps groff-base clang libclang-rt-14-dev tzdata netbase dbus-daemon dbus-bin systemd \
+       debhelper dpkg-dev fakeroot lintian
 # Extra packages for `make bench` (the peers we measure against).
 BENCH_DEPS = runit s6 libsystemd-dev
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps build build-asan test unit e2e fuzz run install uninstall bench clean
+# Installs the Debian packages of the list $(1) that are missing.
+define install_missing
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: all deps bench-deps build build-asan test unit e2e fuzz run install uninstall deb bench clean
 
 all: build
 
 deps:
-	@missing=$$(for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call install_missing,$(DEPS))
 
 bench-deps: deps
-	@missing=$$(for p in $(BENCH_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call install_missing,$(BENCH_DEPS))
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --prefix=$(PREFIX)
@@ -74,6 +76,13 @@ uninstall:
 	DESTDIR=$(DESTDIR) ninja -C $(BUILD) uninstall
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
+# Debian packages (debian/) into build-deb/, built from a copy of the tree, then checked by lintian.
+deb: deps
+	rm -rf build-deb && mkdir -p build-deb/src
+	tar -C . --exclude=./.git --exclude='./build*' -cf - . | tar -C build-deb/src -xf -
+	cd build-deb/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build-deb/*.changes
+
 bench: bench-deps build
 	@# a build tree configured before libsystemd-dev was installed lacks bench/xpc_bench
 	[ -x $(BUILD)/bench/xpc_bench ] || (meson setup --reconfigure $(BUILD) && ninja -C $(BUILD))
@@ -85,4 +94,4 @@ bench: bench-deps build
 	/usr/bin/python3 bench/hostile.py --build $(CURDIR)/$(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-deb
