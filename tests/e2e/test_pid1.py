@@ -2,6 +2,8 @@
 container runtime starts it, or a subreaper anywhere. Covers adopting and reaping orphans (each attributed to
 its job), double-forking daemons, signals, the exit status (--exit-with), shutdown order and reboot(2)."""
 import json
+import plistlib
+import socket
 import os
 import signal
 import subprocess
@@ -9,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import DEADLINE, LAUNCHCTL, LAUNCHD, Gantry, needs_root, pid_alive, wait_for
+from conftest import DEADLINE, LAUNCHCTL, LAUNCHD, REPO, Gantry, needs_root, pid_alive, wait_for
 
 pytestmark = needs_root
 
@@ -244,3 +246,23 @@ def test_without_a_subreaper_print_shows_no_adoption(gantry):
     gantry.wait_running("t.plain")
     assert "adopted" not in gantry.service("t.plain")
     assert "processes =" not in gantry.ctl("print", f"{gantry.domain}/t.plain").stdout
+
+
+def test_the_container_example_runs_as_pid1(init, tmp_path):
+    """examples/container: its jobs and its ENTRYPOINT, run as PID 1 as an image runtime would run them."""
+    example = REPO / "examples/container"
+    entry = json.loads(next(line for line in (example / "Containerfile").read_text().splitlines()
+                            if line.startswith("ENTRYPOINT "))[len("ENTRYPOINT "):])
+    assert entry[:2] == ["/usr/bin/launchd", "--system"]
+    jobs = [(p.stem, plistlib.loads(p.read_bytes())) for p in sorted((example / "LaunchDaemons").glob("*.plist"))]
+    assert [label for label, _ in jobs] == ["org.example.echo", "org.example.legacy", "org.example.worker"]
+    g = init(args=entry[2:], jobs=[(label, {k: v for k, v in keys.items() if k != "Label"}) for label, keys in jobs])
+    with socket.create_connection(("127.0.0.1", 7007), timeout=DEADLINE) as c:
+        c.sendall(b"ping\n")
+        assert c.recv(16) == b"ping\n"
+    g.wait_running("org.example.worker")
+    wait_for(lambda: "processes = 2 (1 main, 1 adopted)" in g.ctl("print", "system/org.example.legacy").stdout,
+             "the legacy daemon adopted")
+    os.kill(g.pid, signal.SIGTERM)  # the image's STOPSIGNAL
+    assert g.wait_exit() == 0
+    assert "(system/org.example.legacy) reaped adopted process" in g.log
