@@ -101,6 +101,7 @@ struct packet_extras {
 	size_t nfds;
 	int pidfd;
 	struct ucred cred;
+	bool has_cred; /* SCM_CREDENTIALS came with the packet */
 };
 
 static void take_extras(struct msghdr *mh, struct packet_extras *x)
@@ -120,6 +121,7 @@ static void take_extras(struct msghdr *mh, struct packet_extras *x)
 			}
 		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
 			memcpy(&x->cred, CMSG_DATA(cm), sizeof(x->cred));
+			x->has_cred = true;
 		} else if (cm->cmsg_type == GANTRY_SCM_PIDFD && x->pidfd < 0) {
 			memcpy(&x->pidfd, CMSG_DATA(cm), sizeof(int));
 		}
@@ -208,6 +210,9 @@ enum frame_status frame_read(int fd, bool wait, size_t max_message, struct frame
 	}
 	struct packet_extras x = {.pidfd = -1}; /* credentials never defaulted */
 	take_extras(&mh, &x);
+	if (x.cred.pid == 0 && x.has_cred) /* the kernel attached them but the sender's pid has no number here */
+		return invalid(in, &x, why, why_len, "a sender outside this process's PID namespace (its pid is not "
+			"visible here; run the client inside the namespace, e.g. with nsenter or `podman exec`)");
 	if (x.cred.pid <= 0) /* no SCM_CREDENTIALS, or the kernel had none to attach */
 		return invalid(in, &x, why, why_len, "message without kernel-attested credentials");
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))

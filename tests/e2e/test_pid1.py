@@ -135,6 +135,14 @@ def test_a_double_forked_daemon_is_adopted_attributed_shown_and_booted_out(init,
     assert zombies_of(g.pid) == []
 
 
+def test_a_client_outside_the_namespace_is_told_why(init):
+    g = init()
+    r = subprocess.run([str(LAUNCHCTL), "print", "system"], env=g.env, capture_output=True, text=True, timeout=DEADLINE)
+    assert r.returncode != 0
+    g.wait_log("a sender outside this process's PID namespace")
+    assert g.ctl("version").returncode == 0  # and launchd goes on serving those inside
+
+
 def test_orphans_are_reaped_one_log_line_each_and_never_linger(init):
     # Twenty background children whose parent subshell exits at once: each is orphaned, adopted, reaped.
     g = init(jobs=[("t.spawner", dict(ProgramArguments=["/bin/sh", "-c",
