@@ -57,7 +57,7 @@ static void on_signal(struct watch *w, uint32_t events)
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
-			orphans_scan();
+			orphans_reap();
 		else if (si.ssi_signo != SIGHUP)
 			lifecycle_shutdown(si.ssi_signo == SIGTERM ? "received TERM" : si.ssi_signo == SIGINT ? "received INT"
 				: "received PWR");

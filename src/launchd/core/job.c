@@ -250,6 +250,7 @@ static void on_proc(struct watch *w, uint32_t events)
 	int pidfd = w->fd;
 	loop_unwatch(w);
 	close(pidfd);
+	orphans_reap(); /* what exited behind the main process waited for it to be reaped */
 	procrec_remove(j->rec_slot);
 	j->rec_slot = -1;
 	set_spawn_failure(j, NULL);

@@ -211,32 +211,53 @@ static void log_reaped(const struct orphan *o, const siginfo_t *si)
 		log_msg(LOG_INFO, "reaped adopted process %d (%s) of no job: %s", (int)si->si_pid, o->comm, how);
 }
 
-static void reaped(pid_t pid, const siginfo_t *si)
+/* The exited child pid (a zombie still) is reaped, with its log line; adopted now if it was never seen alive. */
+static void reap(pid_t pid)
 {
+	if (!find(pid))
+		adopt(pid); /* a zombie's process group and session are still in /proc */
 	for (struct orphan **p = &adopted[slot(pid)]; *p; p = &(*p)->next) {
-		if ((*p)->pid == pid) {
-			struct orphan *o = *p;
-			log_reaped(o, si);
-			*p = o->next;
-			nadopted--;
-			free(o);
-			pgroups_forget_process(pid);
+		if ((*p)->pid != pid)
+			continue;
+		siginfo_t si = {0};
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid != pid)
 			return;
-		}
+		struct orphan *o = *p;
+		log_reaped(o, &si);
+		*p = o->next;
+		nadopted--;
+		free(o);
+		pgroups_forget_process(pid);
+		return;
 	}
 }
 
-/* One child of launchd: a job's main process is the job's to reap; anything else is adopted and reaped here. */
-static void look_at_child(pid_t pid)
+/* A child of launchd that is a job's main process, which the job reaps through its pidfd. */
+static bool is_main_process(pid_t pid)
 {
 	const struct job *j = job_of_group(pid);
-	if (j && j->pid == pid)
+	return j && j->pid == pid && j->proc.fd >= 0;
+}
+
+void orphans_reap(void)
+{
+	if (!enabled)
 		return;
-	if (!find(pid))
+	for (;;) { /* each exited child, looked at without reaping it first */
+		siginfo_t si = {0};
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			return;
+		if (is_main_process(si.si_pid))
+			return; /* its job reaps it, then calls here again for whoever exited behind it */
+		reap(si.si_pid);
+	}
+}
+
+/* One living child of launchd: anything but a job's main process is adopted. */
+static void look_at_child(pid_t pid)
+{
+	if (!is_main_process(pid) && !find(pid))
 		adopt(pid);
-	siginfo_t si = {0};
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == pid)
-		reaped(pid, &si);
 }
 
 /* Every pid in /proc/self/task/<tid>/children: a thread's children (orphans go to the main thread). */
@@ -278,6 +299,7 @@ void orphans_scan(void)
 		if (e->d_name[0] != '.')
 			each_child_of(e->d_name);
 	closedir(tasks);
+	orphans_reap();
 }
 
 void orphans_end_group(pid_t pgid, int timeout_s)

@@ -26,7 +26,9 @@ struct job;
 /* Makes launchd a subreaper (PR_SET_CHILD_SUBREAPER); 0 or an errno. */
 int orphans_enable(void);
 bool orphans_enabled(void);
-/* Adopts children launchd did not start, attributing each, and reaps those that exited. */
+/* Reaps every exited child but jobs' main processes (SIGCHLD, and after a job reaped its own). */
+void orphans_reap(void);
+/* Adopts the living children launchd did not start, attributing each, then reaps (reparenting is silent). */
 void orphans_scan(void);
 /* j->pid is a new main process, and its process group and session. */
 void orphans_job_spawned(struct job *j);
