@@ -12,7 +12,7 @@ DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev lib
        libssl-dev libblocksruntime-dev python3 python3-pytest procps groff-base clang libclang-rt-14-dev tzdata netbase dbus-daemon dbus-bin systemd \
        debhelper dpkg-dev fakeroot lintian
 # Extra packages for `make bench` (the peers we measure against).
-BENCH_DEPS = runit s6 libsystemd-dev
+BENCH_DEPS = runit s6 libsystemd-dev tini
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -92,6 +92,7 @@ bench: bench-deps build
 	/usr/bin/python3 bench/sm.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/triggers.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/hostile.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/init.py --build $(CURDIR)/$(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-deb

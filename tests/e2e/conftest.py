@@ -138,7 +138,7 @@ class Gantry:
                                      preexec_fn=self._preexec if self.run_as or self.nofile else None)
         wait_for(lambda: self.socket.exists() or self.proc.poll() is not None, "launchd's control socket")
         assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
-        wait_for(lambda: self.ctl("version").returncode == 0 and "launchd" in self.ctl("version").stdout,
+        wait_for(lambda: "Gantry launchd " in self.ctl("version").stdout,
                  "launchd to answer")
         return self
 

@@ -80,7 +80,7 @@ def test_abstract_notify_socket(tmp_path):
 def test_unusable_notify_socket_is_named_and_launchd_runs(tmp_path):
     g = start_notified(Gantry(tmp_path / "root"), "relative/path")
     try:
-        wait_for(lambda: g.ctl("version").returncode == 0, "launchd to answer")
+        wait_for(lambda: g.ctl("print", g.domain).returncode == 0, "launchd to answer")
         assert 'NOTIFY_SOCKET "relative/path" is neither a path nor an abstract name' in g.log
     finally:
         assert g.stop() == 0
