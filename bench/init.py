@@ -104,7 +104,8 @@ def service_dirs(base, scripts):
 
 
 def s6(work, scripts):
-    return Init("s6-svscan", ["s6-svscan", str(service_dirs(work / "s6", scripts))])
+    # -c: room for every service (s6-svscan supervises at most 500 by default)
+    return Init("s6-svscan", ["s6-svscan", "-c", str(2 * len(scripts) + 10), str(service_dirs(work / "s6", scripts))])
 
 
 def tini_runit(work, scripts):

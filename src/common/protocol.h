@@ -56,6 +56,7 @@
 #define ROUTINE_CONFIG "config"
 #define ROUTINE_REBOOT "reboot"
 #define ROUTINE_DEBUG "debug"
+#define ROUTINE_LOG "log"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"
@@ -132,6 +133,18 @@
 #define KEY_PATHS "paths"
 #define KEY_PID "pid"
 #define KEY_ADOPTED "adopted" /* processes of the job launchd adopted as a subreaper (orphans.h) */
+/* captured output (capture.h) and launchctl log */
+#define KEY_LINES "lines"
+#define KEY_COUNT "count"     /* how many lines a log request wants */
+#define KEY_TIME "time"
+#define KEY_RUN "run"
+#define KEY_STREAM "stream"
+#define KEY_TEXT "text"
+#define KEY_SEQ "seq"         /* the number of the job's latest line; a request with it asks for newer ones */
+#define KEY_SKIPPED "skipped" /* lines newer than seq that memory no longer holds (the file has them) */
+#define KEY_DROPPED "dropped_lines"
+#define KEY_OUTPUT_FILE "output_file"
+#define KEY_EXIT_STDERR "last_exit_stderr" /* the failed run's last stderr lines, a crash's core dump */
 #define KEY_PLIST "plist"
 #define KEY_PLIST_SHA256 "plist_sha256"
 #define KEY_PREVIOUS_INSTANCE "previous_instance"

@@ -11,7 +11,7 @@
 int main(int argc, char **argv)
 {
 	static const struct verb *const tables[] = {modern_verbs, legacy_verbs, info_verbs, host_verbs, background_verbs,
-		NULL};
+		log_verbs, NULL};
 	verbs_use(tables);
 	if (argc < 2)
 		return verb_find("help")->fn(0, argv) ? EXIT_USAGE : EXIT_USAGE;

@@ -129,6 +129,12 @@ void print_service(FILE *f, xpc_object_t s)
 	}
 	fprintf(f, "\timmediate reason = %s\n", str(s, KEY_IMMEDIATE_REASON));
 	fprintf(f, "\tlast exit code = %s\n", str(s, KEY_LAST_EXIT_DESCRIPTION));
+	if (has(s, KEY_EXIT_STDERR))
+		fprintf(f, "\tlast exit stderr = %s\n", str(s, KEY_EXIT_STDERR));
+	if (has(s, KEY_DROPPED)) {
+		fprintf(f, "\toutput = %s\n", has(s, KEY_OUTPUT_FILE) ? str(s, KEY_OUTPUT_FILE) : "(captured, nothing yet)");
+		fprintf(f, "\tdropped lines = %" PRIu64 "\n", xpc_dictionary_get_uint64(s, KEY_DROPPED));
+	}
 	if (has(s, KEY_SPAWN_FAILURE))
 		fprintf(f, "\tspawn failure = %s\n", str(s, KEY_SPAWN_FAILURE));
 	if (has(s, KEY_SPAWN_CONSTRAINT))

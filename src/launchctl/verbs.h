@@ -19,7 +19,8 @@ struct verb {
 };
 
 /* The verb tables, each ended by a NULL name. */
-extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], host_verbs[], background_verbs[];
+extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], host_verbs[], background_verbs[],
+	log_verbs[];
 
 /* The tables verb_find() searches (NULL-terminated); main() sets them. */
 void verbs_use(const struct verb *const *tables);

@@ -4,6 +4,7 @@
 #include "hooks.h"
 #include "launchd.h"
 #include "lifecycle.h"
+#include "logreq.h"
 #include "requests.h"
 #include "settings.h"
 #include "smrequests.h"
@@ -12,7 +13,7 @@
 #include "triggers.h"
 
 const struct routine *const launchd_routines[] = {request_routines, settings_routines, xpc_routines, sm_routines,
-	lifecycle_routines, NULL};
+	lifecycle_routines, log_routines, NULL};
 
 void hooks_install(void)
 {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "background.h"
+#include "capture.h"
 #include "control.h"
 #include "domain.h"
 #include "hooks.h"
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 		"  --user    host gui/<uid> and user/<uid> of the invoking user\n"
 		"  --subreaper  adopt and reap the orphans of jobs (always as PID 1)\n"
 		"  --exit-with LABEL  exit when that job exits, with its status (128+signal if killed)\n"
+		"  --capture-memory BYTES  jobs' captured output kept in memory, per job (default 16384)\n"
+		"  --capture-file BYTES    a job's captured output file before it is renamed .1 (default 1048576)\n"
 		"  --debug   log debug messages\n"
 		"  --test-clock  let `launchctl test-clock OFFSET` move launchd's wall clock (tests only)\n"
 		"Paths are relocated under $LAUNCHD_ROOT when it is set; see launchd(8).\n");
@@ -155,6 +158,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return 64;
 			}
 			o->exit_with = argv[++i];
+		} else if (strcmp(argv[i], "--capture-memory") == 0 || strcmp(argv[i], "--capture-file") == 0) {
+			char *end = NULL;
+			unsigned long long bytes = i + 1 < argc ? strtoull(argv[i + 1], &end, 10) : 0;
+			if (!end || *end || bytes < CAPTURE_LINE_MAX) {
+				fprintf(stderr, "launchd: %s takes a size in bytes, at least %d\n", argv[i], CAPTURE_LINE_MAX);
+				return 64;
+			}
+			*(strcmp(argv[i], "--capture-memory") == 0 ? &capture_ring_bytes : &capture_file_bytes) = (size_t)bytes;
+			i++;
 		} else if (strcmp(argv[i], "--system") == 0 || strcmp(argv[i], "--user") == 0) {
 			o->mode = strcmp(argv[i], "--system") == 0;
 		} else if (strcmp(argv[i], "--test-clock") == 0) {

@@ -64,12 +64,13 @@ static int fake_kill(pid_t pid, int sig)
 	return 0;
 }
 
-static int fake_reap(int pidfd, int *status)
+static int fake_reap(int pidfd, int *status, bool *core)
 {
 	uint64_t v;
 	if (read(pidfd, &v, sizeof(v)) != sizeof(v))
 		return 0;
 	*status = world.exit_status;
+	*core = false;
 	return 1;
 }
 

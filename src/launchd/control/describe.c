@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "capture.h"
 #include "loop.h"
 #include "orphans.h"
 #include "protocol.h"
@@ -181,6 +182,11 @@ xpc_object_t describe_service(const struct job *j)
 		xpc_dictionary_set_int64(d, KEY_ADOPTED, (int64_t)orphans_of(j));
 	}
 	exit_fields(d, j);
+	set_opt_string(d, KEY_EXIT_STDERR, j->exit_stderr);
+	if (j->capture) {
+		set_opt_string(d, KEY_OUTPUT_FILE, capture_file(j));
+		xpc_dictionary_set_uint64(d, KEY_DROPPED, capture_dropped(j));
+	}
 	set_opt_string(d, KEY_SPAWN_FAILURE, j->spawn_failure);
 	set_constraint(d, KEY_SPAWN_CONSTRAINT, "owner", &s->spawn_constraint);
 	set_constraint(d, KEY_RESPONSIBLE_CONSTRAINT, "uid", &s->responsible_constraint);
@@ -311,8 +317,16 @@ void describe_blame(const struct job *j, char *buf, size_t len)
 			fsm_reason_name(j->rt.reason));
 		break;
 	default:
-		snprintf(buf, len, "(not running)%s%s", j->spawn_failure ? " last spawn failed: " : "",
-			j->spawn_failure ? j->spawn_failure : "");
+		if (j->spawn_failure) {
+			snprintf(buf, len, "(not running) last spawn failed: %s", j->spawn_failure);
+		} else if (j->exit_stderr && j->rt.last_status < 0) {
+			snprintf(buf, len, "(not running) killed by signal %d (%s): %s", -j->rt.last_status,
+				signal_description(-j->rt.last_status), j->exit_stderr);
+		} else if (j->exit_stderr) {
+			snprintf(buf, len, "(not running) exited %d: %s", j->rt.last_status, j->exit_stderr);
+		} else {
+			snprintf(buf, len, "(not running)");
+		}
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "constraints.h"
 #include "domain.h"
 #include "endpoint.h"
@@ -187,6 +188,20 @@ static void log_spawn_failure(const struct job *j, const char *cause)
 
 static void on_proc(struct watch *w, uint32_t events);
 
+/* Output capture (capture.h) for the streams the run sends nowhere else; not for an inetd connection. */
+static void open_capture(struct job *j, const struct spawn_request *rq, int capture[2])
+{
+	const struct spawn_debug *dbg = j->debug;
+	bool to_out = (dbg && dbg->stdout_path) || j->spec->stdout_path;
+	bool to_err = (dbg && dbg->stderr_path) || j->spec->stderr_path;
+	if ((rq->extra && rq->extra->stdio_fd >= 0) || (to_out && to_err))
+		return;
+	int r = capture_open(j, !to_out, !to_err, &capture[0], &capture[1]);
+	if (r)
+		log_msg(LOG_WARNING, "(%s/%s) cannot capture its output (%s): it goes to /dev/null this run",
+			j->domain->name, j->spec->label, strerror(r));
+}
+
 static void do_spawn(struct job *j)
 {
 	char cause[SPAWN_CAUSE_MAX];
@@ -196,11 +211,15 @@ static void do_spawn(struct job *j)
 	struct spawn_fds extra;
 	struct procrec_ticket rec;
 	procrec_prepare(&rec, j->domain->name, j->spec->label);
+	int capture[2] = {-1, -1};
 	struct spawn_request rq = {.spec = j->spec, .id = id, .launchd_socket = g_launchd.paths.socket,
 		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits(),
-		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask, .debug = j->debug};
+		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask, .debug = j->debug,
+		.capture = capture};
+	open_capture(j, &rq, capture);
 	int failed = !id || constraint_check_spawn(j->spec, job_owner(j), cause, sizeof(cause)) ||
 		     sys->spawn(&rq, &pid, &pidfd, cause);
+	capture_close_child_ends(capture[0], capture[1]);
 	job_set_debug(j, NULL); /* the next instance only */
 	if (failed) {
 		/* No process: the job's setup or exec failed, and cause says why. */
@@ -231,11 +250,14 @@ static void do_spawn(struct job *j)
 static void log_exit(const struct job *j, pid_t pid, int status)
 {
 	const char *who = j->domain->name, *label = j->spec->label;
+	const char *diag = j->exit_stderr ? j->exit_stderr : "";
+	const char *sep = diag[0] ? " — " : "";
 	if (status > 0)
-		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited with abnormal code: %d", who, label, (int)pid, status);
+		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited with abnormal code: %d%s%s", who, label, (int)pid, status,
+			sep, diag);
 	else if (status < 0)
-		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited due to signal: %s: %d", who, label, (int)pid,
-			signal_description(-status), -status);
+		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited due to signal: %s: %d%s%s", who, label, (int)pid,
+			signal_description(-status), -status, sep, diag);
 	else
 		log_msg(LOG_DEBUG, "(%s/%s [%d]) Service exited with code 0", who, label, (int)pid);
 }
@@ -244,8 +266,9 @@ static void on_proc(struct watch *w, uint32_t events)
 {
 	struct job *j = container_of(w, struct job, proc);
 	int status;
+	bool core;
 	(void)events;
-	if (sys->reap(w->fd, &status) != 1)
+	if (sys->reap(w->fd, &status, &core) != 1)
 		return;
 	int pidfd = w->fd;
 	loop_unwatch(w);
@@ -254,6 +277,10 @@ static void on_proc(struct watch *w, uint32_t events)
 	procrec_remove(j->rec_slot);
 	j->rec_slot = -1;
 	set_spawn_failure(j, NULL);
+	char diag[CAPTURE_DIAG_MAX];
+	capture_run_ended(j, status, core, diag, sizeof(diag));
+	free(j->exit_stderr);
+	j->exit_stderr = diag[0] ? strdup(diag) : NULL;
 	log_exit(j, j->pid, status);
 	if (g_launchd.hooks.job_exited)
 		g_launchd.hooks.job_exited(j, status);
@@ -361,6 +388,8 @@ void job_free(void *p)
 {
 	struct job *j = p;
 	orphans_job_freed(j); /* booted out: what it left behind is stopped too */
+	capture_free(j);
+	free(j->exit_stderr);
 	if (j->proc.fd >= 0) {
 		int fd = j->proc.fd;
 		loop_unwatch(&j->proc);

@@ -59,6 +59,8 @@ struct job {
 	struct job_sockets *sockets; /* Sockets launchd holds for it, or NULL */
 	int rec_slot;               /* its process's slot in the process record (procrec.h), or -1 */
 	struct spawn_debug *debug;  /* launchctl debug: overrides for the next instance only, or NULL */
+	struct capture *capture;    /* its captured output (capture.h), or NULL */
+	char *exit_stderr;          /* the last failed run's stderr tail and core dump (print, blame), or NULL */
 	char **shadowed;            /* plists of the same label that a directory of lower precedence holds */
 	size_t nshadowed;
 };

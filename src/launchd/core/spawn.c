@@ -72,6 +72,7 @@ struct child_ctx {
 	const struct job_limit *limits; /* launchctl limit's defaults, by enum spec_rlimit, or NULL */
 	const char *program, *program_key; /* what is exec'd, and the key that named it (for causes) */
 	const char *stdout_path, *stderr_path;
+	int capture[2];                 /* launchd's pipes for stdout and stderr (capture.h), or -1 */
 	int default_umask;              /* launchctl config umask, or -1 */
 	char *listen_pid; /* the digits of "LISTEN_PID=..." in env, written by the child */
 	int failed;
@@ -330,9 +331,18 @@ CHILD_CODE static void __attribute__((noreturn)) exec_program(struct child_ctx *
  * The child has its own copy of the descriptor table (no CLONE_FILES): the
  * job's sockets move to 3, 4, ... and everything else above 2 is closed.
  */
+/* Captured output: the pipes become stdout and stderr (in the child's own descriptor table). */
+CHILD_CODE static void place_capture(struct child_ctx *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (c->capture[i] >= 0 && dup2(c->capture[i], 1 + i) < 0)
+			child_fail(c, "output capture: dup2: %s", strerror(errno));
+}
+
 CHILD_CODE static void place_fds(struct child_ctx *c)
 {
 	const struct spawn_fds *x = c->extra;
+	place_capture(c);
 	int high[SPAWN_MAX_FDS];
 	for (size_t i = 0; i < x->n; i++) /* first out of the way of the targets */
 		if ((high[i] = fcntl(x->fds[i], F_DUPFD, (int)(3 + x->n))) < 0)
@@ -362,10 +372,17 @@ CHILD_CODE static int child_main(void *arg)
 	struct child_ctx *c = arg;
 	const struct job_spec *s = c->s;
 	procrec_write_child(c->rec); /* first: from here on a launchd killed now leaves a known process */
-	if (c->extra)
+	if (c->extra) {
 		place_fds(c);
-	else if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+	} else if (c->capture[0] >= 0 || c->capture[1] >= 0) { /* launchd's table is shared until unshared */
+		if (syscall(SYS_unshare, CLONE_FILES) < 0)
+			child_fail(c, "unshare: %s", strerror(errno));
+		place_capture(c);
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+			child_fail(c, "close_range: %s (Gantry needs Linux 5.9 or later)", strerror(errno));
+	} else if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0) {
 		child_fail(c, "close_range: %s (Gantry needs Linux 5.9 or later)", strerror(errno));
+	}
 	reset_signals();
 	if (setsid() < 0)
 		setpgid(0, 0);
@@ -383,9 +400,10 @@ CHILD_CODE static int child_main(void *arg)
 	int conn = c->extra ? c->extra->stdio_fd : -1; /* placed by place_fds() */
 	if (conn < 0) {
 		open_stdio(c, 0, "StandardInPath", s->stdin_path, O_RDONLY);
-		open_stdio(c, 1, "StandardOutPath", c->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
+		if (c->capture[0] < 0)
+			open_stdio(c, 1, "StandardOutPath", c->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
 	}
-	if (conn < 0 || s->stderr_path)
+	if ((conn < 0 && c->capture[1] < 0) || s->stderr_path)
 		open_stdio(c, 2, "StandardErrorPath", c->stderr_path, O_RDWR | O_CREAT | O_APPEND);
 	exec_program(c);
 }
@@ -504,7 +522,8 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 		.program_key = dbg && (dbg->program || dbg->argv) ? "launchctl debug" : s->program ? "Program" :
 			"ProgramArguments[0]",
 		.stdout_path = dbg && dbg->stdout_path ? dbg->stdout_path : s->stdout_path,
-		.stderr_path = dbg && dbg->stderr_path ? dbg->stderr_path : s->stderr_path};
+		.stderr_path = dbg && dbg->stderr_path ? dbg->stderr_path : s->stderr_path,
+		.capture = {rq->capture ? rq->capture[0] : -1, rq->capture ? rq->capture[1] : -1}};
 	int fd = -1;
 	RESET_CHILD_STACK();
 	/* A job given descriptors gets a copy of the table to arrange them in (costlier, so only then). */

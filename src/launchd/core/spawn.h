@@ -70,6 +70,7 @@ struct spawn_request {
 	const char *default_path;          /* launchctl config path: PATH unless the plist sets one, or NULL */
 	int default_umask;                 /* launchctl config umask: unless the plist sets Umask; -1: none */
 	const struct spawn_debug *debug;   /* launchctl debug's overrides for this instance, or NULL */
+	const int *capture;                /* {stdout, stderr}: pipe write ends (capture.h), -1 each for none; or NULL */
 };
 
 /*

@@ -9,13 +9,14 @@
 #include "pgroups.h"
 #include "sys.h"
 
-static int reap(int pidfd, int *status)
+static int reap(int pidfd, int *status, bool *core)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return 0;
 	*status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+	*core = si.si_code == CLD_DUMPED;
 	return 1;
 }
 

@@ -21,8 +21,9 @@ struct sys_ops {
 	/* spawn_job() (spawn.h): 0 with *pid and *pidfd, or an errno with cause. */
 	int (*spawn)(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
 	int (*kill)(pid_t pid, int sig);
-	/* The process behind pidfd: 1 with *status (its exit code, or -signal) once it ended, 0 before. */
-	int (*reap)(int pidfd, int *status);
+	/* The process behind pidfd: 1 with *status (its exit code, or -signal) and *core (the kernel dumped
+	 * one) once it ended, 0 before. */
+	int (*reap)(int pidfd, int *status, bool *core);
 	/* What a job left in its process group: SIGTERM now, SIGKILL after timeout_s (pgroups.h). */
 	void (*end_group)(pid_t pgid, int timeout_s);
 	struct passwd *(*getpwnam)(const char *name);

@@ -1,0 +1,168 @@
+"""Jobs' output captured by default: a job without StandardOutPath/StandardErrorPath has its stdout and stderr
+kept by launchd (memory and a capped file per job), shown by `launchctl log`; a failed run's last stderr lines
+(the loader's "error while loading shared libraries", a crash and its core) are kept beside its exit status in
+print, blame and launchd's log; nothing is lost silently."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import DEADLINE, LAUNCHCTL, needs_root, wait_for
+
+MISSING_LIB = "error while loading shared libraries: libgantrymissing.so.1: cannot open shared object file: No such file or directory"
+
+
+def log_lines(g, target, *args):
+    r = g.ctl("log", target, "--json", *args)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_output_is_captured_per_run_and_stream(gantry):
+    gantry.write_plist("t.talk", ProgramArguments=["/bin/sh", "-c", "echo to-out; echo to-err >&2; printf no-newline"])
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.talk.plist", check=True)
+    target = f"{gantry.domain}/t.talk"
+    for run in (1, 2):
+        gantry.ctl("kickstart", target, check=True)
+        wait_for(lambda: len(log_lines(gantry, target)) == 3 * run, f"run {run}'s three lines")
+    lines = log_lines(gantry, target)
+    # the two streams are two pipes: their order relative to each other is the order launchd read them in
+    assert sorted((l["run"], l["stream"], l["text"]) for l in lines) == sorted(
+        (r, s, t) for r in (1, 2) for s, t in (("stdout", "to-out"), ("stdout", "no-newline"), ("stderr", "to-err")))
+    assert all(l["time"].endswith("Z") for l in lines)
+    text = gantry.ctl("log", target, "--lines", "2", check=True).stdout.splitlines()
+    assert len(text) == 2 and all(" run 2 " in line for line in text)
+    s = gantry.service("t.talk")
+    assert s["dropped_lines"] == 0 and s["output_file"].endswith("/logs/gui." + str(gantry.uid) + "/t.talk.log")
+    assert s["last_exit_stderr"] is None  # it exited 0: nothing to explain
+
+
+def test_a_path_in_the_plist_is_not_captured(gantry, tmp_path):
+    out = tmp_path / "out.txt"
+    gantry.write_plist("t.file", ProgramArguments=["/bin/sh", "-c", "echo direct; echo err >&2"],
+                       StandardOutPath=str(out), StandardErrorPath=str(out))
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.file.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.file", check=True)
+    wait_for(lambda: out.exists() and out.read_text() == "direct\nerr\n", "the job's own file")
+    assert log_lines(gantry, f"{gantry.domain}/t.file") == []
+    assert "dropped_lines" not in gantry.service("t.file")
+
+
+def test_a_missing_shared_library_is_named_beside_the_exit_status(gantry, tmp_path):
+    lib, prog = tmp_path / "libgantrymissing.so.1", tmp_path / "needs-lib"
+    (tmp_path / "lib.c").write_text("int gantry_missing(void) { return 0; }\n")
+    (tmp_path / "prog.c").write_text("int gantry_missing(void);\nint main(void) { return gantry_missing(); }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), "-Wl,-soname,libgantrymissing.so.1",
+                    str(tmp_path / "lib.c")], check=True)
+    subprocess.run(["cc", "-o", str(prog), str(tmp_path / "prog.c"), str(lib)], check=True)
+    lib.unlink()  # the loader now fails, as when a package lost a library
+    gantry.write_plist("t.nolib", ProgramArguments=[str(prog)])
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.nolib.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.nolib", check=True)
+    s = gantry.wait_state("t.nolib", lambda s: s.get("last_exit_status") == 127, "exit 127")
+    assert s["last_exit_stderr"] == f"{prog}: {MISSING_LIB}"
+    blame = gantry.ctl("blame", f"{gantry.domain}/t.nolib", check=True).stdout
+    assert blame == f"(not running) exited 127: {prog}: {MISSING_LIB}\n"
+    assert f"last exit stderr = {prog}: {MISSING_LIB}" in gantry.ctl("print", f"{gantry.domain}/t.nolib").stdout
+    gantry.wait_log(f"Service exited with abnormal code: 127 — {prog}: {MISSING_LIB}")
+
+
+def test_a_crash_shows_its_signal_stderr_and_core(gantry, tmp_path):
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    gantry.write_plist("t.crash", ProgramArguments=["/bin/sh", "-c", "echo going down >&2; kill -SEGV $$"],
+                       WorkingDirectory=str(wd), SoftResourceLimits={"Core": 1 << 30},
+                       HardResourceLimits={"Core": 1 << 30})
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.crash.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.crash", check=True)
+    s = gantry.wait_state("t.crash", lambda s: s.get("last_exit_status") == -signal.SIGSEGV, "killed by SIGSEGV")
+    blame = gantry.ctl("blame", f"{gantry.domain}/t.crash", check=True).stdout
+    assert blame.startswith("(not running) killed by signal 11 (Segmentation fault): going down")
+    pattern = open("/proc/sys/kernel/core_pattern").read().strip()
+    cores = [p for p in wd.iterdir() if p.name.startswith(pattern.split("%")[0] or "core")]
+    if not pattern.startswith("|") and cores:  # the kernel wrote a core where core_pattern says
+        assert s["last_exit_stderr"] == f"going down; core dumped: {wd}/{pattern} (kernel.core_pattern, in the " \
+                                         "working directory)"
+    else:
+        assert s["last_exit_stderr"].startswith("going down")
+
+
+def test_follow_shows_lines_as_they_come(gantry):
+    gantry.write_plist("t.tick", ProgramArguments=["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; "
+                                                                     "sleep 0.1; done"], RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.tick.plist", check=True)
+    f = subprocess.Popen([str(LAUNCHCTL), "log", f"{gantry.domain}/t.tick", "--follow", "--lines", "1"],
+                         env=gantry.env, stdout=subprocess.PIPE, text=True)
+    try:
+        seen = [f.stdout.readline() for _ in range(5)]
+        numbers = [int(line.rsplit(" ", 1)[1]) for line in seen]
+        assert numbers == list(range(numbers[0], numbers[0] + 5)), seen  # in order, none missing
+        assert all(" run 1 stdout: tick " in line for line in seen)
+    finally:
+        f.terminate()
+        f.wait(timeout=DEADLINE)
+
+
+def test_the_file_is_capped_and_rotated_and_log_reads_across(make_gantry):
+    g = make_gantry(args=["--capture-file", "4096"], start=False)
+    g.write_plist("t.many", ProgramArguments=["/bin/sh", "-c", "i=0; while [ $i -lt 300 ]; do i=$((i+1)); "
+                                                               "echo line-$i-0123456789012345678901234567890; done"])
+    g.start()
+    g.ctl("kickstart", f"{g.domain}/t.many", check=True)
+    path = wait_for(lambda: (g.service("t.many") or {}).get("output_file"), "the output file")
+    wait_for(lambda: log_lines(g, f"{g.domain}/t.many", "--lines", "1")[-1:] and
+             log_lines(g, f"{g.domain}/t.many", "--lines", "1")[-1]["text"].startswith("line-300-"), "the last line")
+    assert os.path.getsize(path) <= 4096 and os.path.getsize(path + ".1") <= 4096
+    lines = log_lines(g, f"{g.domain}/t.many", "--lines", "60")
+    assert [l["text"].split("-")[1] for l in lines] == [str(i) for i in range(241, 301)]  # .1 and the current file
+
+
+def test_a_full_disk_drops_lines_and_says_so(make_gantry, tmp_path):
+    """The capture files on a 64 KiB tmpfs (in launchd's own mount namespace): what does not fit is counted."""
+    g = make_gantry(start=False)
+    logs = g.state_dir / "logs"
+    logs.mkdir(parents=True)
+    g.wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+              f"mount -t tmpfs -o size=64k tmpfs {logs} && exec \"$0\" \"$@\""]
+    g.write_plist("t.flood", ProgramArguments=["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' 'x' | "
+                                                                "fold -w 99"])
+    g.start()
+    g.ctl("kickstart", f"{g.domain}/t.flood", check=True)
+    s = g.wait_state("t.flood", lambda s: s.get("last_exit_status") == 0 and s.get("dropped_lines", 0) > 0,
+                     "lines dropped")
+    written = sum(1 for _ in log_lines(g, f"{g.domain}/t.flood", "--lines", "100000"))
+    assert written + s["dropped_lines"] == 3031  # every line is either in the file or counted
+    assert "dropped lines = %d" % s["dropped_lines"] in g.ctl("print", f"{g.domain}/t.flood").stdout
+    g.wait_log("(%s/t.flood) output capture: cannot write" % g.domain)
+
+
+@needs_root
+def test_only_root_and_the_domains_user_read_its_output(make_gantry):
+    g = make_gantry(mode="system", public=True)
+    g.write_plist("t.secret", ProgramArguments=["/bin/sh", "-c", "echo s3cret"])
+    g.ctl("bootstrap", "system", g.jobs_dir / "t.secret.plist", check=True)
+    g.ctl("kickstart", "system/t.secret", check=True)
+    wait_for(lambda: log_lines(g, "system/t.secret"), "the line")
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+    for target in ("system/t.secret", "system"):
+        r = subprocess.run([str(LAUNCHCTL), "log", target], env=g.env, capture_output=True, text=True,
+                           preexec_fn=as_nobody, timeout=DEADLINE)
+        assert r.returncode != 0 and "s3cret" not in r.stdout
+        assert "only root may read what system's jobs print and log (you are uid 65534)" in r.stderr
+
+
+def test_domain_events(gantry):
+    gantry.write_plist("t.ev", ProgramArguments=["/bin/sh", "-c", "exit 3"])
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.ev.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.ev", check=True)
+    wait_for(lambda: any("(%s/t.ev [" % gantry.domain in l["text"] and "abnormal code: 3" in l["text"]
+                         for l in log_lines(gantry, gantry.domain)), "the exit event")
+    assert all(l["stream"] == "launchd" for l in log_lines(gantry, gantry.domain))
