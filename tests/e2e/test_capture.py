@@ -166,3 +166,13 @@ def test_domain_events(gantry):
     wait_for(lambda: any("(%s/t.ev [" % gantry.domain in l["text"] and "abnormal code: 3" in l["text"]
                          for l in log_lines(gantry, gantry.domain)), "the exit event")
     assert all(l["stream"] == "launchd" for l in log_lines(gantry, gantry.domain))
+
+
+def test_a_long_line_is_kept_in_pieces(gantry):
+    gantry.write_plist("t.long", ProgramArguments=["/bin/sh", "-c", "head -c 10000 /dev/zero | tr '\\0' a; echo; "
+                                                                     "echo after"])
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.long.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.long", check=True)
+    wait_for(lambda: [l["text"] for l in log_lines(gantry, f"{gantry.domain}/t.long")][-1:] == ["after"], "the end")
+    texts = [l["text"] for l in log_lines(gantry, f"{gantry.domain}/t.long")]
+    assert [len(t) for t in texts] == [4096, 4096, 1808, 5] and "".join(texts[:3]) == "a" * 10000

@@ -41,7 +41,7 @@ struct cpipe { /* one stream of one run */
 	uint32_t run;
 	enum capture_stream stream;
 	size_t partial_len;
-	char partial[CAPTURE_LINE_MAX];
+	char *partial; /* a line not ended yet (CAPTURE_LINE_MAX bytes), allocated only while there is one */
 };
 
 struct capture {
@@ -55,9 +55,17 @@ struct capture {
 	off_t size;
 	bool failing;    /* the last write failed (logged once per streak) */
 	char path[PATH_MAX];
-	size_t outlen;
-	char out[READ_CHUNK + 256]; /* formatted lines waiting for the file */
 };
+
+/*
+ * Formatted lines waiting for the file: one buffer for every job (launchd reads one pipe at a time and
+ * flushes before it turns to another job's), so a thousand quiet jobs do not each hold 64 KiB.
+ */
+static struct {
+	struct capture *owner;
+	size_t len;
+	char buf[READ_CHUNK + 256];
+} out;
 
 static const char *stream_name(enum capture_stream s)
 {
@@ -138,13 +146,15 @@ static bool write_lines(struct capture *c, const char *out, size_t len)
 /* The formatted lines to the file, rotating it when the next lines would take it over its cap. */
 static void flush(struct capture *c)
 {
-	if (c->fd < 0 && c->outlen)
+	if (out.owner != c)
+		return;
+	if (c->fd < 0 && out.len)
 		open_file(c);
 	size_t at = 0;
-	while (at < c->outlen) {
+	while (at < out.len) {
 		size_t room = c->size < (off_t)capture_file_bytes ? capture_file_bytes - (size_t)c->size : 0;
 		size_t n = 0; /* whole lines that fit, or one line into an empty file whatever its length */
-		for (const char *p = c->out + at, *end = c->out + c->outlen; p < end;) {
+		for (const char *p = out.buf + at, *end = out.buf + out.len; p < end;) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t line = (size_t)(nl - p) + 1;
 			if (n + line > room && (n || c->size))
@@ -156,13 +166,14 @@ static void flush(struct capture *c)
 			rotate(c);
 			continue;
 		}
-		if (!write_lines(c, c->out + at, n) && c->fd >= 0) {
-			c->dropped += lines_in(c->out + at + n, c->outlen - at - n); /* the rest: the same disk */
+		if (!write_lines(c, out.buf + at, n) && c->fd >= 0) {
+			c->dropped += lines_in(out.buf + at + n, out.len - at - n); /* the rest: the same disk */
 			break;
 		}
 		at += n;
 	}
-	c->outlen = 0;
+	out.len = 0;
+	out.owner = NULL;
 }
 
 static void ring_add(struct capture *c, const struct cpipe *p, const char *text, size_t len, int64_t now)
@@ -201,23 +212,42 @@ static void emit(struct cpipe *p, const char *text, size_t len, int64_t now)
 {
 	struct capture *c = p->cap;
 	ring_add(c, p, text, len, now);
-	if (c->outlen + len + 64 > sizeof(c->out))
-		flush(c);
+	if (out.owner && (out.owner != c || out.len + len + 64 > sizeof(out.buf)))
+		flush(out.owner);
+	out.owner = c;
 	char when[40];
 	format_time(now, when, sizeof(when));
-	c->outlen += (size_t)snprintf(c->out + c->outlen, sizeof(c->out) - c->outlen, "%s %u %s %.*s\n", when, p->run,
+	out.len += (size_t)snprintf(out.buf + out.len, sizeof(out.buf) - out.len, "%s %u %s %.*s\n", when, p->run,
 		stream_name(p->stream), (int)len, text);
 }
 
+/* Whole lines of buf are emitted where they lie; only a line cut by the end of a read is copied. */
 static void take(struct cpipe *p, const char *buf, size_t n, int64_t now)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] != '\n')
-			p->partial[p->partial_len++] = buf[i];
-		if (buf[i] == '\n' || p->partial_len == sizeof(p->partial)) {
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (buf + i)) : n - i;
+		if (!p->partial_len && nl && len <= CAPTURE_LINE_MAX) {
+			emit(p, buf + i, len, now);
+			i += len + 1;
+			continue;
+		}
+		if (!p->partial && !(p->partial = malloc(CAPTURE_LINE_MAX)))
+			gantry_oom();
+		size_t room = CAPTURE_LINE_MAX - p->partial_len, take_n = len < room ? len : room;
+		memcpy(p->partial + p->partial_len, buf + i, take_n);
+		p->partial_len += take_n;
+		i += take_n;
+		bool ended = nl && i == (size_t)(nl - buf);
+		if (ended || p->partial_len == CAPTURE_LINE_MAX) {
 			emit(p, p->partial, p->partial_len, now);
 			p->partial_len = 0;
+			i += ended;
 		}
+	}
+	if (!p->partial_len) {
+		free(p->partial);
+		p->partial = NULL;
 	}
 }
 
@@ -241,6 +271,7 @@ static void close_pipe(struct cpipe *p)
 	int fd = p->w.fd;
 	loop_unwatch(&p->w);
 	close(fd);
+	free(p->partial);
 	free(p);
 }
 
