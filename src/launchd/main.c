@@ -133,6 +133,21 @@ static void raise_fd_limit(void)
 	g_launchd.fd_limit = rl.rlim_cur == RLIM_INFINITY ? 0 : (size_t)rl.rlim_cur;
 }
 
+/*
+ * systemd sets $JOURNAL_STREAM when launchd's stderr is the journal: launchd then writes its log to
+ * the journal's socket (under LAUNCHD_ROOT, relocated like every path), with each job's label as a
+ * field. No job inherits the variable: their output is captured by launchd, not the journal's.
+ */
+static void journal_init(const char *root)
+{
+	if (!getenv("JOURNAL_STREAM"))
+		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/run/systemd/journal/socket", root);
+	log_to_journal(path);
+	unsetenv("JOURNAL_STREAM");
+}
+
 static int fail(const char *what, int err, const char *detail)
 {
 	fprintf(stderr, "launchd: %s: %s%s%s\n", what, strerror(err), detail ? ": " : "", detail ? detail : "");
@@ -218,6 +233,7 @@ int main(int argc, char **argv)
 	if ((r = gantry_dir_trusted(p->run_dir, g_launchd.uid, err, sizeof(err))))
 		return fail("will not listen in the socket directory", r, err);
 	log_open(p->log_file);
+	journal_init(p->root);
 	notify_init(); /* before any job starts: none inherits $NOTIFY_SOCKET */
 	raise_fd_limit();
 	mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);

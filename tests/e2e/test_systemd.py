@@ -121,3 +121,32 @@ def test_verify_would_see_a_broken_unit(tmp_path):
     unit_dir.mkdir(mode=0o700)
     r = verify(unit_dir, "system", tmp_path / "no-launchd")
     assert r.returncode != 0 and "no-launchd" in r.stderr + r.stdout
+
+
+def test_under_the_journal_events_go_to_it_with_the_job_label(tmp_path):
+    """With $JOURNAL_STREAM (stderr is the journal), launchd logs through the journal's native socket
+    (relocated under LAUNCHD_ROOT): each event with its priority, a job's with GANTRY_JOB and GANTRY_LABEL."""
+    g = Gantry(tmp_path / "root")
+    sock = g.root / "run/systemd/journal/socket"
+    sock.parent.mkdir(parents=True)
+    journal = Manager(str(sock))
+    g.write_plist("t.fails", ProgramArguments=["/bin/sh", "-c", "echo bad config >&2; exit 3"], RunAtLoad=True)
+    g.env["JOURNAL_STREAM"] = "8:1234"
+    g.write_plist("t.env", ProgramArguments=["/bin/sh", "-c", f"env > {tmp_path / 'env'}"], RunAtLoad=True)
+    g.start()
+    try:
+        entries = []
+        while not any("Service exited with abnormal code: 3" in e.get("MESSAGE", "") for e in entries):
+            entries.append(journal.next_state())
+        exit_entry = next(e for e in entries if "abnormal code: 3" in e.get("MESSAGE", ""))
+        assert exit_entry["GANTRY_LABEL"] == "t.fails" and exit_entry["GANTRY_JOB"] == f"gui/{os.geteuid()}/t.fails"
+        assert exit_entry["PRIORITY"] == "6" and exit_entry["SYSLOG_IDENTIFIER"] == "launchd"
+        assert exit_entry["MESSAGE"].endswith("abnormal code: 3 — bad config")
+        assert "GANTRY_LABEL" not in entries[0]  # launchd's own start-up line names no job
+        assert "Service exited" not in (g.root / "launchd.stderr").read_text()  # not twice (stderr is the journal)
+        assert "abnormal code: 3" in g.log  # launchd.log keeps everything as before
+        env = wait_for(lambda: (tmp_path / "env").exists() and (tmp_path / "env").read_text(), "the job's env")
+        assert "JOURNAL_STREAM" not in env
+    finally:
+        assert g.stop() == 0
+        journal.close()

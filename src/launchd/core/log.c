@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 #define LOG_ROTATE_BYTES (4L * 1024 * 1024)
 
 static int log_fd = -1;
+static int journal_fd = -1; /* systemd's journal, native protocol (log_to_journal), or -1 */
+static struct sockaddr_un journal;
 static char log_path[4096];
 static bool debug_enabled;
 
@@ -31,6 +35,46 @@ void log_open(const char *file)
 {
 	snprintf(log_path, sizeof(log_path), "%s", file);
 	open_log_path();
+}
+
+void log_to_journal(const char *socket_path)
+{
+	if (strlen(socket_path) >= sizeof(journal.sun_path))
+		return;
+	journal.sun_family = AF_UNIX;
+	strcpy(journal.sun_path, socket_path);
+	journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/* A job's message starts "(domain/label" or "(domain/label [pid])": the two, or false. */
+static bool job_of(const char *msg, char *job, size_t joblen, const char **label)
+{
+	if (msg[0] != '(')
+		return false;
+	size_t n = strcspn(msg + 1, " )");
+	if (n >= joblen)
+		return false;
+	memcpy(job, msg + 1, n);
+	job[n] = '\0';
+	char *slash = strchr(job, '/');
+	if (slash && strncmp(job, "system/", 7) != 0)
+		slash = strchr(slash + 1, '/'); /* gui/501/label, user/501/label, pid/42/label */
+	*label = slash ? slash + 1 : NULL;
+	return slash && slash[1];
+}
+
+/* msg to the journal with its priority and, for a job's, GANTRY_JOB and GANTRY_LABEL fields; false if not sent. */
+static bool send_to_journal(int level, const char *msg)
+{
+	char buf[2600], job[320];
+	const char *label = NULL;
+	int n = snprintf(buf, sizeof(buf), "PRIORITY=%d\nSYSLOG_IDENTIFIER=launchd\nSYSLOG_PID=%d\n", level, (int)getpid());
+	if (job_of(msg, job, sizeof(job), &label))
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "GANTRY_JOB=%s\nGANTRY_LABEL=%s\n", job, label);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "MESSAGE=%s", msg); /* msg ends with its newline */
+	if (n >= (int)sizeof(buf))
+		return false;
+	return sendto(journal_fd, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&journal, sizeof(journal)) == n;
 }
 
 void log_set_debug(bool on)
@@ -80,7 +124,9 @@ void log_msg(int level, const char *fmt, ...)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	if (write(STDERR_FILENO, line, len) < 0) {
+	line[len] = '\0';
+	bool journaled = journal_fd >= 0 && send_to_journal(level, line + n);
+	if (!journaled && write(STDERR_FILENO, line, len) < 0) {
 		/* stderr gone: the log file still has it */
 	}
 	if (log_fd >= 0) {
