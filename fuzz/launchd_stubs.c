@@ -18,6 +18,14 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 	return ECANCELED;
 }
 
+int spawn_open_output(const struct spawn_identity *id, const char *key, const char *path, int job_umask,
+	char cause[SPAWN_CAUSE_MAX])
+{
+	(void)id, (void)job_umask;
+	snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: fuzzing: no file is opened", key, path);
+	return -1;
+}
+
 void fuzz_launchd_init(void)
 {
 	char root[] = "/tmp/gantry-fuzz-XXXXXX", err[256];

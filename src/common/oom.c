@@ -42,10 +42,10 @@ static bool read_own_command_line(void)
 void gantry_oom(void)
 {
 	if (getpid() != 1) {
-		say("out of memory\n");
+		say("cannot go on: out of memory or of another resource (the line before says which, when it can)\n");
 		abort();
 	}
-	say("launchd (PID 1): out of memory; running launchd again\n");
+	say("launchd (PID 1): cannot go on (out of memory or of another resource); running launchd again\n");
 	extern char **environ;
 	const struct timespec pause = {0, OOM_RETRY_NS - 1};
 	for (;;) {

@@ -57,6 +57,7 @@
 #define ROUTINE_REBOOT "reboot"
 #define ROUTINE_DEBUG "debug"
 #define ROUTINE_LOG "log"
+#define ROUTINE_REOPEN "reopen"
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "launchctl.h"
 #include "verbs.h"
 
@@ -102,4 +103,15 @@ int parse_signal(const char *s)
 			return sig;
 	}
 	return -1;
+}
+
+int parse_service(const char *verb, const char *text, struct target *t)
+{
+	if (!target_parse(text, t) || !t->has_label) {
+		fprintf(stderr, "Unrecognized service target \"%s\" (expected system/<label>, gui/<uid>/<label>, "
+			"user/<uid>/<label> or pid/<pid>/<label>)\n", text);
+		usage_error(verb, "");
+		return LE_NO_DOMAIN;
+	}
+	return 0;
 }

@@ -36,5 +36,7 @@ xpc_object_t absolute_paths(int argc, char **argv);
 /* Sends req (released), prints any error as "<what> failed: ..." and returns its code. */
 int call(xpc_object_t req, const char *what, xpc_object_t *reply);
 int parse_signal(const char *s);
+/* A service target (domain/label) into t; 0, or LE_NO_DOMAIN after saying what was expected. */
+int parse_service(const char *verb, const char *text, struct target *t);
 
 #endif

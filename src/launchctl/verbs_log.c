@@ -79,6 +79,9 @@ static int cmd_log(int argc, char **argv)
 			xpc_release(reply);
 			return first ? r : 0; /* a followed service that went away ends the command */
 		}
+		const char *note = xpc_dictionary_get_string(reply, KEY_REASON);
+		if (note && first)
+			fprintf(stderr, "(%s)\n", note);
 		uint64_t skipped = xpc_dictionary_get_uint64(reply, KEY_SKIPPED);
 		if (skipped && !o.json)
 			printf("(%" PRIu64 " lines came faster than memory keeps them; they are in %s)\n", skipped,
@@ -98,8 +101,19 @@ static int cmd_log(int argc, char **argv)
 	}
 }
 
+static int cmd_reopen(int argc, char **argv)
+{
+	struct target t;
+	if (argc != 1)
+		return usage_error("reopen", "expected one service target");
+	int r = parse_service("reopen", argv[0], &t);
+	return r ? r : call(request_new(ROUTINE_REOPEN, &t), "Reopen", NULL);
+}
+
 const struct verb log_verbs[] = {
 	{"log", cmd_log, "[--follow] [--lines N] [--json] service-target | domain-target",
 		"a service's captured stdout and stderr, or a domain's events (launchd's log)"},
+	{"reopen", cmd_reopen, "service-target",
+		"open the service's StandardOutPath/StandardErrorPath again now (logrotate's postrotate)"},
 	{NULL, NULL, NULL, NULL},
 };

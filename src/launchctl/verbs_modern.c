@@ -18,17 +18,6 @@
 #include "protocol.h"
 #include "verbs.h"
 
-static int parse_service(const char *verb, const char *text, struct target *t)
-{
-	if (!target_parse(text, t) || !t->has_label) {
-		fprintf(stderr, "Unrecognized service target \"%s\" (expected system/<label>, gui/<uid>/<label>, "
-			"user/<uid>/<label> or pid/<pid>/<label>)\n", text);
-		usage_error(verb, "");
-		return LE_NO_DOMAIN;
-	}
-	return 0;
-}
-
 static int domain_and_paths(const char *verb, int argc, char **argv, const char *what)
 {
 	struct target t;

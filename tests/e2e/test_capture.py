@@ -40,7 +40,7 @@ def test_output_is_captured_per_run_and_stream(gantry):
     assert s["last_exit_stderr"] is None  # it exited 0: nothing to explain
 
 
-def test_a_path_in_the_plist_is_not_captured(gantry, tmp_path):
+def test_a_path_in_the_plist_is_not_captured_and_one_file_keeps_the_streams_order(gantry, tmp_path):
     out = tmp_path / "out.txt"
     gantry.write_plist("t.file", ProgramArguments=["/bin/sh", "-c", "echo direct; echo err >&2"],
                        StandardOutPath=str(out), StandardErrorPath=str(out))
@@ -48,7 +48,10 @@ def test_a_path_in_the_plist_is_not_captured(gantry, tmp_path):
     gantry.ctl("kickstart", f"{gantry.domain}/t.file", check=True)
     wait_for(lambda: out.exists() and out.read_text() == "direct\nerr\n", "the job's own file")
     assert log_lines(gantry, f"{gantry.domain}/t.file") == []
-    assert "dropped_lines" not in gantry.service("t.file")
+    r = gantry.ctl("log", f"{gantry.domain}/t.file")
+    assert r.stderr == f"({gantry.domain}/t.file sends stdout to {out} and stderr to {out}: not captured)\n"
+    s = gantry.service("t.file")
+    assert s["dropped_lines"] == 0 and s["output_file"] is None
 
 
 def test_a_missing_shared_library_is_named_beside_the_exit_status(gantry, tmp_path):
@@ -176,3 +179,58 @@ def test_a_long_line_is_kept_in_pieces(gantry):
     wait_for(lambda: [l["text"] for l in log_lines(gantry, f"{gantry.domain}/t.long")][-1:] == ["after"], "the end")
     texts = [l["text"] for l in log_lines(gantry, f"{gantry.domain}/t.long")]
     assert [len(t) for t in texts] == [4096, 4096, 1808, 5] and "".join(texts[:3]) == "a" * 10000
+
+
+def numbers(path):
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def test_standard_out_path_survives_a_rotation(gantry, tmp_path):
+    """logrotate renames the file (no copytruncate, no signal to the job): launchd opens the path again and
+    the job's lines go on into the new file, none lost."""
+    out = tmp_path / "job.log"
+    gantry.write_plist("t.rot", ProgramArguments=["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; "
+                                                                    "sleep 0.02; done"],
+                       StandardOutPath=str(out), RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.rot.plist", check=True)
+    wait_for(lambda: len(numbers(out)) >= 10, "lines in the file")
+    out.rename(tmp_path / "job.log.1")  # what logrotate does
+    wait_for(lambda: len(numbers(out)) >= 10, "a new file at the path, with the job's lines")
+    gantry.ctl("bootout", f"{gantry.domain}/t.rot", check=True)
+    old, new = numbers(tmp_path / "job.log.1"), numbers(out)
+    assert old + new == list(range(1, len(old) + len(new) + 1))  # in order, none lost, none twice
+    gantry.wait_log(f"(gui/{gantry.uid}/t.rot) {out} reopened")
+
+
+def test_reopen_verb_for_postrotate(gantry, tmp_path):
+    out = tmp_path / "quiet.log"
+    gantry.write_plist("t.quiet", ProgramArguments=["/bin/sh", "-c", "echo started; sleep 1000"],
+                       StandardOutPath=str(out), RunAtLoad=True)
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.quiet.plist", check=True)
+    wait_for(lambda: out.exists() and out.read_text() == "started\n", "the first line")
+    out.rename(tmp_path / "quiet.log.1")
+    gantry.ctl("reopen", f"{gantry.domain}/t.quiet", check=True)
+    assert out.exists() and out.read_text() == ""  # opened again at once, though the job wrote nothing since
+    r = gantry.ctl("reopen", f"{gantry.domain}/t.nope")
+    assert r.returncode != 0 and 'Could not find service "t.nope"' in r.stderr
+
+
+@needs_root
+def test_a_passed_through_path_is_opened_with_the_jobs_rights(make_gantry, tmp_path):
+    """The system launchd opens a nobody job's StandardOutPath as nobody: a root-only directory refuses it,
+    with the cause the job's own open would have given, and a file it creates belongs to nobody."""
+    g = make_gantry(mode="system", public=True)
+    private = g.root / "private"
+    private.mkdir(mode=0o700)
+    shared = g.root / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    for label, path in [("t.denied", private / "out.log"), ("t.ok", shared / "out.log")]:
+        g.write_plist(label, ProgramArguments=["/bin/sh", "-c", "echo hi"], UserName="nobody",
+                      StandardOutPath=str(path))
+        g.ctl("bootstrap", "system", g.jobs_dir / f"{label}.plist", check=True)
+        g.ctl("kickstart", f"system/{label}")
+    s = g.wait_state_in("system", "t.denied", lambda s: s.get("spawn_failure"), "the spawn failure")
+    assert s["spawn_failure"] == f"StandardOutPath {private / 'out.log'}: Permission denied"
+    wait_for(lambda: (shared / "out.log").exists() and (shared / "out.log").read_text() == "hi\n", "nobody's file")
+    assert (shared / "out.log").stat().st_uid == 65534

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +88,40 @@ static void domain_events(const struct domain *d, bool follow, uint64_t from, si
 	xpc_dictionary_set_uint64(reply, KEY_SEQ, from + len);
 }
 
-static bool req_log(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+/* The request's domain if caller is root or its user (what a domain's jobs print is theirs); else NULL. */
+static struct domain *own_domain(xpc_object_t msg, xpc_object_t reply, uid_t caller, const char *what)
 {
 	struct domain *d = request_domain(msg, reply, caller, false);
+	if (d && caller != 0 && caller != d->uid) {
+		control_set_error(reply, EPERM, "only root%s may %s (you are uid %u)", d->kind == DOMAIN_SYSTEM ? "" :
+			" and its user", what, (unsigned)caller);
+		return NULL;
+	}
+	return d;
+}
+
+/* launchctl reopen (logrotate's postrotate): the service's passed-through output paths are opened again. */
+static bool req_reopen(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	struct domain *d = own_domain(msg, reply, caller, "reopen its jobs' output files");
+	const char *label = xpc_dictionary_get_string(msg, KEY_LABEL);
+	struct job *j = d && label ? domain_find_job(d, label) : NULL;
+	if (d && !j)
+		control_set_error(reply, LE_NO_SERVICE, "Could not find service \"%s\" in domain %s", label ? label : "",
+			d->name);
+	else if (j)
+		capture_reopen(j);
+	return false;
+}
+
+static bool req_log(xpc_object_t msg, xpc_object_t reply, uid_t caller)
+{
+	char what[96];
+	const char *name = xpc_dictionary_get_string(msg, KEY_DOMAIN);
+	snprintf(what, sizeof(what), "read what %s's jobs print and log", name ? name : "the domain");
+	struct domain *d = own_domain(msg, reply, caller, what);
 	if (!d)
 		return false;
-	if (caller != 0 && caller != d->uid) {
-		control_set_error(reply, EPERM, "only root%s may read what %s's jobs print and log (you are uid %u)",
-			d->kind == DOMAIN_SYSTEM ? "" : " and its user", d->name, (unsigned)caller);
-		return false;
-	}
 	bool follow = xpc_dictionary_get_value(msg, KEY_SEQ) != NULL;
 	uint64_t after = xpc_dictionary_get_uint64(msg, KEY_SEQ);
 	int64_t count = xpc_dictionary_get_int64(msg, KEY_COUNT);
@@ -111,10 +136,19 @@ static bool req_log(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, LE_NO_SERVICE, "Could not find service \"%s\" in domain %s", label, d->name);
 	else
 		capture_lines(j, follow, after, n, reply);
+	if (j && (j->spec->stdout_path || j->spec->stderr_path)) {
+		char note[PATH_MAX * 2 + 96];
+		snprintf(note, sizeof(note), "%s/%s sends%s%s%s%s: not captured", d->name, label,
+			j->spec->stdout_path ? " stdout to " : "", j->spec->stdout_path ? j->spec->stdout_path : "",
+			j->spec->stderr_path ? (j->spec->stdout_path ? " and stderr to " : " stderr to ") : "",
+			j->spec->stderr_path ? j->spec->stderr_path : "");
+		xpc_dictionary_set_string(reply, KEY_REASON, note);
+	}
 	return false;
 }
 
 const struct routine log_routines[] = {
 	{ROUTINE_LOG, req_log},
+	{ROUTINE_REOPEN, req_reopen},
 	{NULL, NULL},
 };

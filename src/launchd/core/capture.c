@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture_int.h"
 #include "domain.h"
 #include "job.h"
 #include "log.h"
@@ -19,43 +19,10 @@
 #include "oom.h"
 #include "protocol.h"
 
+#define SINK_CHECK_MS 1000    /* a passed-through path is compared with its open file at most this often */
 #define READ_CHUNK (64 * 1024)  /* read per call; the file gets one write per chunk read */
-#define FILE_READ_MAX (4 * 1024 * 1024) /* of a log file read back for launchctl log */
 
 size_t capture_ring_bytes = CAPTURE_RING_BYTES_DEFAULT, capture_file_bytes = CAPTURE_FILE_BYTES_DEFAULT;
-
-struct cline {
-	struct cline *next;
-	uint64_t seq;
-	int64_t time_ms; /* wall clock, when launchd read it */
-	uint32_t run;
-	enum capture_stream stream;
-	size_t len;
-	char text[];
-};
-
-struct cpipe { /* one stream of one run */
-	struct watch w;
-	struct capture *cap;
-	struct cpipe *next;
-	uint32_t run;
-	enum capture_stream stream;
-	size_t partial_len;
-	char *partial; /* a line not ended yet (CAPTURE_LINE_MAX bytes), allocated only while there is one */
-};
-
-struct capture {
-	struct job *job;
-	struct cpipe *pipes;
-	struct cline *head, *tail; /* the ring, oldest first */
-	size_t ring_bytes;
-	uint64_t seq, dropped;
-	uint32_t run;
-	int fd;          /* the log file, or -1 */
-	off_t size;
-	bool failing;    /* the last write failed (logged once per streak) */
-	char path[PATH_MAX];
-};
 
 /*
  * Formatted lines waiting for the file: one buffer for every job (launchd reads one pipe at a time and
@@ -67,7 +34,7 @@ static struct {
 	char buf[READ_CHUNK + 256];
 } out;
 
-static const char *stream_name(enum capture_stream s)
+const char *capture_stream_name(enum capture_stream s)
 {
 	return s == CAPTURE_STDERR ? "stderr" : "stdout";
 }
@@ -116,7 +83,7 @@ static void rotate(struct capture *c)
 	open_file(c);
 }
 
-static size_t lines_in(const char *buf, size_t len)
+size_t capture_count_lines(const char *buf, size_t len)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++)
@@ -134,7 +101,7 @@ static bool write_lines(struct capture *c, const char *out, size_t len)
 		return true;
 	}
 	int e = c->fd < 0 ? errno : w < 0 ? errno : ENOSPC;
-	size_t done = w > 0 ? (size_t)w : 0, lost = lines_in(out + done, len - done);
+	size_t done = w > 0 ? (size_t)w : 0, lost = capture_count_lines(out + done, len - done);
 	c->dropped += lost;
 	if (!c->failing)
 		log_msg(LOG_WARNING, "(%s/%s) output capture: cannot write %s: %s; %zu lines dropped (counted in print)",
@@ -167,7 +134,7 @@ static void flush(struct capture *c)
 			continue;
 		}
 		if (!write_lines(c, out.buf + at, n) && c->fd >= 0) {
-			c->dropped += lines_in(out.buf + at + n, out.len - at - n); /* the rest: the same disk */
+			c->dropped += capture_count_lines(out.buf + at + n, out.len - at - n); /* the rest: the same disk */
 			break;
 		}
 		at += n;
@@ -198,7 +165,7 @@ static void ring_add(struct capture *c, const struct cpipe *p, const char *text,
 	}
 }
 
-static void format_time(int64_t ms, char *buf, size_t len)
+void capture_format_time(int64_t ms, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
@@ -216,9 +183,9 @@ static void emit(struct cpipe *p, const char *text, size_t len, int64_t now)
 		flush(out.owner);
 	out.owner = c;
 	char when[40];
-	format_time(now, when, sizeof(when));
+	capture_format_time(now, when, sizeof(when));
 	out.len += (size_t)snprintf(out.buf + out.len, sizeof(out.buf) - out.len, "%s %u %s %.*s\n", when, p->run,
-		stream_name(p->stream), (int)len, text);
+		capture_stream_name(p->stream), (int)len, text);
 }
 
 /* Whole lines of buf are emitted where they lie; only a line cut by the end of a read is copied. */
@@ -260,7 +227,7 @@ static int64_t wall_ms(void)
 
 static void close_pipe(struct cpipe *p)
 {
-	if (p->partial_len) /* a last line without its newline */
+	if (p->partial_len && p->sink < 0) /* a last line without its newline */
 		emit(p, p->partial, p->partial_len, wall_ms());
 	for (struct cpipe **pp = &p->cap->pipes; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {
@@ -271,9 +238,14 @@ static void close_pipe(struct cpipe *p)
 	int fd = p->w.fd;
 	loop_unwatch(&p->w);
 	close(fd);
+	if (p->sink >= 0)
+		close(p->sink);
+	free(p->sink_path);
 	free(p->partial);
 	free(p);
 }
+
+static void pass_through(struct cpipe *p, const char *buf, size_t n);
 
 /* Reads what p holds now; true if p is still open. */
 static bool drain(struct cpipe *p)
@@ -282,6 +254,10 @@ static bool drain(struct cpipe *p)
 	struct capture *c = p->cap;
 	for (;;) {
 		ssize_t n = read(p->w.fd, buf, sizeof(buf));
+		if (n > 0 && p->sink >= 0) {
+			pass_through(p, buf, (size_t)n);
+			continue;
+		}
 		if (n > 0) {
 			take(p, buf, (size_t)n, wall_ms());
 			flush(c);
@@ -303,48 +279,105 @@ static void on_readable(struct watch *w, uint32_t events)
 	drain(container_of(w, struct cpipe, w));
 }
 
-int capture_open(struct job *j, bool want_out, bool want_err, int *out, int *err)
+void capture_new_run(struct job *j)
 {
-	int fds[2][2] = {{-1, -1}, {-1, -1}};
-	bool want[2] = {want_out, want_err};
-	*out = *err = -1;
-	for (int i = 0; i < 2; i++) {
-		if (want[i] && pipe2(fds[i], O_CLOEXEC) < 0) {
-			int e = errno;
-			for (int k = 0; k < 2; k++)
-				for (int m = 0; m < 2; m++)
-					if (fds[k][m] >= 0)
-						close(fds[k][m]);
-			return e;
-		}
-	}
+	capture_of(j)->run++;
+}
+
+int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key, const char *path,
+	capture_opener reopen, int *child_end)
+{
+	int fds[2];
+	*child_end = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return errno;
 	struct capture *c = capture_of(j);
-	c->run++;
-	for (int i = 0; i < 2; i++) {
-		if (!want[i])
-			continue;
-		struct cpipe *p = calloc(1, sizeof(*p));
-		if (!p)
-			gantry_oom();
-		*p = (struct cpipe){.cap = c, .run = c->run, .stream = i ? CAPTURE_STDERR : CAPTURE_STDOUT, .next = c->pipes};
-		fcntl(fds[i][0], F_SETFL, O_NONBLOCK);
-		if (loop_watch(&p->w, fds[i][0], EPOLLIN, on_readable)) {
-			close(fds[i][0]);
-			close(fds[i][1]);
-			free(p);
-			continue;
-		}
-		c->pipes = p;
-		*(i ? err : out) = fds[i][1];
+	struct cpipe *p = calloc(1, sizeof(*p));
+	char *copy = path ? strdup(path) : NULL;
+	if (!p || (path && !copy))
+		gantry_oom();
+	*p = (struct cpipe){.cap = c, .run = c->run, .stream = s, .next = c->pipes, .sink = sink, .sink_path = copy,
+		.sink_key = key, .checked_ms = loop_now_ms()};
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	int r = loop_watch(&p->w, fds[0], EPOLLIN, on_readable);
+	if (r) {
+		close(fds[0]);
+		close(fds[1]);
+		free(copy);
+		free(p);
+		return r;
 	}
+	if (reopen)
+		c->reopen = reopen;
+	c->pipes = p;
+	*child_end = fds[1];
 	return 0;
+}
+
+/* Opens the sink's path again (the new file replaces the old, which is closed); logs why if it cannot. */
+static void reopen_sink(struct cpipe *p)
+{
+	struct capture *c = p->cap;
+	char cause[512];
+	int fd = c->reopen ? c->reopen(c->job, p->sink_key, p->sink_path, cause, sizeof(cause)) : -1;
+	if (fd < 0) {
+		log_msg(LOG_WARNING, "(%s/%s) cannot reopen %s: %s; writing on to the file it had", c->job->domain->name,
+			c->job->spec->label, p->sink_path, c->reopen ? cause : "no opener");
+		return;
+	}
+	close(p->sink);
+	p->sink = fd;
+	log_msg(LOG_INFO, "(%s/%s) %s reopened", c->job->domain->name, c->job->spec->label, p->sink_path);
+}
+
+/* Does the sink's path still name its open file? (Renamed or deleted by a log rotation: no.) */
+static bool sink_current(const struct cpipe *p)
+{
+	struct stat named, open_file;
+	return stat(p->sink_path, &named) == 0 && fstat(p->sink, &open_file) == 0 && named.st_dev == open_file.st_dev &&
+	       named.st_ino == open_file.st_ino;
+}
+
+/* What came through the pipe, appended to the sink unchanged; a write that fails counts its lines dropped. */
+static void pass_through(struct cpipe *p, const char *buf, size_t n)
+{
+	int64_t now = loop_now_ms();
+	if (now - p->checked_ms >= SINK_CHECK_MS) {
+		p->checked_ms = now;
+		if (!sink_current(p))
+			reopen_sink(p);
+	}
+	while (n) {
+		ssize_t w = write(p->sink, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			struct capture *c = p->cap;
+			c->dropped += capture_count_lines(buf, n) + (buf[n - 1] != '\n');
+			if (!c->failing)
+				log_msg(LOG_WARNING, "(%s/%s) cannot write %s: %s; lines dropped (counted in print)",
+					c->job->domain->name, c->job->spec->label, p->sink_path, strerror(w < 0 ? errno : ENOSPC));
+			c->failing = true;
+			return;
+		}
+		p->cap->failing = false;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+void capture_reopen(struct job *j)
+{
+	for (struct cpipe *p = j->capture ? j->capture->pipes : NULL; p; p = p->next)
+		if (p->sink >= 0)
+			reopen_sink(p);
 }
 
 void capture_close_child_ends(int out, int err)
 {
 	if (out >= 0)
 		close(out);
-	if (err >= 0)
+	if (err >= 0 && err != out)
 		close(err);
 }
 
@@ -425,106 +458,3 @@ void capture_free(struct job *j)
 	j->capture = NULL;
 }
 
-uint64_t capture_dropped(const struct job *j)
-{
-	return j->capture ? j->capture->dropped : 0;
-}
-
-const char *capture_file(const struct job *j)
-{
-	return j->capture && j->capture->path[0] ? j->capture->path : NULL;
-}
-
-static void append_line(xpc_object_t lines, const char *when, int64_t run, const char *stream, const char *text,
-	size_t len)
-{
-	xpc_object_t l = xpc_dictionary_create_empty();
-	xpc_dictionary_set_string(l, KEY_TIME, when);
-	xpc_dictionary_set_int64(l, KEY_RUN, run);
-	xpc_dictionary_set_string(l, KEY_STREAM, stream);
-	char *copy = strndup(text, len);
-	if (!copy)
-		gantry_oom();
-	xpc_dictionary_set_string(l, KEY_TEXT, copy);
-	free(copy);
-	xpc_array_append_value(lines, l);
-	xpc_release(l);
-}
-
-/* Whole lines of path into buf (its last FILE_READ_MAX bytes); their count. */
-static size_t read_file(const char *path, char **buf, size_t *len)
-{
-	*buf = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !(*buf = malloc(FILE_READ_MAX))) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	off_t from = st.st_size > FILE_READ_MAX ? st.st_size - FILE_READ_MAX : 0;
-	ssize_t n = pread(fd, *buf, FILE_READ_MAX, from);
-	close(fd);
-	*len = n > 0 ? (size_t)n : 0;
-	char *first = from && *len ? memchr(*buf, '\n', *len) : NULL; /* a partial first line is skipped */
-	if (first) {
-		*len -= (size_t)(first + 1 - *buf);
-		memmove(*buf, first + 1, *len);
-	}
-	return lines_in(*buf, *len);
-}
-
-/* The last n lines of the file (and of .log.1 before it, if the current one has fewer) into lines. */
-static void file_lines(const struct capture *c, xpc_object_t lines, size_t n)
-{
-	char older[PATH_MAX + 2];
-	snprintf(older, sizeof(older), "%s.1", c->path);
-	const char *paths[2] = {older, c->path};
-	char *bufs[2];
-	size_t lens[2], counts[2];
-	for (int i = 0; i < 2; i++)
-		counts[i] = read_file(paths[i], &bufs[i], &lens[i]);
-	size_t skip = counts[0] + counts[1] > n ? counts[0] + counts[1] - n : 0;
-	for (int i = 0; i < 2; i++) {
-		for (char *line = bufs[i], *end = bufs[i] ? bufs[i] + lens[i] : NULL; line && line < end;) {
-			char *nl = memchr(line, '\n', (size_t)(end - line));
-			if (!nl)
-				break;
-			char when[40], stream[8];
-			unsigned run;
-			int text = 0;
-			if (skip)
-				skip--;
-			else if (sscanf(line, "%39s %u %7s %n", when, &run, stream, &text) == 3 && text)
-				append_line(lines, when, run, stream, line + text, (size_t)(nl - line - text));
-			line = nl + 1;
-		}
-		free(bufs[i]);
-	}
-}
-
-void capture_lines(const struct job *j, bool follow, uint64_t after, size_t n, xpc_object_t reply)
-{
-	const struct capture *c = j->capture;
-	xpc_object_t lines = xpc_array_create(NULL, 0);
-	uint64_t oldest = c && c->head ? c->head->seq : 0;
-	if (c && follow) {
-		for (const struct cline *l = c->head; l; l = l->next) {
-			char when[40];
-			format_time(l->time_ms, when, sizeof(when));
-			if (l->seq > after)
-				append_line(lines, when, l->run, stream_name(l->stream), l->text, l->len);
-		}
-		if (oldest > after + 1) /* lines between were pushed out of memory: the file has them */
-			xpc_dictionary_set_uint64(reply, KEY_SKIPPED, oldest - after - 1);
-	} else if (c && c->path[0]) {
-		file_lines(c, lines, n);
-	}
-	xpc_dictionary_set_value(reply, KEY_LINES, lines);
-	xpc_release(lines);
-	xpc_dictionary_set_uint64(reply, KEY_SEQ, c ? c->seq : 0);
-	xpc_dictionary_set_uint64(reply, KEY_DROPPED, c ? c->dropped : 0);
-	if (c && c->path[0])
-		xpc_dictionary_set_string(reply, KEY_OUTPUT_FILE, c->path);
-}

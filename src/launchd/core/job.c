@@ -188,18 +188,52 @@ static void log_spawn_failure(const struct job *j, const char *cause)
 
 static void on_proc(struct watch *w, uint32_t events);
 
-/* Output capture (capture.h) for the streams the run sends nowhere else; not for an inetd connection. */
-static void open_capture(struct job *j, const struct spawn_request *rq, int capture[2])
+/* capture_opener (capture.h): a passed-through output path, opened as the job would open it. */
+static int open_output(struct job *j, const char *key, const char *path, char *cause, size_t len)
+{
+	char why[SPAWN_CAUSE_MAX];
+	struct spawn_identity *id = job_identity(j, why, sizeof(why));
+	int umask = j->spec->umask >= 0 ? j->spec->umask : j->domain->config.umask;
+	int fd = id ? spawn_open_output(id, key, path, umask, why) : -1;
+	if (fd < 0)
+		snprintf(cause, len, "%s", why);
+	return fd;
+}
+
+/*
+ * Where the run's stdout and stderr go (capture.h): a stream the plist sends nowhere is captured; one
+ * sent to an absolute path passes through launchd, which opens the file (as the job) and reopens it
+ * after a rotation — the same file for both streams shares one pipe, keeping their order. A RootDirectory
+ * job, a relative path, launchctl debug's paths and an inetd connection keep the job's own descriptor.
+ * -1 with cause if a path cannot be opened (the spawn fails as the child's open would have).
+ */
+static int open_capture(struct job *j, const struct spawn_request *rq, int capture[2], char *cause, size_t len)
 {
 	const struct spawn_debug *dbg = j->debug;
-	bool to_out = (dbg && dbg->stdout_path) || j->spec->stdout_path;
-	bool to_err = (dbg && dbg->stderr_path) || j->spec->stderr_path;
-	if ((rq->extra && rq->extra->stdio_fd >= 0) || (to_out && to_err))
-		return;
-	int r = capture_open(j, !to_out, !to_err, &capture[0], &capture[1]);
-	if (r)
-		log_msg(LOG_WARNING, "(%s/%s) cannot capture its output (%s): it goes to /dev/null this run",
-			j->domain->name, j->spec->label, strerror(r));
+	const char *keys[2] = {"StandardOutPath", "StandardErrorPath"};
+	const char *paths[2] = {j->spec->stdout_path, j->spec->stderr_path};
+	if ((rq->extra && rq->extra->stdio_fd >= 0) || (dbg && (dbg->stdout_path || dbg->stderr_path)))
+		return 0;
+	capture_new_run(j);
+	for (int i = 0; i < 2; i++) {
+		bool through = paths[i] && paths[i][0] == '/' && !j->spec->root_dir;
+		if (i == 1 && through && paths[0] && strcmp(paths[0], paths[1]) == 0 && capture[0] >= 0) {
+			capture[1] = capture[0]; /* one file: one pipe */
+			continue;
+		}
+		if (paths[i] && !through)
+			continue;
+		int sink = through ? open_output(j, keys[i], paths[i], cause, len) : -1;
+		if (through && sink < 0)
+			return -1;
+		int r = capture_pipe(j, i ? CAPTURE_STDERR : CAPTURE_STDOUT, sink, keys[i], paths[i], open_output, &capture[i]);
+		if (r && sink >= 0)
+			close(sink);
+		if (r)
+			log_msg(LOG_WARNING, "(%s/%s) cannot pass its %s through launchd (%s): %s", j->domain->name,
+				j->spec->label, i ? "stderr" : "stdout", strerror(r), through ? "the job opens it" : "/dev/null");
+	}
+	return 0;
 }
 
 static void do_spawn(struct job *j)
@@ -216,9 +250,8 @@ static void do_spawn(struct job *j)
 		.domain_env = j->domain->env, .extra = trigger_fds(j, &extra), .rec = &rec, .limits = job_limits(),
 		.default_path = j->domain->config.path, .default_umask = j->domain->config.umask, .debug = j->debug,
 		.capture = capture};
-	open_capture(j, &rq, capture);
 	int failed = !id || constraint_check_spawn(j->spec, job_owner(j), cause, sizeof(cause)) ||
-		     sys->spawn(&rq, &pid, &pidfd, cause);
+		     open_capture(j, &rq, capture, cause, sizeof(cause)) || sys->spawn(&rq, &pid, &pidfd, cause);
 	capture_close_child_ends(capture[0], capture[1]);
 	job_set_debug(j, NULL); /* the next instance only */
 	if (failed) {

@@ -268,6 +268,30 @@ CHILD_CODE static int open_trusted(const char *path, int flags, uid_t trusted, u
 	return -1;
 }
 
+int spawn_open_output(const struct spawn_identity *id, const char *key, const char *path, int job_umask,
+	char cause[SPAWN_CAUSE_MAX])
+{
+	int r = identity_enter(id);
+	if (r) {
+		snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: cannot take the job's identity: %s", key, path, strerror(r));
+		return -1;
+	}
+	mode_t old = umask(job_umask >= 0 ? (mode_t)job_umask : 0);
+	if (job_umask < 0)
+		umask(old); /* the job inherits launchd's */
+	uid_t owner = 0;
+	int fd = open_trusted(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, id->change ? id->uid : 0, &owner);
+	int e = errno;
+	umask(old);
+	identity_leave();
+	if (fd < 0 && e == EPERM && owner)
+		snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: a symbolic link on the way is owned by uid %u; a job follows only "
+			"links of root or its own user", key, path, (unsigned)owner);
+	else if (fd < 0)
+		snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: %s", key, path, strerror(e));
+	return fd;
+}
+
 /* open_trusted() for the job, or the spawn fails naming key and the cause. */
 CHILD_CODE static int open_job_path(struct child_ctx *c, const char *key, const char *path, int flags)
 {
@@ -403,7 +427,7 @@ CHILD_CODE static int child_main(void *arg)
 		if (c->capture[0] < 0)
 			open_stdio(c, 1, "StandardOutPath", c->stdout_path, O_WRONLY | O_CREAT | O_APPEND);
 	}
-	if ((conn < 0 && c->capture[1] < 0) || s->stderr_path)
+	if (c->capture[1] < 0 && (conn < 0 || s->stderr_path))
 		open_stdio(c, 2, "StandardErrorPath", c->stderr_path, O_RDWR | O_CREAT | O_APPEND);
 	exec_program(c);
 }

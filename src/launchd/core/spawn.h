@@ -81,6 +81,13 @@ struct spawn_request {
  * /usr/bin/nope: No such file or directory") and no process left behind.
  */
 int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause[SPAWN_CAUSE_MAX]);
+/*
+ * Opens path for a job's output as the child would (appending, created with the job's umask — -1:
+ * launchd's —, as the job's identity, following no symbolic link of another owner), in launchd, for
+ * output that passes through it (capture.h). A descriptor, or -1 with the cause the spawn reports.
+ */
+int spawn_open_output(const struct spawn_identity *id, const char *key, const char *path, int job_umask,
+	char cause[SPAWN_CAUSE_MAX]);
 
 /*
  * The signals launchd ignores (main.c); a job gets their default back. launchd
