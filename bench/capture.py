@@ -3,7 +3,9 @@
 
   throughput  a job writing 100 MiB of 100-byte lines to stdout (cat of a file in the page cache), until
               every line is stored: through launchd's capture (a file with a timestamp, run and stream per
-              line), straight to a file (StandardOutPath: the job's own descriptor), and piped into runit's
+              line), through launchd into an absolute StandardOutPath (unchanged bytes; reopened after a
+              rotation), straight into a file by the job's own descriptor (a relative StandardOutPath,
+              which launchd leaves to the job), and piped into runit's
               svlogd -tt and s6-log T (a timestamp per line, as each stores them); lines counted in what
               each stored; launchd's CPU per MiB from /proc.
   idle        N jobs each printing one line per second: launchd's CPU and PSS over a window, against N
@@ -95,7 +97,9 @@ def throughput(build, work, mib):
     g = Launchd(build, work / "gantry", ["--capture-file", str(4 << 30)])
     try:
         g.load("bench.capture", ProgramArguments=["/bin/cat", str(data)])
-        g.load("bench.direct", ProgramArguments=["/bin/cat", str(data)], StandardOutPath=str(work / "direct.out"))
+        g.load("bench.through", ProgramArguments=["/bin/cat", str(data)], StandardOutPath=str(work / "through.out"))
+        g.load("bench.direct", ProgramArguments=["/bin/cat", str(data)], WorkingDirectory=str(work),
+               StandardOutPath="direct.out")
         log = g.root / f"home/{os.getuid()}/.local/state/launchd/logs/gui.{os.getuid()}/bench.capture.log"
         per_line = len("2026-11-30T18:30:00.123Z 1 stdout ") + len(LINE)
         cpu0, t0 = cpu_seconds(g.proc.pid), time.monotonic()
@@ -103,11 +107,13 @@ def throughput(build, work, mib):
         wait_until(lambda: log.exists() and log.stat().st_size >= lines * per_line, "capture to store every line")
         secs, cpu = time.monotonic() - t0, cpu_seconds(g.proc.pid) - cpu0
         results.append(("Gantry capture", secs, count_lines([log]), cpu / mib * 1000))
-        t0 = time.monotonic()
-        g.kickstart("bench.direct")
-        out = work / "direct.out"
-        wait_until(lambda: out.exists() and out.stat().st_size >= lines * len(LINE), "the direct file")
-        results.append(("StandardOutPath", time.monotonic() - t0, count_lines([out]), None))
+        for label, name, out in [("bench.through", "StandardOutPath", work / "through.out"),
+                                 ("bench.direct", "job's descriptor", work / "direct.out")]:
+            cpu0, t0 = cpu_seconds(g.proc.pid), time.monotonic()
+            g.kickstart(label)
+            wait_until(lambda: out.exists() and out.stat().st_size >= lines * len(LINE), f"{name}: the file")
+            secs, cpu = time.monotonic() - t0, cpu_seconds(g.proc.pid) - cpu0
+            results.append((name, secs, count_lines([out]), cpu / mib * 1000 if label == "bench.through" else None))
     finally:
         g.stop()
     for name, argv in [("runit svlogd -tt", ["svlogd", "-tt"]), ("s6-log T", ["s6-log", "-b", "T", "s268435455"])]:

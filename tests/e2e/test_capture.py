@@ -234,3 +234,26 @@ def test_a_passed_through_path_is_opened_with_the_jobs_rights(make_gantry, tmp_p
     assert s["spawn_failure"] == f"StandardOutPath {private / 'out.log'}: Permission denied"
     wait_for(lambda: (shared / "out.log").exists() and (shared / "out.log").read_text() == "hi\n", "nobody's file")
     assert (shared / "out.log").stat().st_uid == 65534
+
+
+def test_fifos_terminals_and_dev_null_are_the_jobs_to_open_and_never_block_launchd(gantry, tmp_path):
+    """launchd waits for a child until it execs: a FIFO nobody reads must fail the spawn, not hang launchd
+    (and every user's jobs with it); anything but a regular file is not passed through."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    gantry.write_plist("t.fifo", ProgramArguments=["/bin/echo", "hi"], StandardOutPath=str(fifo))
+    gantry.write_plist("t.stdin", ProgramArguments=["/bin/sh", "-c", "read x; echo got $x"],
+                       StandardInPath=str(fifo), StandardOutPath=str(tmp_path / "got"))
+    gantry.write_plist("t.null", ProgramArguments=["/bin/echo", "hi"], StandardOutPath="/dev/null")
+    for label in ("t.fifo", "t.stdin", "t.null"):
+        gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / f"{label}.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.fifo")
+    s = gantry.wait_state("t.fifo", lambda s: s.get("spawn_failure"), "the spawn failure")
+    assert s["spawn_failure"] == f"StandardOutPath {fifo}: a FIFO with no reader (launchd does not wait for one)"
+    # a FIFO with no writer as stdin: the job starts at once and reads end-of-file; launchd goes on
+    gantry.ctl("kickstart", f"{gantry.domain}/t.stdin", check=True)
+    wait_for(lambda: (tmp_path / "got").exists() and (tmp_path / "got").read_text() == "got\n", "the job's line")
+    assert gantry.service("t.stdin")["last_exit_status"] == 0
+    gantry.ctl("kickstart", f"{gantry.domain}/t.null", check=True)
+    s = gantry.wait_state("t.null", lambda s: s.get("last_exit_status") == 0, "exit 0")
+    assert s["output_file"] is None and s.get("spawn_failure") is None

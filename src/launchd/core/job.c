@@ -195,7 +195,9 @@ static int open_output(struct job *j, const char *key, const char *path, char *c
 	struct spawn_identity *id = job_identity(j, why, sizeof(why));
 	int umask = j->spec->umask >= 0 ? j->spec->umask : j->domain->config.umask;
 	int fd = id ? spawn_open_output(id, key, path, umask, why) : -1;
-	if (fd < 0)
+	if (fd == SPAWN_OUTPUT_NOT_A_FILE)
+		snprintf(cause, len, "%s %s is not a regular file", key, path);
+	else if (fd < 0)
 		snprintf(cause, len, "%s", why);
 	return fd;
 }
@@ -224,6 +226,8 @@ static int open_capture(struct job *j, const struct spawn_request *rq, int captu
 		if (paths[i] && !through)
 			continue;
 		int sink = through ? open_output(j, keys[i], paths[i], cause, len) : -1;
+		if (sink == SPAWN_OUTPUT_NOT_A_FILE)
+			continue; /* the job opens it */
 		if (through && sink < 0)
 			return -1;
 		int r = capture_pipe(j, i ? CAPTURE_STDERR : CAPTURE_STDOUT, sink, keys[i], paths[i], open_output, &capture[i]);

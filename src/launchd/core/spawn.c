@@ -276,14 +276,27 @@ int spawn_open_output(const struct spawn_identity *id, const char *key, const ch
 		snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: cannot take the job's identity: %s", key, path, strerror(r));
 		return -1;
 	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/null, a terminal, a FIFO: the job's to open */
+		identity_leave();
+		return SPAWN_OUTPUT_NOT_A_FILE;
+	}
 	mode_t old = umask(job_umask >= 0 ? (mode_t)job_umask : 0);
 	if (job_umask < 0)
 		umask(old); /* the job inherits launchd's */
 	uid_t owner = 0;
-	int fd = open_trusted(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, id->change ? id->uid : 0, &owner);
+	/* O_NONBLOCK: a FIFO swapped in since the stat must not block launchd (it fails or is refused below) */
+	int fd = open_trusted(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_NONBLOCK, id->change ? id->uid : 0,
+		&owner);
 	int e = errno;
 	umask(old);
 	identity_leave();
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return SPAWN_OUTPUT_NOT_A_FILE;
+	}
+	if (fd < 0 && e == ENXIO) /* a FIFO without a reader */
+		return SPAWN_OUTPUT_NOT_A_FILE;
 	if (fd < 0 && e == EPERM && owner)
 		snprintf(cause, SPAWN_CAUSE_MAX, "%s %s: a symbolic link on the way is owned by uid %u; a job follows only "
 			"links of root or its own user", key, path, (unsigned)owner);
@@ -300,16 +313,24 @@ CHILD_CODE static int open_job_path(struct child_ctx *c, const char *key, const 
 	if (fd < 0 && errno == EPERM && owner)
 		child_fail(c, "%s %s: a symbolic link on the way is owned by uid %u; a job follows only links of root "
 			"or its own user", key, path, (unsigned)owner);
+	if (fd < 0 && errno == ENXIO)
+		child_fail(c, "%s %s: a FIFO with no reader (launchd does not wait for one)", key, path);
 	if (fd < 0)
 		child_fail(c, "%s %s: %s", key, path, strerror(errno));
 	return fd;
 }
 
+/*
+ * Opened without waiting (O_NONBLOCK, cleared once open): launchd waits for this child until it execs,
+ * so a FIFO with no reader, or a terminal waiting for its carrier, must not stop every job and client.
+ */
 CHILD_CODE static void open_stdio(struct child_ctx *c, int target, const char *key, const char *path, int flags)
 {
-	int fd = path ? open_job_path(c, key, path, flags | O_NOCTTY) : open("/dev/null", O_RDWR | O_NOCTTY);
+	int fd = path ? open_job_path(c, key, path, flags | O_NOCTTY | O_NONBLOCK) : open("/dev/null", O_RDWR | O_NOCTTY);
 	if (fd < 0)
 		child_fail(c, "%s /dev/null: %s", key, strerror(errno));
+	if (path && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		child_fail(c, "%s %s: %s", key, path, strerror(errno));
 	if (fd != target) {
 		if (dup2(fd, target) < 0)
 			child_fail(c, "%s: dup2: %s", key, strerror(errno));

@@ -84,8 +84,11 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
 /*
  * Opens path for a job's output as the child would (appending, created with the job's umask — -1:
  * launchd's —, as the job's identity, following no symbolic link of another owner), in launchd, for
- * output that passes through it (capture.h). A descriptor, or -1 with the cause the spawn reports.
+ * output that passes through it (capture.h). A descriptor, -1 with the cause the spawn reports, or
+ * SPAWN_OUTPUT_NOT_A_FILE for anything but a regular file (a device, a terminal, a FIFO: launchd
+ * never blocks on one nor turns a terminal into a pipe — the job opens those itself, as before).
  */
+#define SPAWN_OUTPUT_NOT_A_FILE (-2)
 int spawn_open_output(const struct spawn_identity *id, const char *key, const char *path, int job_umask,
 	char cause[SPAWN_CAUSE_MAX]);
 
