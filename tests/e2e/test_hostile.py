@@ -575,3 +575,18 @@ def test_random_wire_messages_from_a_user(system):
 
     in_nobody(attack)
     assert_alive(g)
+
+
+def test_an_agents_fifo_cannot_stop_the_system_launchd(system):
+    """launchd waits for a job's child until it execs: an agent naming a FIFO nobody reads as its output
+    must fail to spawn, not hang the system launchd for every user."""
+    g = system
+    fifo = g.nobody_dir / "trap"
+    os.mkfifo(fifo)
+    os.chown(fifo, *NOBODY)
+    path = nobody_plist(g, "t.trap", ProgramArguments=["/bin/echo", "hi"], StandardOutPath=str(fifo))
+    assert as_nobody(g, "bootstrap", "gui/65534", path).returncode == 0
+    as_nobody(g, "kickstart", "gui/65534/t.trap")
+    s = g.wait_state_in("gui/65534", "t.trap", lambda s: s.get("spawn_failure"), "the spawn failure")
+    assert s["spawn_failure"] == f"StandardOutPath {fifo}: a FIFO with no reader (launchd does not wait for one)"
+    assert_alive(g)
