@@ -22,6 +22,8 @@ Ctrl-C stops it (and every job). In another terminal:
   launchctl print gui/$UID_/com.example.clock       # everything about one service
   launchctl print gui/$UID_/com.example.broken      # a spawn failure and its cause
   launchctl print gui/$UID_/com.example.flaky       # a crash loop, throttled, with its next start
+  launchctl blame gui/$UID_/com.example.flaky       # why it is not running: its exit and last stderr lines
+  launchctl log gui/$UID_/com.example.flaky --follow   # its captured output, as it comes
   launchctl kickstart -p gui/$UID_/com.example.ondemand
   launchctl disable gui/$UID_/com.example.clock && launchctl print-disabled gui/$UID_
   launchctl print gui/$UID_ --json
