@@ -257,3 +257,12 @@ def test_fifos_terminals_and_dev_null_are_the_jobs_to_open_and_never_block_launc
     gantry.ctl("kickstart", f"{gantry.domain}/t.null", check=True)
     s = gantry.wait_state("t.null", lambda s: s.get("last_exit_status") == 0, "exit 0")
     assert s["output_file"] is None and s.get("spawn_failure") is None
+
+
+def test_a_throttled_crash_loop_says_why_in_blame(gantry):
+    gantry.write_plist("t.loop", ProgramArguments=["/bin/sh", "-c", "echo cannot reach the server >&2; exit 1"],
+                       KeepAlive=True, ThrottleInterval=60)
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.loop.plist", check=True)
+    gantry.wait_state("t.loop", lambda s: s["state"] == "spawn scheduled" and s["runs"] >= 1, "throttled")
+    blame = gantry.ctl("blame", f"{gantry.domain}/t.loop", check=True).stdout
+    assert blame.endswith("; the last run exited 1: cannot reach the server\n"), blame

@@ -312,10 +312,15 @@ void describe_blame(const struct job *j, char *buf, size_t len)
 	case JS_STOPPING:
 		snprintf(buf, len, "%s", fsm_reason_name(j->rt.reason));
 		break;
-	case JS_SCHEDULED:
-		snprintf(buf, len, "(not running) a %s start is scheduled after ThrottleInterval",
+	case JS_SCHEDULED: {
+		int n = snprintf(buf, len, "(not running) a %s start is scheduled after ThrottleInterval",
 			fsm_reason_name(j->rt.reason));
+		if (j->exit_stderr && n > 0 && (size_t)n < len)
+			snprintf(buf + n, len - (size_t)n, "; the last run %s %d: %s", j->rt.last_status < 0 ?
+				"was killed by signal" : "exited", j->rt.last_status < 0 ? -j->rt.last_status : j->rt.last_status,
+				j->exit_stderr);
 		break;
+	}
 	default:
 		if (j->spawn_failure) {
 			snprintf(buf, len, "(not running) last spawn failed: %s", j->spawn_failure);
