@@ -26,6 +26,13 @@ int spawn_open_output(const struct spawn_identity *id, const char *key, const ch
 	return -1;
 }
 
+int spawn_rotate_output(const struct spawn_identity *id, const char *path, int keep, char cause[SPAWN_CAUSE_MAX])
+{
+	(void)id, (void)keep;
+	snprintf(cause, SPAWN_CAUSE_MAX, "rotating %s: fuzzing: no file is renamed", path);
+	return EPERM;
+}
+
 void fuzz_launchd_init(void)
 {
 	char root[] = "/tmp/gantry-fuzz-XXXXXX", err[256];

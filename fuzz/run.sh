@@ -15,8 +15,8 @@ clang $CFLAGS $(pkg-config --cflags libplist-2.0) -o "$OUT/fuzz_wire" fuzz/fuzz_
 clang $CFLAGS $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_spec" fuzz/fuzz_spec.c $SPEC \
 	$(pkg-config --libs libplist-2.0 expat)
 # every request handler, and Service Management's bundle derivation: launchd's sources but main.c (the
-# harness is main) and spawn.c (launchd_stubs.c: nothing starts)
-LAUNCHD="fuzz/launchd_stubs.c $(find src/jobspec src/launchd -name '*.c' | grep -v -e '/main\.c$' -e '/spawn\.c$' | sort) $XPC src/common/errors.c \
+# harness is main), spawn.c and trusted.c (launchd_stubs.c: nothing starts, no job's file is opened)
+LAUNCHD="fuzz/launchd_stubs.c $(find src/jobspec src/launchd -name '*.c' | grep -v -e '/main\.c$' -e '/spawn\.c$' -e '/trusted\.c$' | sort) $XPC src/common/errors.c \
 	src/common/atomicfile.c"
 for target in requests smderive; do
 	clang $CFLAGS -Ifuzz $(pkg-config --cflags libplist-2.0 expat) -o "$OUT/fuzz_$target" "fuzz/fuzz_$target.c" \

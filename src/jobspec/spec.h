@@ -103,6 +103,10 @@ struct job_spec {
 	struct spec_cond *ka_paths, *ka_jobs;
 	size_t nka_paths, nka_jobs;
 	int throttle_interval, exit_timeout;
+	/* GantryOutputRotation (a Gantry extension): launchd renames a passed-through output file to
+	 * .1 … .keep once it would pass max_bytes; 0: no cap (the default) */
+	int64_t rotate_max_bytes;
+	int rotate_keep;
 	bool abandon_pgroup, launch_only_once, debug;
 	bool nice_set;
 	int nice;

@@ -171,6 +171,31 @@ static void limit_entry(struct parse *p, const char *parent, const char *key, pl
 		"NumberOfFiles, NumberOfProcesses, ResidentSetSize, Stack)");
 }
 
+static void rotation_entry(struct parse *p, const char *parent, const char *key, plist_t v)
+{
+	char path[256];
+	int64_t n;
+	snprintf(path, sizeof(path), "%s.%s", parent, key);
+	if (strcmp(key, "MaxBytes") == 0 && want_int(p, path, v, 4096, INT64_MAX, &n))
+		p->s->rotate_max_bytes = n;
+	else if (strcmp(key, "Keep") == 0 && want_int(p, path, v, 1, 100, &n))
+		p->s->rotate_keep = (int)n;
+	else if (strcmp(key, "MaxBytes") != 0 && strcmp(key, "Keep") != 0)
+		parse_warn(p, path, "unknown key, ignored (known: MaxBytes, Keep)");
+}
+
+/* GantryOutputRotation = {MaxBytes = N; Keep = K;}: a size cap on StandardOutPath/StandardErrorPath. */
+static void key_rotation(struct parse *p, const char *k, plist_t v)
+{
+	if (!want_dict(p, k, v))
+		return;
+	each_entry(p, v, k, rotation_entry);
+	if (!p->s->rotate_max_bytes)
+		parse_warn(p, k, "without MaxBytes nothing is rotated");
+	if (!p->s->rotate_keep)
+		p->s->rotate_keep = 1;
+}
+
 static void key_limits(struct parse *p, const char *k, plist_t v)
 {
 	if (want_dict(p, k, v))
@@ -488,6 +513,7 @@ const struct key_def spec_keys[] = {
 	{"OnDemand", key_on_demand, NULL},
 	{"ThrottleInterval", key_throttle, NULL},
 	{"ExitTimeOut", key_exit_timeout, NULL},
+	{"GantryOutputRotation", key_rotation, NULL},
 	{"AbandonProcessGroup", key_abandon, NULL},
 	{"LaunchOnlyOnce", key_once, NULL},
 	{"Nice", key_nice, NULL},

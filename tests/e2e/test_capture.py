@@ -266,3 +266,22 @@ def test_a_throttled_crash_loop_says_why_in_blame(gantry):
     gantry.wait_state("t.loop", lambda s: s["state"] == "spawn scheduled" and s["runs"] >= 1, "throttled")
     blame = gantry.ctl("blame", f"{gantry.domain}/t.loop", check=True).stdout
     assert blame.endswith("; the last run exited 1: cannot reach the server\n"), blame
+
+
+def test_gantry_output_rotation_caps_the_file(gantry, tmp_path):
+    """The Gantry extension key: launchd renames the file to .1, .2 (Keep) before a write would take it past
+    MaxBytes; whole lines only, none lost among the files kept, the oldest dropped."""
+    out = tmp_path / "capped.log"
+    gantry.write_plist("t.cap", ProgramArguments=["/bin/sh", "-c", "i=0; while [ $i -lt 400 ]; do i=$((i+1)); "
+                                                                    "echo $i-0123456789012345678901234567890123456789; "
+                                                                    "done"],
+                       StandardOutPath=str(out), GantryOutputRotation={"MaxBytes": 4096, "Keep": 2})
+    gantry.ctl("bootstrap", gantry.domain, gantry.jobs_dir / "t.cap.plist", check=True)
+    gantry.ctl("kickstart", f"{gantry.domain}/t.cap", check=True)
+    gantry.wait_state("t.cap", lambda s: s.get("last_exit_status") == 0, "exit 0")
+    files = [tmp_path / "capped.log.2", tmp_path / "capped.log.1", out]
+    assert all(0 < f.stat().st_size <= 4096 for f in files)
+    assert not (tmp_path / "capped.log.3").exists()
+    kept = [int(line.split("-")[0]) for f in files for line in f.read_text().splitlines()]
+    assert kept == list(range(kept[0], 401)) and kept[0] > 1  # contiguous to the last line; the oldest rotated away
+    assert gantry.service("t.cap")["warnings"] == []

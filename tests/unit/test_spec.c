@@ -83,6 +83,8 @@ static const struct key_case cases[] = {
 	{"ThrottleInterval", "<integer>5</integer>", "<integer>-1</integer>",
 		"ThrottleInterval: expected an integer from 0 to 86400, found -1"},
 	{"ExitTimeOut", "<integer>3</integer>", "<string>3</string>", "ExitTimeOut: expected integer, found string"},
+	{"GantryOutputRotation", "<dict><key>MaxBytes</key><integer>8192</integer><key>Keep</key><integer>3</integer></dict>",
+		"<dict><key>MaxBytes</key><integer>100</integer></dict>", "GantryOutputRotation.MaxBytes"},
 	{"AbandonProcessGroup", "<true/>", "<integer>1</integer>", "AbandonProcessGroup: expected boolean"},
 	{"LaunchOnlyOnce", "<true/>", "<integer>1</integer>", "LaunchOnlyOnce: expected boolean"},
 	{"Nice", "<integer>-5</integer>", "<integer>30</integer>", "Nice: expected an integer from -20 to 19, found 30"},

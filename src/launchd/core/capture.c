@@ -285,7 +285,7 @@ void capture_new_run(struct job *j)
 }
 
 int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key, const char *path,
-	capture_opener reopen, int *child_end)
+	const struct capture_files *files, int *child_end)
 {
 	int fds[2];
 	*child_end = -1;
@@ -296,8 +296,9 @@ int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key
 	char *copy = path ? strdup(path) : NULL;
 	if (!p || (path && !copy))
 		gantry_oom();
+	struct stat st;
 	*p = (struct cpipe){.cap = c, .run = c->run, .stream = s, .next = c->pipes, .sink = sink, .sink_path = copy,
-		.sink_key = key, .checked_ms = loop_now_ms()};
+		.sink_key = key, .checked_ms = loop_now_ms(), .sink_size = sink >= 0 && fstat(sink, &st) == 0 ? st.st_size : 0};
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	int r = loop_watch(&p->w, fds[0], EPOLLIN, on_readable);
 	if (r) {
@@ -307,8 +308,8 @@ int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key
 		free(p);
 		return r;
 	}
-	if (reopen)
-		c->reopen = reopen;
+	if (files)
+		c->files = files;
 	c->pipes = p;
 	*child_end = fds[1];
 	return 0;
@@ -319,14 +320,16 @@ static void reopen_sink(struct cpipe *p)
 {
 	struct capture *c = p->cap;
 	char cause[512];
-	int fd = c->reopen ? c->reopen(c->job, p->sink_key, p->sink_path, cause, sizeof(cause)) : -1;
+	int fd = c->files ? c->files->open(c->job, p->sink_key, p->sink_path, cause, sizeof(cause)) : -1;
 	if (fd < 0) {
 		log_msg(LOG_WARNING, "(%s/%s) cannot reopen %s: %s; writing on to the file it had", c->job->domain->name,
-			c->job->spec->label, p->sink_path, c->reopen ? cause : "no opener");
+			c->job->spec->label, p->sink_path, c->files ? cause : "no opener");
 		return;
 	}
 	close(p->sink);
 	p->sink = fd;
+	struct stat st;
+	p->sink_size = fstat(fd, &st) == 0 ? st.st_size : 0;
 	log_msg(LOG_INFO, "(%s/%s) %s reopened", c->job->domain->name, c->job->spec->label, p->sink_path);
 }
 
@@ -338,31 +341,72 @@ static bool sink_current(const struct cpipe *p)
 	       named.st_ino == open_file.st_ino;
 }
 
-/* What came through the pipe, appended to the sink unchanged; a write that fails counts its lines dropped. */
+/* GantryOutputRotation: the file is renamed away (as the job) and a new one opened at its path. */
+static void rotate_sink(struct cpipe *p)
+{
+	struct capture *c = p->cap;
+	char cause[512];
+	if (c->files->rotate(c->job, p->sink_path, cause, sizeof(cause)) == 0)
+		reopen_sink(p);
+	else if (!c->failing)
+		log_msg(LOG_WARNING, "(%s/%s) GantryOutputRotation: %s; writing on past MaxBytes", c->job->domain->name,
+			c->job->spec->label, cause);
+	if (p->sink_size >= c->job->spec->rotate_max_bytes)
+		p->sink_size = 0; /* whatever happened, the next try comes after another MaxBytes */
+}
+
+/* len bytes to the sink; false (the lines counted as dropped, said once) if the file refuses them. */
+static bool write_sink(struct cpipe *p, const char *buf, size_t len)
+{
+	struct capture *c = p->cap;
+	while (len) {
+		ssize_t w = write(p->sink, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			c->dropped += capture_count_lines(buf, len) + (buf[len - 1] != '\n');
+			if (!c->failing)
+				log_msg(LOG_WARNING, "(%s/%s) cannot write %s: %s; lines dropped (counted in print)",
+					c->job->domain->name, c->job->spec->label, p->sink_path, strerror(w < 0 ? errno : ENOSPC));
+			c->failing = true;
+			return false;
+		}
+		c->failing = false;
+		p->sink_size += w;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+/*
+ * What came through the pipe, appended to the sink unchanged. With GantryOutputRotation, whole lines
+ * that fit under MaxBytes go first, then the file is rotated (a single line longer than MaxBytes goes
+ * into a new file whole).
+ */
 static void pass_through(struct cpipe *p, const char *buf, size_t n)
 {
-	int64_t now = loop_now_ms();
+	int64_t now = loop_now_ms(), max = p->cap->job->spec->rotate_max_bytes;
 	if (now - p->checked_ms >= SINK_CHECK_MS) {
 		p->checked_ms = now;
 		if (!sink_current(p))
 			reopen_sink(p);
 	}
 	while (n) {
-		ssize_t w = write(p->sink, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			struct capture *c = p->cap;
-			c->dropped += capture_count_lines(buf, n) + (buf[n - 1] != '\n');
-			if (!c->failing)
-				log_msg(LOG_WARNING, "(%s/%s) cannot write %s: %s; lines dropped (counted in print)",
-					c->job->domain->name, c->job->spec->label, p->sink_path, strerror(w < 0 ? errno : ENOSPC));
-			c->failing = true;
-			return;
+		size_t len = n, room = max && p->sink_size < max ? (size_t)(max - p->sink_size) : 0;
+		if (max && p->cap->files && n > room) {
+			const char *nl = room ? memrchr(buf, '\n', room) : NULL;
+			if (nl) {
+				len = (size_t)(nl - buf) + 1;
+			} else if (p->sink_size > 0) {
+				rotate_sink(p);
+				continue;
+			}
 		}
-		p->cap->failing = false;
-		buf += w;
-		n -= (size_t)w;
+		if (!write_sink(p, buf, len))
+			return;
+		buf += len;
+		n -= len;
 	}
 }
 

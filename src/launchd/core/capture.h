@@ -31,20 +31,26 @@ extern size_t capture_ring_bytes, capture_file_bytes; /* launchd --capture-memor
 
 enum capture_stream { CAPTURE_STDOUT = 1, CAPTURE_STDERR = 2 };
 
-/* Opens path for j's output with the job's rights (key: its plist key); a descriptor, or -1 with cause. */
-typedef int (*capture_opener)(struct job *j, const char *key, const char *path, char *cause, size_t len);
+/* How launchd reaches a passed-through output file, with the job's rights (job.c). */
+struct capture_files {
+	/* Opens path (key: its plist key); a descriptor, or -1 with cause. */
+	int (*open)(struct job *j, const char *key, const char *path, char *cause, size_t len);
+	/* GantryOutputRotation: renames path to path.1 (and older ones on); 0, or an errno with cause. */
+	int (*rotate)(struct job *j, const char *path, char *cause, size_t len);
+};
 
 /* The next run of j begins: the pipes opened from now on are its. */
 void capture_new_run(struct job *j);
 /*
  * A pipe for stream s of the run: *child_end gets the write end the child takes; launchd reads the
  * other from now on. With sink < 0 launchd keeps the lines (above). With a sink — the file at path,
- * opened by reopen, which launchd now owns — launchd appends what comes to it unchanged and, when path
- * no longer names that file (logrotate renamed or deleted it: looked at before writing, at most once
- * a second) or on capture_reopen(), opens path again. 0, or an errno.
+ * opened by files->open, which launchd now owns — launchd appends what comes to it unchanged and, when
+ * path no longer names that file (logrotate renamed or deleted it: looked at before writing, at most
+ * once a second) or on capture_reopen(), opens path again; with GantryOutputRotation, it renames the
+ * file (files->rotate) before a write would take it past MaxBytes. 0, or an errno.
  */
 int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key, const char *path,
-	capture_opener reopen, int *child_end);
+	const struct capture_files *files, int *child_end);
 /* launchctl reopen: every passed-through path of j's runs is opened again now. */
 void capture_reopen(struct job *j);
 /* After the spawn, whether or not it succeeded: launchd's copies of the write ends. */

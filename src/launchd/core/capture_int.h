@@ -32,13 +32,14 @@ struct cpipe { /* one stream of one run */
 	char *sink_path;
 	const char *sink_key; /* StandardOutPath or StandardErrorPath, for the causes */
 	int64_t checked_ms;   /* when the path was last compared with the open file (rotation) */
+	off_t sink_size;      /* the open file's size, for GantryOutputRotation */
 	size_t partial_len;
 	char *partial; /* a line not ended yet (CAPTURE_LINE_MAX bytes), allocated only while there is one */
 };
 
 struct capture {
 	struct job *job;
-	capture_opener reopen; /* opens a passed-through path again (job.c) */
+	const struct capture_files *files; /* a passed-through path's open and rotate (job.c), or NULL */
 	struct cpipe *pipes;
 	struct cline *head, *tail; /* the ring, oldest first */
 	size_t ring_bytes;

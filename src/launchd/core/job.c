@@ -202,6 +202,19 @@ static int open_output(struct job *j, const char *key, const char *path, char *c
 	return fd;
 }
 
+/* capture_files.rotate: GantryOutputRotation's renames, as the job. */
+static int rotate_output(struct job *j, const char *path, char *cause, size_t len)
+{
+	char why[SPAWN_CAUSE_MAX];
+	struct spawn_identity *id = job_identity(j, why, sizeof(why));
+	int r = id ? spawn_rotate_output(id, path, j->spec->rotate_keep, why) : EPERM;
+	if (r)
+		snprintf(cause, len, "%s", why);
+	return r;
+}
+
+static const struct capture_files output_files = {.open = open_output, .rotate = rotate_output};
+
 /*
  * Where the run's stdout and stderr go (capture.h): a stream the plist sends nowhere is captured; one
  * sent to an absolute path passes through launchd, which opens the file (as the job) and reopens it
@@ -230,7 +243,8 @@ static int open_capture(struct job *j, const struct spawn_request *rq, int captu
 			continue; /* the job opens it */
 		if (through && sink < 0)
 			return -1;
-		int r = capture_pipe(j, i ? CAPTURE_STDERR : CAPTURE_STDOUT, sink, keys[i], paths[i], open_output, &capture[i]);
+		int r = capture_pipe(j, i ? CAPTURE_STDERR : CAPTURE_STDOUT, sink, keys[i], paths[i], &output_files,
+			&capture[i]);
 		if (r && sink >= 0)
 			close(sink);
 		if (r)

@@ -89,6 +89,9 @@ int spawn_job(const struct spawn_request *rq, pid_t *pid, int *pidfd, char cause
  * never blocks on one nor turns a terminal into a pipe — the job opens those itself, as before).
  */
 #define SPAWN_OUTPUT_NOT_A_FILE (-2)
+/* GantryOutputRotation: path becomes path.1 (path.1 path.2, … up to path.keep), renamed as the job's
+ * identity in the directory open_trusted() reaches; 0, or an errno with cause. */
+int spawn_rotate_output(const struct spawn_identity *id, const char *path, int keep, char cause[SPAWN_CAUSE_MAX]);
 int spawn_open_output(const struct spawn_identity *id, const char *key, const char *path, int job_umask,
 	char cause[SPAWN_CAUSE_MAX]);
 
