@@ -4,6 +4,7 @@ kept by launchd (memory and a capped file per job), shown by `launchctl log`; a 
 print, blame and launchd's log; nothing is lost silently."""
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -93,6 +94,13 @@ def test_a_crash_shows_its_signal_stderr_and_core(gantry, tmp_path):
         assert s["last_exit_stderr"].startswith("going down")
 
 
+def readline_within(stream, seconds):
+    """A line of a child's output, or a failure naming the wait once the deadline passed."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"no line within {seconds}s"
+    return stream.readline()
+
+
 def test_follow_shows_lines_as_they_come(gantry):
     gantry.write_plist("t.tick", ProgramArguments=["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; "
                                                                      "sleep 0.1; done"], RunAtLoad=True)
@@ -100,7 +108,7 @@ def test_follow_shows_lines_as_they_come(gantry):
     f = subprocess.Popen([str(LAUNCHCTL), "log", f"{gantry.domain}/t.tick", "--follow", "--lines", "1"],
                          env=gantry.env, stdout=subprocess.PIPE, text=True)
     try:
-        seen = [f.stdout.readline() for _ in range(5)]
+        seen = [readline_within(f.stdout, DEADLINE) for _ in range(5)]
         numbers = [int(line.rsplit(" ", 1)[1]) for line in seen]
         assert numbers == list(range(numbers[0], numbers[0] + 5)), seen  # in order, none missing
         assert all(" run 1 stdout: tick " in line for line in seen)
