@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "orphans.h"
+#include "owner.h"
 #include "pgroups.h"
 #include "procrec.h"
 #include "spawn.h"
@@ -226,6 +227,10 @@ int main(int argc, char **argv)
 	if (r)
 		return fail("paths", r, err);
 	const struct gantry_paths *p = &g_launchd.paths;
+	if (!g_launchd.system && owner_system_launchd_runs(p->root, (unsigned)g_launchd.uid, err, sizeof(err))) {
+		fprintf(stderr, "launchd: %s\n", err);
+		return 1;
+	}
 	if ((r = mkdir_p(p->state_dir, 0755)))
 		return fail("cannot create state directory", r, p->state_dir);
 	if ((r = mkdir_p(p->run_dir, 0755)))

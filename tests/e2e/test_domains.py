@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from conftest import LAUNCHCTL, wait_for
+from conftest import LAUNCHCTL, LAUNCHD, wait_for
 
 NOBODY = (65534, 65534)
 
@@ -153,3 +153,17 @@ def test_launchd_refuses_system_mode_for_non_root(tmp_path):
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHD), "--system"],
                        capture_output=True, text=True, env=dict(os.environ, LAUNCHD_ROOT=str(tmp_path)))
     assert r.returncode == 77 and "--system needs root (you are uid 65534)" in r.stderr
+
+
+@needs_root
+def test_launchd_user_refuses_domains_the_system_launchd_owns(make_gantry):
+    """One owner per domain: beside a running system launchd, `launchd --user` would host gui/<uid> a second
+    time; it refuses, naming the launchd that owns them and what to do. Without one it starts (every other test)."""
+    g = make_gantry(mode="system", public=True)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHD), "--user"],
+                       env=g.env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr == (f"launchd: the system launchd (pid {g.proc.pid}, {g.socket}) hosts gui/65534 and user/65534: "
+                        "load your agents there (launchctl bootstrap gui/65534 PATH), or stop it before running "
+                        "launchd --user\n")
+    assert g.ctl("print", "system").returncode == 0  # the system launchd is untouched
