@@ -176,7 +176,11 @@ def test_domain_events(gantry):
     gantry.ctl("kickstart", f"{gantry.domain}/t.ev", check=True)
     wait_for(lambda: any("(%s/t.ev [" % gantry.domain in l["text"] and "abnormal code: 3" in l["text"]
                          for l in log_lines(gantry, gantry.domain)), "the exit event")
+    events = [l["text"] for l in log_lines(gantry, gantry.domain)]
     assert all(l["stream"] == "launchd" for l in log_lines(gantry, gantry.domain))
+    spawned = next(i for i, t in enumerate(events) if "(%s/t.ev) spawned with pid" % gantry.domain in t)
+    exited = next(i for i, t in enumerate(events) if "(%s/t.ev [" % gantry.domain in t and "abnormal code: 3" in t)
+    assert spawned < exited  # one line per event: loaded, spawned with its pid, exited with its status
 
 
 def test_a_long_line_is_kept_in_pieces(gantry):

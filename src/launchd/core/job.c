@@ -293,7 +293,7 @@ static void do_spawn(struct job *j)
 	set_spawn_failure(j, NULL); /* print must not show an old failure beside a process that runs */
 	if (loop_watch(&j->proc, pidfd, EPOLLIN, on_proc))
 		log_msg(LOG_ERR, "(%s/%s) cannot watch pidfd: %s", j->domain->name, j->spec->label, strerror(errno));
-	log_msg(LOG_DEBUG, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
+	log_msg(LOG_INFO, "(%s/%s) spawned with pid %d (%s)", j->domain->name, j->spec->label, (int)j->pid,
 		fsm_reason_name(j->rt.reason));
 	finish_waiters(j, JOB_SPAWNED, 0, NULL);
 }
@@ -310,7 +310,7 @@ static void log_exit(const struct job *j, pid_t pid, int status)
 		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited due to signal: %s: %d%s%s", who, label, (int)pid,
 			signal_description(-status), -status, sep, diag);
 	else
-		log_msg(LOG_DEBUG, "(%s/%s [%d]) Service exited with code 0", who, label, (int)pid);
+		log_msg(LOG_INFO, "(%s/%s [%d]) Service exited with code 0", who, label, (int)pid);
 }
 
 static void on_proc(struct watch *w, uint32_t events)
