@@ -63,9 +63,11 @@ static bool open_file(struct capture *c)
 	mkdir(dir, 0700);
 	snprintf(dir, sizeof(dir), "%s/logs/%s", g_launchd.paths.state_dir, domain);
 	mkdir(dir, 0700);
-	if (strchr(c->job->spec->label, '/') || snprintf(c->path, sizeof(c->path), "%s/%s.log", dir,
-		c->job->spec->label) >= (int)sizeof(c->path))
+	if (!c->path && (strchr(c->job->spec->label, '/') || asprintf(&c->path, "%s/%s.log", dir,
+		c->job->spec->label) < 0)) {
+		c->path = NULL;
 		return false;
+	}
 	c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	struct stat st;
 	c->size = c->fd >= 0 && fstat(c->fd, &st) == 0 ? st.st_size : 0;
@@ -105,7 +107,7 @@ static bool write_lines(struct capture *c, const char *out, size_t len)
 	c->dropped += lost;
 	if (!c->failing)
 		log_msg(LOG_WARNING, "(%s/%s) output capture: cannot write %s: %s; %zu lines dropped (counted in print)",
-			c->job->domain->name, c->job->spec->label, c->path[0] ? c->path : "the log file", strerror(e), lost);
+			c->job->domain->name, c->job->spec->label, c->path ? c->path : "the log file", strerror(e), lost);
 	c->failing = true;
 	return false;
 }
@@ -498,6 +500,7 @@ void capture_free(struct job *j)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->path);
 	free(c);
 	j->capture = NULL;
 }

@@ -48,7 +48,7 @@ struct capture {
 	int fd;          /* the log file, or -1 */
 	off_t size;
 	bool failing;    /* the last write failed (logged once per streak) */
-	char path[PATH_MAX];
+	char *path;      /* the log file, once the first line was written (a job that never prints costs no path) */
 };
 
 /* "2026-11-30T18:30:00.123Z" for ms since the epoch. */

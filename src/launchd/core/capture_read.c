@@ -21,7 +21,7 @@ uint64_t capture_dropped(const struct job *j)
 
 const char *capture_file(const struct job *j)
 {
-	return j->capture && j->capture->path[0] ? j->capture->path : NULL;
+	return j->capture ? j->capture->path : NULL;
 }
 
 static void append_line(xpc_object_t lines, const char *when, int64_t run, const char *stream, const char *text,
@@ -107,13 +107,13 @@ void capture_lines(const struct job *j, bool follow, uint64_t after, size_t n, x
 		}
 		if (oldest > after + 1) /* lines between were pushed out of memory: the file has them */
 			xpc_dictionary_set_uint64(reply, KEY_SKIPPED, oldest - after - 1);
-	} else if (c && c->path[0]) {
+	} else if (c && c->path) {
 		file_lines(c, lines, n);
 	}
 	xpc_dictionary_set_value(reply, KEY_LINES, lines);
 	xpc_release(lines);
 	xpc_dictionary_set_uint64(reply, KEY_SEQ, c ? c->seq : 0);
 	xpc_dictionary_set_uint64(reply, KEY_DROPPED, c ? c->dropped : 0);
-	if (c && c->path[0])
+	if (c && c->path)
 		xpc_dictionary_set_string(reply, KEY_OUTPUT_FILE, c->path);
 }
