@@ -145,6 +145,7 @@
 #define KEY_SKIPPED "skipped" /* lines newer than seq that memory no longer holds (the file has them) */
 #define KEY_DROPPED "dropped_lines"
 #define KEY_OUTPUT_FILE "output_file"
+#define KEY_OUTPUT_SKIPPED "output_not_captured" /* bool: the latest run's output was not captured */
 #define KEY_EXIT_STDERR "last_exit_stderr" /* the failed run's last stderr lines, a crash's core dump */
 #define KEY_PLIST "plist"
 #define KEY_PLIST_SHA256 "plist_sha256"

@@ -132,7 +132,11 @@ void print_service(FILE *f, xpc_object_t s)
 	if (has(s, KEY_EXIT_STDERR))
 		fprintf(f, "\tlast exit stderr = %s\n", str(s, KEY_EXIT_STDERR));
 	if (has(s, KEY_DROPPED)) {
-		fprintf(f, "\toutput = %s\n", has(s, KEY_OUTPUT_FILE) ? str(s, KEY_OUTPUT_FILE) : "(captured, nothing yet)");
+		if (xpc_dictionary_get_bool(s, KEY_OUTPUT_SKIPPED))
+			fprintf(f, "\toutput = not captured in this run (launchd was short of descriptors: see its log)\n");
+		else
+			fprintf(f, "\toutput = %s\n", has(s, KEY_OUTPUT_FILE) ? str(s, KEY_OUTPUT_FILE) :
+				"(captured, nothing yet)");
 		fprintf(f, "\tdropped lines = %" PRIu64 "\n", xpc_dictionary_get_uint64(s, KEY_DROPPED));
 	}
 	if (has(s, KEY_SPAWN_FAILURE))

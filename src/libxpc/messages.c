@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "conn_internal.h"
 
 /* Messages handled per dispatch call, so one busy peer cannot starve others. */
@@ -426,7 +427,7 @@ void conn_deliver_peer(xpc_connection_t listener, int fd)
 static void accept_clients(xpc_connection_t c)
 {
 	for (int i = 0; i < DISPATCH_BUDGET; i++) {
-		int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = gantry_accept(c->fd);
 		if (fd < 0)
 			return;
 		conn_deliver_peer(c, fd);

@@ -297,3 +297,25 @@ def test_gantry_output_rotation_caps_the_file(gantry, tmp_path):
     kept = [int(line.split("-")[0]) for f in files for line in f.read_text().splitlines()]
     assert kept == list(range(kept[0], 401)) and kept[0] > 1  # contiguous to the last line; the oldest rotated away
     assert gantry.service("t.cap")["warnings"] == []
+
+
+def test_short_of_descriptors_jobs_run_uncaptured_rather_than_fail(make_gantry):
+    """A pidfd per loaded job and launchd's reserve come before capture's pipes: with a descriptor limit that
+    leaves room for some pipes, the first jobs are captured, the rest run with their output not captured —
+    every one runs, print says which, and launchd's log says why once."""
+    g = make_gantry(start=False, nofile=400)  # 256 reserved + 100 pidfds: room for about ten jobs' pipes
+    for i in range(100):
+        g.write_plist(f"t.fd{i}", KeepAlive=True, ProgramArguments=["/bin/sh", "-c", f"echo hello-{i}; exec sleep 600"])
+    g.start()
+    services = {}
+    for i in range(100):
+        services[i] = wait_for(lambda: (s := g.service(f"t.fd{i}")) and s["pid"] and s, f"t.fd{i} running")
+    captured = [i for i, s in services.items() if not s["output_not_captured"]]
+    skipped = [i for i, s in services.items() if s["output_not_captured"]]
+    assert 0 < len(captured) < 100 and len(skipped) == 100 - len(captured)
+    for i in captured:
+        wait_for(lambda: [l["text"] for l in log_lines(g, f"{g.domain}/t.fd{i}")] == [f"hello-{i}"], f"t.fd{i}'s line")
+    text = g.ctl("print", f"{g.domain}/t.fd{skipped[0]}", check=True).stdout
+    assert "output = not captured in this run (launchd was short of descriptors: see its log)" in text
+    assert g.log.count("output not captured, nor that of jobs started while launchd is this short") == 1
+    assert "Too many open files" not in g.log

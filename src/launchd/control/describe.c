@@ -186,6 +186,7 @@ xpc_object_t describe_service(const struct job *j)
 	if (j->capture) {
 		set_opt_string(d, KEY_OUTPUT_FILE, capture_file(j));
 		xpc_dictionary_set_uint64(d, KEY_DROPPED, capture_dropped(j));
+		xpc_dictionary_set_bool(d, KEY_OUTPUT_SKIPPED, capture_run_skipped(j));
 	}
 	set_opt_string(d, KEY_SPAWN_FAILURE, j->spawn_failure);
 	set_constraint(d, KEY_SPAWN_CONSTRAINT, "owner", &s->spawn_constraint);

@@ -21,6 +21,14 @@
 
 #define SINK_CHECK_MS 1000    /* a passed-through path is compared with its open file at most this often */
 #define READ_CHUNK (64 * 1024)  /* read per call; the file gets one write per chunk read */
+/*
+ * Log files kept open between writes: past this many, a job's file is closed after each write and opened
+ * again for the next, so ten thousand chatty jobs cost launchd 256 descriptors, not ten thousand.
+ */
+#define FILES_OPEN_MAX 256
+
+static size_t fds_held;   /* pipes' read ends, passed-through files and log files: capture_descriptors() */
+static size_t files_open; /* log files among them */
 
 size_t capture_ring_bytes = CAPTURE_RING_BYTES_DEFAULT, capture_file_bytes = CAPTURE_FILE_BYTES_DEFAULT;
 
@@ -69,9 +77,23 @@ static bool open_file(struct capture *c)
 		return false;
 	}
 	c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (c->fd >= 0) {
+		fds_held++;
+		files_open++;
+	}
 	struct stat st;
 	c->size = c->fd >= 0 && fstat(c->fd, &st) == 0 ? st.st_size : 0;
 	return c->fd >= 0;
+}
+
+static void close_file(struct capture *c)
+{
+	if (c->fd < 0)
+		return;
+	close(c->fd);
+	c->fd = -1;
+	fds_held--;
+	files_open--;
 }
 
 /* The file is over its cap: it becomes .log.1 (replacing the older one) and a new one starts. */
@@ -79,8 +101,7 @@ static void rotate(struct capture *c)
 {
 	char old[PATH_MAX + 2];
 	snprintf(old, sizeof(old), "%s.1", c->path);
-	close(c->fd);
-	c->fd = -1;
+	close_file(c);
 	rename(c->path, old);
 	open_file(c);
 }
@@ -143,6 +164,8 @@ static void flush(struct capture *c)
 	}
 	out.len = 0;
 	out.owner = NULL;
+	if (files_open > FILES_OPEN_MAX)
+		close_file(c);
 }
 
 static void ring_add(struct capture *c, const struct cpipe *p, const char *text, size_t len, int64_t now)
@@ -240,8 +263,11 @@ static void close_pipe(struct cpipe *p)
 	int fd = p->w.fd;
 	loop_unwatch(&p->w);
 	close(fd);
-	if (p->sink >= 0)
+	fds_held--;
+	if (p->sink >= 0) {
 		close(p->sink);
+		fds_held--;
+	}
 	free(p->sink_path);
 	free(p->partial);
 	free(p);
@@ -286,6 +312,22 @@ void capture_new_run(struct job *j)
 	capture_of(j)->run++;
 }
 
+size_t capture_descriptors(void)
+{
+	return fds_held;
+}
+
+void capture_skip_run(struct job *j)
+{
+	struct capture *c = capture_of(j);
+	c->skipped_run = c->run;
+}
+
+bool capture_run_skipped(const struct job *j)
+{
+	return j->capture && j->capture->run && j->capture->skipped_run == j->capture->run;
+}
+
 int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key, const char *path,
 	const struct capture_files *files, int *child_end)
 {
@@ -313,6 +355,7 @@ int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key
 	if (files)
 		c->files = files;
 	c->pipes = p;
+	fds_held += 1 + (sink >= 0);
 	*child_end = fds[1];
 	return 0;
 }
@@ -498,8 +541,7 @@ void capture_free(struct job *j)
 		c->head = l->next;
 		free(l);
 	}
-	if (c->fd >= 0)
-		close(c->fd);
+	close_file(c);
 	free(c->path);
 	free(c);
 	j->capture = NULL;

@@ -51,6 +51,12 @@ void capture_new_run(struct job *j);
  */
 int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key, const char *path,
 	const struct capture_files *files, int *child_end);
+/* Descriptors capture holds now (pipes, passed-through files, log files): launchd's budget (job.c). */
+size_t capture_descriptors(void);
+/* The run's output is not captured (launchd is short of descriptors): print says so. */
+void capture_skip_run(struct job *j);
+/* True if the latest run's output was not captured. */
+bool capture_run_skipped(const struct job *j);
 /* launchctl reopen: every passed-through path of j's runs is opened again now. */
 void capture_reopen(struct job *j);
 /* After the spawn, whether or not it succeeded: launchd's copies of the write ends. */

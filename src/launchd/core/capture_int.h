@@ -45,6 +45,7 @@ struct capture {
 	size_t ring_bytes;
 	uint64_t seq, dropped;
 	uint32_t run;
+	uint32_t skipped_run; /* the run whose output launchd could not capture (no descriptors), or 0 */
 	int fd;          /* the log file, or -1 */
 	off_t size;
 	bool failing;    /* the last write failed (logged once per streak) */

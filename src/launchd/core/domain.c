@@ -74,9 +74,6 @@ size_t domain_total_jobs(void)
 	return n;
 }
 
-/* Descriptors launchd keeps for itself (control clients, watches, logs) beside one per running job. */
-#define FD_RESERVE 256
-
 /* The jobs with KeepAlive conditions, the only ones a change of the world concerns. */
 static struct job **cond_jobs;
 static size_t ncond, cap_cond;
@@ -211,19 +208,20 @@ static int acquire_as_owner(const struct domain *d, struct job_spec *spec, void 
 
 /*
  * Every running job holds a descriptor (its pidfd), launchd a few hundred of its own: past the limit a
- * spawn fails with EMFILE. Said once, when the jobs loaded reach it, with what to do.
+ * spawn fails with EMFILE. Said once, when the jobs loaded reach it, with what to do. (Capturing output
+ * costs more, but only what is left: job.c captures no more once the pidfds would be short.)
  */
 static void check_fd_room(void)
 {
 	static bool said;
 	size_t jobs = domain_total_jobs();
-	if (said || !g_launchd.fd_limit || jobs + FD_RESERVE <= g_launchd.fd_limit)
+	if (said || !g_launchd.fd_limit || jobs + DOMAIN_FD_RESERVE <= g_launchd.fd_limit)
 		return;
 	said = true;
 	log_msg(LOG_WARNING, "%zu jobs are loaded and each running one holds a descriptor, but launchd may open only %zu "
 		"(RLIMIT_NOFILE, already raised to its hard limit): jobs beyond about %zu will fail to spawn with \"Too many "
 		"open files\"; raise the hard limit (ulimit -Hn before starting launchd, LimitNOFILE= in launchd.service)",
-		jobs, g_launchd.fd_limit, g_launchd.fd_limit - FD_RESERVE);
+		jobs, g_launchd.fd_limit, g_launchd.fd_limit - DOMAIN_FD_RESERVE);
 }
 
 struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_origin origin, struct gerror *e)

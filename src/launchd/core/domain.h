@@ -97,6 +97,8 @@ bool domain_job_disabled(const struct domain *d, const char *label, bool plist_d
 /* Tells every job with a KeepAlive condition that the world changed. */
 void domain_conditions_changed(void);
 size_t domain_total_jobs(void);
+/* Descriptors launchd keeps for itself (control clients, watches, logs) beside one per loaded job. */
+#define DOMAIN_FD_RESERVE 256
 /* Every job of every domain is booted out (shutdown); the event loop ends once the last one is gone. */
 void domain_remove_all_jobs(void);
 

@@ -216,6 +216,34 @@ static int rotate_output(struct job *j, const char *path, char *cause, size_t le
 static const struct capture_files output_files = {.open = open_output, .rotate = rotate_output};
 
 /*
+ * Capture takes at most a third of the descriptors launchd has beyond its reserve: the rest are the pidfds
+ * of jobs, including jobs not loaded yet when an earlier job's output was given its pipes.
+ */
+#define CAPTURE_FD_SHARE 3
+
+/*
+ * Whether launchd can spare want more descriptors for capture: a pidfd for every job, loaded or to come,
+ * and DOMAIN_FD_RESERVE for launchd come first — a job that runs without its output kept beats one that
+ * cannot run. Said once, the first time it is short.
+ */
+static bool capture_room(const struct job *j, size_t want)
+{
+	static bool said;
+	size_t limit = g_launchd.fd_limit, held = capture_descriptors();
+	if (!limit || (limit > DOMAIN_FD_RESERVE && held + want <= (limit - DOMAIN_FD_RESERVE) / CAPTURE_FD_SHARE &&
+			      DOMAIN_FD_RESERVE + domain_total_jobs() + held + want <= limit))
+		return true;
+	if (!said)
+		log_msg(LOG_WARNING, "(%s/%s) output not captured, nor that of jobs started while launchd is this short "
+			"of descriptors: %zu jobs loaded and %zu descriptors capturing output (at most a third of what the "
+			"jobs leave), of %zu (RLIMIT_NOFILE at its hard limit; raise it: ulimit -Hn, LimitNOFILE= in "
+			"launchd.service). print shows which runs were not captured",
+			j->domain->name, j->spec->label, domain_total_jobs(), held, limit);
+	said = true;
+	return false;
+}
+
+/*
  * Where the run's stdout and stderr go (capture.h): a stream the plist sends nowhere is captured; one
  * sent to an absolute path passes through launchd, which opens the file (as the job) and reopens it
  * after a rotation — the same file for both streams shares one pipe, keeping their order. A RootDirectory
@@ -230,6 +258,10 @@ static int open_capture(struct job *j, const struct spawn_request *rq, int captu
 	if ((rq->extra && rq->extra->stdio_fd >= 0) || (dbg && (dbg->stdout_path || dbg->stderr_path)))
 		return 0;
 	capture_new_run(j);
+	if (!capture_room(j, 4)) { /* two pipes, two files at most */
+		capture_skip_run(j);
+		return 0; /* paths the job opens itself; no path: /dev/null */
+	}
 	for (int i = 0; i < 2; i++) {
 		bool through = paths[i] && paths[i][0] == '/' && !j->spec->root_dir;
 		if (i == 1 && through && paths[0] && strcmp(paths[0], paths[1]) == 0 && capture[0] >= 0) {

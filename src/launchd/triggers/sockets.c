@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "domain.h"
 #include "errors.h"
 #include "identity.h"
@@ -264,7 +265,7 @@ static void on_instance_exit(struct watch *w, uint32_t events)
 static void accept_instance(struct job_sockets *js, struct held *h)
 {
 	struct job *j = js->job;
-	int conn = accept4(h->w.fd, NULL, NULL, SOCK_CLOEXEC);
+	int conn = gantry_accept(h->w.fd);
 	if (conn < 0)
 		return;
 	struct spawn_fds extra = {.stdio_fd = conn};
