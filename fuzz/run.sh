@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-15}
 OUT=${FUZZ_BUILD:-build-fuzz}
 mkdir -p "$OUT"
-CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DGANTRY_XPC_INTERNAL -Iinclude -Isrc/common -Isrc/jobspec -Isrc/launchd -Isrc/launchd/core -Isrc/launchd/triggers -Isrc/launchd/control -Isrc/launchd/sm -Isrc/launchd/xpcsvc"
+CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DGANTRY_XPC_INTERNAL -Iinclude -Isrc/common -Isrc/jobspec -Isrc/launchd -Isrc/launchd/core -Isrc/launchd/triggers -Isrc/launchd/control -Isrc/launchd/sm -Isrc/launchd/xpcsvc -Isrc/launchd/session"
 XPC="$(ls src/libxpc/*.c | tr "\n" " ") src/common/paths.c src/common/plistio.c src/common/bundle.c src/common/digest.c src/common/safefile.c src/common/oom.c src/common/accept.c"
 SPEC="src/jobspec/spec.c src/jobspec/spec_parse.c src/jobspec/spec_compat.c src/jobspec/spec_keys.c src/jobspec/spec_sockets.c src/jobspec/spec_constraints.c src/jobspec/calendar.c src/common/errors.c src/common/plistio.c src/common/safefile.c src/common/oom.c"
 clang $CFLAGS $(pkg-config --cflags libplist-2.0) -o "$OUT/fuzz_wire" fuzz/fuzz_wire.c $XPC \

@@ -58,6 +58,10 @@
 #define ROUTINE_DEBUG "debug"
 #define ROUTINE_LOG "log"
 #define ROUTINE_REOPEN "reopen"
+#define ROUTINE_SESSION_OPEN "session_open"   /* pam_launchd.so, root only */
+#define ROUTINE_SESSION_CLOSE "session_close" /* pam_launchd.so, root only */
+#define ROUTINE_LINGER "linger"
+#define ROUTINE_SESSION_ENV "session_env"     /* launchctl asuser: the user's newest session's environment */
 
 /* The error shape, in every reply of a failed request. */
 #define KEY_ERROR "error"
@@ -190,6 +194,12 @@
 #define KEY_UPDATED "updated"
 #define KEY_USER_NAME "user_name"
 #define KEY_VALUE "value"
+#define KEY_SESSION_ID "session_id"
+#define KEY_SESSION_TYPE "session_type"   /* Aqua, StandardIO, LoginWindow */
+#define KEY_SESSION_DESC "session_desc"   /* where: "x11 seat0 tty7 via gdm-password" */
+#define KEY_SESSIONS "sessions"           /* print: the domain's sessions */
+#define KEY_LINGER "linger"
+#define KEY_OPENED "opened"               /* wall-clock ms */
 #define KEY_VERSION "version"
 #define KEY_WAITING "waiting"
 #define KEY_WARNINGS "warnings"

@@ -25,7 +25,17 @@ enum spec_rlimit {
 
 enum process_type { PT_STANDARD, PT_BACKGROUND, PT_ADAPTIVE, PT_INTERACTIVE };
 
-enum session_type { SESSION_DEFAULT, SESSION_AQUA, SESSION_BACKGROUND, SESSION_SYSTEM, SESSION_OTHER };
+/*
+ * Session types (LimitLoadToSessionType), as bits: a job's set of them, 0 for its domain's default (Aqua
+ * for an agent, System for a daemon). SESSION_UNKNOWN: only names that are no session type — it loads
+ * nowhere.
+ */
+enum session_type {
+	SESSION_AQUA = 1, SESSION_BACKGROUND = 2, SESSION_SYSTEM = 4, SESSION_LOGINWINDOW = 8, SESSION_STANDARDIO = 16,
+	SESSION_UNKNOWN = 32
+};
+/* "Aqua", "StandardIO"...: the name of one session type bit. */
+const char *spec_session_name(unsigned type);
 
 struct spec_cond {
 	char *name; /* path (PathState) or label (OtherJobEnabled) */
@@ -113,7 +123,8 @@ struct job_spec {
 	struct spec_limit soft[RL_COUNT], hard[RL_COUNT];
 	enum process_type process_type;
 	bool low_priority_io;
-	enum session_type session;
+	unsigned sessions;     /* LimitLoadToSessionType: SESSION_* bits, 0 for the domain's default */
+	bool outlives_logout;  /* GantryOutlivesLogout: stays when the sessions it loaded for end */
 	/* Triggers parsed and validated here, armed by launchd's trigger code. */
 	int start_interval;          /* StartInterval seconds, 0 if none */
 	struct cal_entry *calendar;  /* StartCalendarInterval entries */

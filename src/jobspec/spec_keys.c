@@ -32,6 +32,7 @@ static void key_globbing(struct parse *p, const char *k, plist_t v) { want_bool(
 static void key_initgroups(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->init_groups); }
 static void key_run_at_load(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->run_at_load); }
 static void key_abandon(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->abandon_pgroup); }
+static void key_outlives(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->outlives_logout); }
 static void key_once(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->launch_only_once); }
 static void key_lowprio_io(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->low_priority_io); }
 static void key_debug(struct parse *p, const char *k, plist_t v) { want_bool(p, k, v, &p->s->debug); }
@@ -284,29 +285,26 @@ static void key_on_demand(struct parse *p, const char *k, plist_t v)
 	}
 }
 
-/* A session type Gantry hosts, or SESSION_OTHER. */
-static enum session_type session_named(const char *s)
+static const char *const session_names[] = {"Aqua", "Background", "System", "LoginWindow", "StandardIO"};
+
+const char *spec_session_name(unsigned type)
 {
-	if (strcasecmp(s, "Aqua") == 0)
-		return SESSION_AQUA;
-	if (strcasecmp(s, "Background") == 0)
-		return SESSION_BACKGROUND;
-	if (strcasecmp(s, "System") == 0)
-		return SESSION_SYSTEM;
-	return SESSION_OTHER;
+	for (size_t i = 0; i < sizeof(session_names) / sizeof(*session_names); i++)
+		if (type == 1u << i)
+			return session_names[i];
+	return "unknown";
 }
 
-static void session_not_hosted(struct parse *p, const char *path, const char *s)
+/* The bit of a session type's name, or 0 if it is none. */
+static unsigned session_named(const char *s)
 {
-	if (strcasecmp(s, "LoginWindow") == 0 || strcasecmp(s, "StandardIO") == 0)
-		parse_warn(p, path, "%s sessions are not hosted by Gantry yet (they come with login sessions); the job "
-			"does not load into them", s);
-	else
-		parse_warn(p, path, "session type \"%s\" does not exist (Aqua, Background, System, LoginWindow, "
-			"StandardIO)", s);
+	for (size_t i = 0; i < sizeof(session_names) / sizeof(*session_names); i++)
+		if (strcasecmp(s, session_names[i]) == 0)
+			return 1u << i;
+	return 0;
 }
 
-/* A string or an array of them: the job loads into the first session type Gantry hosts. */
+/* A string or an array of them: the job loads into every session type it names, as launchd does. */
 static void key_session_type(struct parse *p, const char *k, plist_t v)
 {
 	char **names = NULL;
@@ -324,18 +322,16 @@ static void key_session_type(struct parse *p, const char *k, plist_t v)
 		}
 		n = 1;
 	}
-	p->s->session = SESSION_OTHER;
+	p->s->sessions = 0;
 	for (size_t i = 0; i < n; i++) {
-		enum session_type t = session_named(names[i]);
-		if (t == SESSION_OTHER)
-			session_not_hosted(p, k, names[i]);
-		else if (p->s->session == SESSION_OTHER)
-			p->s->session = t;
-		else
-			parse_warn(p, k, "%s: Gantry loads a job into one session type, the first it hosts", names[i]);
+		unsigned t = session_named(names[i]);
+		if (!t)
+			parse_warn(p, k, "session type \"%s\" does not exist (Aqua, Background, LoginWindow, StandardIO, "
+				"System)", names[i]);
+		p->s->sessions |= t;
 	}
-	if (!n)
-		p->s->session = SESSION_DEFAULT;
+	if (n && !p->s->sessions)
+		p->s->sessions = SESSION_UNKNOWN;
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -514,6 +510,7 @@ const struct key_def spec_keys[] = {
 	{"ThrottleInterval", key_throttle, NULL},
 	{"ExitTimeOut", key_exit_timeout, NULL},
 	{"GantryOutputRotation", key_rotation, NULL},
+	{"GantryOutlivesLogout", key_outlives, NULL},
 	{"AbandonProcessGroup", key_abandon, NULL},
 	{"LaunchOnlyOnce", key_once, NULL},
 	{"Nice", key_nice, NULL},

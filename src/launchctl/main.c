@@ -10,7 +10,7 @@
 
 int main(int argc, char **argv)
 {
-	static const struct verb *const tables[] = {modern_verbs, legacy_verbs, info_verbs, host_verbs, background_verbs,
+	static const struct verb *const tables[] = {modern_verbs, legacy_verbs, info_verbs, host_verbs, background_verbs, session_verbs,
 		log_verbs, NULL};
 	verbs_use(tables);
 	if (argc < 2)

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "launchctl.h"
@@ -179,13 +180,33 @@ static bool print_disabled_entry(void *ctx, const char *key, xpc_object_t v)
 	return true;
 }
 
+/* A domain's login sessions: "3 => Aqua: x11 seat0 via gdm-password (leader 1234, since 2026-11-30 21:40:01)". */
+static void print_sessions(FILE *f, xpc_object_t list)
+{
+	if (!list)
+		return;
+	fprintf(f, "\tsessions = {\n");
+	for (size_t i = 0; i < xpc_array_get_count(list); i++) {
+		xpc_object_t s = xpc_array_get_value(list, i);
+		time_t t = (time_t)(xpc_dictionary_get_int64(s, KEY_OPENED) / 1000);
+		char when[32];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		fprintf(f, "\t\t%" PRIu64 " => %s: %s (leader %" PRId64 ", since %s)\n",
+			xpc_dictionary_get_uint64(s, KEY_SESSION_ID), str(s, KEY_SESSION_TYPE), str(s, KEY_SESSION_DESC),
+			xpc_dictionary_get_int64(s, KEY_PID), when);
+	}
+	fprintf(f, "\t}\n\n");
+}
+
 void print_domain(FILE *f, xpc_object_t d)
 {
 	fprintf(f, "%s = {\n", str(d, KEY_DOMAIN));
 	fprintf(f, "\ttype = %s\n", str(d, KEY_TYPE));
 	fprintf(f, "\thandle = %" PRId64 "\n", xpc_dictionary_get_int64(d, KEY_HANDLE));
 	fprintf(f, "\tactive count = %" PRId64 "\n", xpc_dictionary_get_int64(d, KEY_ACTIVE_COUNT));
-	fprintf(f, "\tservice count = %" PRId64 "\n\n", xpc_dictionary_get_int64(d, KEY_SERVICE_COUNT));
+	fprintf(f, "\tservice count = %" PRId64 "\n", xpc_dictionary_get_int64(d, KEY_SERVICE_COUNT));
+	fprintf(f, "\tsession types = %s\n\n", str(d, KEY_SESSION_TYPE));
+	print_sessions(f, xpc_dictionary_get_array(d, KEY_SESSIONS));
 	fprintf(f, "\tconfig = {\n");
 	xpc_dictionary_apply_f(xpc_dictionary_get_dictionary(d, KEY_CONFIG), f, print_env_entry);
 	fprintf(f, "\t}\n");

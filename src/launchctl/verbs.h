@@ -20,7 +20,9 @@ struct verb {
 
 /* The verb tables, each ended by a NULL name. */
 extern const struct verb modern_verbs[], legacy_verbs[], info_verbs[], host_verbs[], background_verbs[],
-	log_verbs[];
+	log_verbs[], session_verbs[];
+/* launchctl asuser: joins uid's login session (verbs_session.c). */
+void session_join(long uid);
 
 /* The tables verb_find() searches (NULL-terminated); main() sets them. */
 void verbs_use(const struct verb *const *tables);

@@ -195,7 +195,9 @@ static int cmd_examine(int argc, char **argv)
  * asuser UID COMMAND...: runs COMMAND with UID's domain as the default one, as macOS runs it in that user's
  * bootstrap namespace: a `launchctl load ~/Library/LaunchAgents/x.plist` inside it (an installer's
  * postinstall, run as root) loads into gui/<UID>, not into system. The command keeps launchctl's own
- * credentials, as on macOS; only root may act for another user.
+ * credentials, as on macOS; only root may act for another user. It joins the user's newest login session
+ * (a graphical one first): its environment (DISPLAY, DBUS_SESSION_BUS_ADDRESS...) and the sessions, named
+ * on stderr.
  */
 static int cmd_asuser(int argc, char **argv)
 {
@@ -209,6 +211,7 @@ static int cmd_asuser(int argc, char **argv)
 	}
 	if (setenv(ASUSER_ENV, argv[0], 1) < 0)
 		return errno;
+	session_join((long)uid);
 	execvp(argv[1], argv + 1);
 	fprintf(stderr, "asuser: %s: %s\n", argv[1], strerror(errno));
 	return errno == ENOENT ? 127 : 126;

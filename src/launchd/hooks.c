@@ -6,6 +6,8 @@
 #include "lifecycle.h"
 #include "logreq.h"
 #include "requests.h"
+#include "sessions.h"
+#include "sessreq.h"
 #include "settings.h"
 #include "smrequests.h"
 #include "sys.h"
@@ -13,7 +15,7 @@
 #include "triggers.h"
 
 const struct routine *const launchd_routines[] = {request_routines, settings_routines, xpc_routines, sm_routines,
-	lifecycle_routines, log_routines, NULL};
+	lifecycle_routines, log_routines, session_routines, NULL};
 
 void hooks_install(void)
 {
@@ -24,6 +26,7 @@ void hooks_install(void)
 		.owns_label = sm_owns_label,
 		.lookup_reason = sm_lookup_reason,
 		.job_exited = lifecycle_job_exited,
+		.session_types = sessions_types_of,
 		.triggers = trigger_kinds,
 	};
 }

@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "orphans.h"
 #include "owner.h"
+#include "sessions.h"
 #include "pgroups.h"
 #include "procrec.h"
 #include "spawn.h"
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
 	sm_start();
 	if (g_launchd.system) {
 		domain_load_directories(domain_create(DOMAIN_SYSTEM, 0));
+		sessions_restore(); /* the users' domains of the sessions still open, and of lingering users */
 	} else {
 		domain_create(DOMAIN_USER, g_launchd.uid);
 		domain_load_directories(domain_create(DOMAIN_GUI, g_launchd.uid));

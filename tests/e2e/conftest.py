@@ -50,8 +50,13 @@ def pid_alive(pid):
 class Gantry:
     """One launchd instance with its own root directory."""
 
-    def __init__(self, root, mode="user", run_as=None, args=(), nofile=None, wrap=()):
+    def __init__(self, root, mode="user", run_as=None, args=(), nofile=None, wrap=(), login=None):
         self.root = Path(root)
+        # a system launchd hosts a user's agents while the user is logged in: nobody (65534) is, graphically,
+        # through pam_launchd.so, unless the test is about sessions (login=False)
+        self.login = mode == "system" if login is None else login
+        self.session = None
+        self.restarting = False
         self.wrap = list(wrap)  # a command launchd runs under that execs it (e.g. unshare -n: same pid)
         self.nofile = nofile  # RLIMIT_NOFILE (soft and hard) launchd starts with, or None
         self.mode = mode
@@ -140,18 +145,28 @@ class Gantry:
         assert self.proc.poll() is None, f"launchd exited: {(self.root / 'launchd.stderr').read_text()}"
         wait_for(lambda: "Gantry launchd " in self.ctl("version").stdout,
                  "launchd to answer")
+        if self.login and not self.session:
+            self.session = PamSession(self, "nobody", env={"XDG_SESSION_TYPE": "x11"})
+            wait_for(lambda: "session types = Aqua" in self.ctl("print", "gui/65534").stdout, "nobody's session")
         return self
 
     def stop(self, timeout=DEADLINE):
         if not self.proc or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
+        if self.session and not self.restarting:
+            self.session.kill()
+            self.session = None
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=timeout)
         self.errfile.close()
         return rc
 
     def restart(self):
-        assert self.stop() == 0
+        self.restarting = True  # the login session stays open across it
+        try:
+            assert self.stop() == 0
+        finally:
+            self.restarting = False
         return self.start()
 
     def ctl(self, *args, check=False):
@@ -196,13 +211,14 @@ def make_gantry(tmp_path):
     made = []
     public_dirs = []
 
-    def make(mode="user", run_as=None, start=True, public=False, args=(), nofile=None, wrap=()):
+    def make(mode="user", run_as=None, start=True, public=False, args=(), nofile=None, wrap=(), login=None):
         base = tmp_path
         if public or run_as:
             base = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
             base.chmod(0o755)
             public_dirs.append(base)
-        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args, nofile=nofile, wrap=wrap)
+        g = Gantry(base / f"root{len(made)}", mode=mode, run_as=run_as, args=args, nofile=nofile, wrap=wrap,
+                   login=login)
         made.append(g)
         return g.start() if start else g
 
@@ -248,3 +264,43 @@ def corpus_asan_env():
 
 def env_for(g):
     return dict(g.env, **corpus_asan_env())
+
+
+# --- login sessions through pam_launchd.so (pamtester under libpam-wrapper: no real login, no /etc/pam.d) ---
+# The release build's module even for the ASan run: an instrumented module cannot load into pamtester (libasan
+# must come first, and pam_wrapper's deep binding then fails to load it); it is only the client here.
+PAM_LAUNCHD = REPO / "build/src/pam/pam_launchd.so"
+PAM_WRAPPER_LIB = Path("/usr/lib/x86_64-linux-gnu/libpam_wrapper.so")
+PAM_MATRIX = Path("/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so")
+
+
+class PamSession:
+    """A login session held open by a real PAM application: pamtester runs open_session, then authenticate —
+    pam_matrix prompts for a password and pamtester waits on its stdin — then close_session once close()
+    answers. The session's leader is pamtester; kill() ends it without close_session."""
+
+    def __init__(self, g, user, env=(), options="", run_as_nobody=False):
+        d = g.root / "pam.d"
+        d.mkdir(exist_ok=True)
+        (g.root / "passdb").write_text(f"{user}:secret:gantry-session\n")
+        (d / "gantry-session").write_text(
+            f"auth required {PAM_MATRIX} passdb={g.root / 'passdb'} echo\n"
+            f"session required {PAM_LAUNCHD} {options}\n")
+        preload, extra = [str(PAM_WRAPPER_LIB)], {}
+        clean = {k: v for k, v in g.env.items() if not k.startswith(("XDG_", "DISPLAY", "WAYLAND", "DBUS_"))}
+        self.env = dict(clean, LD_PRELOAD=" ".join(preload), PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(d),
+                        **extra, **dict(env))
+        setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if run_as_nobody else []
+        self.proc = subprocess.Popen([*setpriv, "pamtester", "-v", "gantry-session", user, "open_session", "authenticate",
+                                      "close_session"], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.pid = self.proc.pid
+
+    def close(self):
+        out, _ = self.proc.communicate("secret\n", timeout=DEADLINE)
+        assert self.proc.returncode == 0, out
+        return out
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.communicate(timeout=DEADLINE)

@@ -1,7 +1,7 @@
 """Domains and persistence: overrides across restarts, vendor-job replacement,
 the system daemon (ownership checks, UserName), and launchd --user run by an
 unprivileged user."""
-from conftest import needs_root
+from conftest import PamSession, needs_root
 import json
 import os
 import subprocess
@@ -111,15 +111,13 @@ def test_system_domain_user_name_and_ownership(make_gantry):
 
 @needs_root
 def test_system_daemon_hosts_user_domains(make_gantry):
-    g = make_gantry(mode="system", public=True)
+    g = make_gantry(mode="system", public=True, login=False)
     agents = g.root / "home/65534/.config/launchd/LaunchAgents"
     g.write_plist("t.agent", directory=agents, ProgramArguments=["/bin/sleep", "1000"], RunAtLoad=True)
     r = g.ctl("print", "gui/65534/t.agent", "--json")  # looking never creates a domain or starts its agents
     assert r.returncode == 112 and "gui/65534 does not exist yet" in r.stderr
     assert subprocess.run(["pgrep", "-u", "65534", "-f", "^/bin/sleep 1000$"]).returncode == 1  # nothing started
-    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
-                        "kickstart", "gui/65534/t.agent"], env=g.env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr  # the user's first request creates the domain and loads its agents
+    session = PamSession(g, "nobody", env={"XDG_SESSION_TYPE": "x11"})  # the user's login loads its agents
     s = g.wait_state_in("gui/65534", "t.agent", lambda s: s["pid"], "running")
     with open(f"/proc/{s['pid']}/status") as f:
         uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
@@ -130,6 +128,7 @@ def test_system_daemon_hosts_user_domains(make_gantry):
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL),
                         "disable", "system/t.x"], env=g.env, capture_output=True, text=True)
     assert r.returncode == 1 and "only root may change the system domain (you are uid 65534)" in r.stderr
+    session.close()
 
 
 @needs_root

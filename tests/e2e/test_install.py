@@ -18,7 +18,7 @@ PREFIX = "/opt/gantry-test"
 ASAN = "-fsanitize=address" in (BUILD / "build.ninja").read_text()
 pytestmark = pytest.mark.skipif(ASAN, reason="packaging is tested with the release build")
 TARGETS = ["src/libxpc/libxpc.so.0.1.0", "src/libsm/libServiceManagement.so.0.1.0", "src/liblaunch/liblaunch.so.0.1.0",
-           "src/launchd/launchd", "src/launchctl/launchctl"]
+           "src/launchd/launchd", "src/launchctl/launchctl", "src/pam/pam_launchd.so"]
 
 
 @pytest.fixture(scope="module")

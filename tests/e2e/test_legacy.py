@@ -156,9 +156,14 @@ def test_config_umask_and_path_for_jobs_started_afterwards(gantry, tmp_path):
     assert gantry.ctl("config", "nowhere", "umask", "022").returncode == 64
 
 
-def test_loginwindow_agents_are_refused_naming_why(gantry):
+def test_an_agent_for_another_session_type_is_refused_naming_why(gantry):
     path = gantry.write_plist("t.lw", Program="/bin/true", LimitLoadToSessionType="LoginWindow")
     r = gantry.ctl("bootstrap", gantry.domain, path)
-    assert r.returncode == 134 and "session types Gantry does not host yet (LoginWindow, StandardIO)" in r.stderr
+    assert r.returncode == 134, r.stderr  # Service cannot load in requested session
+    assert f"LimitLoadToSessionType LoginWindow does not fit {gantry.domain}, which hosts Aqua now" in r.stderr
     r = gantry.ctl("lint", path)
-    assert r.returncode == 0 and "LoginWindow sessions are not hosted by Gantry yet" in r.stderr
+    assert r.returncode == 0 and r.stderr == ""
+    path = gantry.write_plist("t.typo", Program="/bin/true", LimitLoadToSessionType=["Aqau"])
+    assert 'session type "Aqau" does not exist' in gantry.ctl("lint", path).stderr
+    r = gantry.ctl("bootstrap", gantry.domain, path)
+    assert r.returncode == 134 and "names no session type that exists" in r.stderr

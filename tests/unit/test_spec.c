@@ -85,6 +85,7 @@ static const struct key_case cases[] = {
 	{"ExitTimeOut", "<integer>3</integer>", "<string>3</string>", "ExitTimeOut: expected integer, found string"},
 	{"GantryOutputRotation", "<dict><key>MaxBytes</key><integer>8192</integer><key>Keep</key><integer>3</integer></dict>",
 		"<dict><key>MaxBytes</key><integer>100</integer></dict>", "GantryOutputRotation.MaxBytes"},
+	{"GantryOutlivesLogout", "<true/>", "<string>yes</string>", "GantryOutlivesLogout: expected boolean"},
 	{"AbandonProcessGroup", "<true/>", "<integer>1</integer>", "AbandonProcessGroup: expected boolean"},
 	{"LaunchOnlyOnce", "<true/>", "<integer>1</integer>", "LaunchOnlyOnce: expected boolean"},
 	{"Nice", "<integer>-5</integer>", "<integer>30</integer>", "Nice: expected an integer from -20 to 19, found 30"},

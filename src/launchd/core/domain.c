@@ -133,14 +133,45 @@ static int check_ownership(const struct domain *d, const char *path, struct gerr
 		"or others", path, owner, (unsigned)(st.st_mode & 07777), d->name, (unsigned)d->uid);
 }
 
-bool domain_session_fits(const struct domain *d, enum session_type s)
+bool domain_session_fits(const struct domain *d, unsigned s)
 {
-	switch (d->kind) {
-	case DOMAIN_SYSTEM: return s == SESSION_DEFAULT || s == SESSION_SYSTEM;
-	case DOMAIN_GUI: return s == SESSION_DEFAULT || s == SESSION_AQUA;
-	case DOMAIN_PID: return s == SESSION_DEFAULT || s == SESSION_AQUA;
-	default: return s == SESSION_BACKGROUND;
-	}
+	if (!s)
+		s = d->kind == DOMAIN_SYSTEM ? SESSION_SYSTEM : SESSION_AQUA;
+	return (s & d->session_types) != 0;
+}
+
+const char *domain_session_names(unsigned types)
+{
+	static char buf[96];
+	buf[0] = '\0';
+	for (unsigned t = SESSION_AQUA; t < SESSION_UNKNOWN; t <<= 1)
+		if (types & t)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", buf[0] ? ", " : "", spec_session_name(t));
+	return buf[0] ? buf : "no session";
+}
+
+/* A job that does not fit d's session types now: refused with what to do (the SSH case first). */
+static int session_refusal(const struct domain *d, const struct job_spec *s, struct gerror *e)
+{
+	char names[96] = "";
+	for (unsigned t = SESSION_AQUA; t < SESSION_UNKNOWN; t <<= 1)
+		if ((s->sessions ? s->sessions : d->kind == DOMAIN_SYSTEM ? SESSION_SYSTEM : SESSION_AQUA) & t)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "",
+				spec_session_name(t));
+	if (s->sessions == SESSION_UNKNOWN)
+		return gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType names no session type that exists "
+			"(Aqua, Background, LoginWindow, StandardIO, System)", s->label);
+	if (d->kind == DOMAIN_GUI && !d->session_types)
+		return gerror_set(e, LE_DOMAIN_UNSUPPORTED, "%s has no graphical login session: uid %u is not logged in "
+			"to a desktop (pam_launchd.so opens gui/%u at a graphical login). For an agent in an SSH or console "
+			"login, bootstrap it into user/%u with LimitLoadToSessionType Background (or StandardIO)", d->name,
+			(unsigned)d->uid, (unsigned)d->uid, (unsigned)d->uid);
+	if (d->kind == DOMAIN_USER && !d->session_types)
+		return gerror_set(e, LE_DOMAIN_UNSUPPORTED, "%s is not active: uid %u has no login session and does not "
+			"linger (launchctl linger %u on keeps it)", d->name, (unsigned)d->uid, (unsigned)d->uid);
+	return gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType %s does not fit %s, which hosts %s now "
+		"(Aqua and LoginWindow load into gui/<uid>, Background and StandardIO into user/<uid>, System into system)",
+		s->label, names, d->name, domain_session_names(d->session_types));
 }
 
 static int check_identity(const struct domain *d, struct job_spec *s, struct gerror *e)
@@ -236,6 +267,11 @@ struct job *domain_add_spec(struct domain *d, struct job_spec *spec, enum job_or
 	if (old) {
 		gerror_set(e, darwin_errno(EALREADY), "%s/%s is already loaded%s%s; bootout it first or kickstart -k to restart it",
 			d->name, spec->label, old->spec->path ? " from " : "", old->spec->path ? old->spec->path : "");
+		spec_free(spec);
+		return NULL;
+	}
+	if (!domain_session_fits(d, spec->sessions)) {
+		session_refusal(d, spec, e);
 		spec_free(spec);
 		return NULL;
 	}
@@ -367,16 +403,6 @@ struct job *domain_bootstrap(struct domain *d, const char *path, enum job_origin
 	struct job_spec *s = domain_read_plist(d, path, as, e);
 	if (!s)
 		return NULL;
-	if (s->session != SESSION_DEFAULT && !domain_session_fits(d, s->session)) {
-		if (s->session == SESSION_OTHER)
-			gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType names only session types Gantry does not "
-				"host yet (LoginWindow, StandardIO): they come with login sessions", path);
-		else
-			gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType does not allow loading into %s (Aqua loads "
-				"into gui/<uid>, Background into user/<uid>, System into system)", path, d->name);
-		spec_free(s);
-		return NULL;
-	}
 	return domain_load_spec(d, path, s, origin, flags, e);
 }
 

@@ -33,6 +33,8 @@ struct domain {
 	char **env;   /* launchctl setenv: NAME=value for jobs started afterwards, NULL-terminated, or NULL */
 	size_t nenv;
 	struct overrides overrides;
+	unsigned session_types; /* SESSION_* bits its jobs may load for now (sessions.c sets a user's) */
+	char **session_env;     /* the session's environment applied to env (domain_apply_session_env), or NULL */
 };
 
 /* Load flags for domain_bootstrap(). */
@@ -75,8 +77,18 @@ struct job_spec *domain_read_plist(struct domain *d, const char *path, uid_t as,
 /* Loads a parsed job file: overrides and Disabled (flags: LOAD_*), then domain_add_spec(). */
 struct job *domain_load_spec(struct domain *d, const char *path, struct job_spec *s, enum job_origin origin,
 	int flags, struct gerror *e);
-/* May a job limited to session type s load into d? */
-bool domain_session_fits(const struct domain *d, enum session_type s);
+/* May a job limited to the session types s (SESSION_* bits, 0: the default) load into d now? */
+bool domain_session_fits(const struct domain *d, unsigned s);
+/*
+ * The session types d hosts change (a login session opened or ended): the plists of its directories that
+ * fit a type added load; its jobs that fit none left are booted out (unless GantryOutlivesLogout); why
+ * names the change for the log.
+ */
+void domain_set_sessions(struct domain *d, unsigned types, const char *why);
+/* "Aqua, Background" for a set of SESSION_* bits ("no session" for none); a static buffer. */
+const char *domain_session_names(unsigned types);
+/* A session's environment (NAME=value, NULL-terminated; NULL: none) replaces the one applied before. */
+void domain_apply_session_env(struct domain *d, char *const *env);
 
 struct job *domain_find_job(const struct domain *d, const char *label);
 /* The existing domain of that name ("system", "gui/501"), without creating it; NULL if none. */

@@ -31,6 +31,12 @@ struct domain *domain_create(enum domain_kind kind, uid_t uid)
 	d->kind = kind;
 	d->uid = kind == DOMAIN_SYSTEM ? 0 : uid;
 	if (kind == DOMAIN_SYSTEM)
+		d->session_types = SESSION_SYSTEM;
+	else if (!g_launchd.system) /* launchd --user: its user is logged in */
+		d->session_types = kind == DOMAIN_GUI ? SESSION_AQUA : SESSION_BACKGROUND;
+	else if (g_launchd.hooks.session_types)
+		d->session_types = g_launchd.hooks.session_types(kind == DOMAIN_GUI, uid);
+	if (kind == DOMAIN_SYSTEM)
 		snprintf(d->name, sizeof(d->name), "system");
 	else
 		snprintf(d->name, sizeof(d->name), "%s/%u", kind == DOMAIN_GUI ? "gui" : "user", (unsigned)uid);
@@ -54,6 +60,7 @@ struct domain *domain_create_pid(pid_t pid, uid_t uid)
 		gantry_oom();
 	d->kind = DOMAIN_PID;
 	d->uid = uid;
+	d->session_types = SESSION_AQUA;
 	d->pid = pid;
 	snprintf(d->name, sizeof(d->name), "pid/%d", (int)pid);
 	d->next = g_launchd.domains;

@@ -40,6 +40,8 @@ static bool shadowed(struct domain *d, const char *path, const struct job_spec *
 	struct job *winner = domain_find_job(d, s->label);
 	if (!winner || !winner->spec->path || winner->origin == ORIGIN_SUBMITTED || winner->origin == ORIGIN_SM)
 		return false;
+	if (strcmp(winner->spec->path, path) == 0)
+		return true; /* loaded already: the directories are read again when a session type arrives */
 	log_msg(LOG_WARNING, "%s: not loading %s: %s is loaded from %s, whose directory takes precedence", d->name, path,
 		s->label, winner->spec->path);
 	job_add_shadowed(winner, path);
@@ -51,7 +53,7 @@ static void load_one(struct domain *d, const char *path, enum job_origin origin,
 {
 	struct gerror e = {0};
 	struct job_spec *s = domain_read_plist(d, path, as, &e);
-	if (s && !domain_session_fits(d, s->session)) {
+	if (s && !domain_session_fits(d, s->sessions)) {
 		spec_free(s); /* belongs to another kind of domain */
 	} else if (s && g_launchd.hooks.owns_label && g_launchd.hooks.owns_label(d, s->label)) {
 		log_msg(LOG_INFO, "%s: not loading %s: %s is registered through Service Management, which replaces this "

@@ -33,6 +33,8 @@ struct launchd_hooks {
 	bool (*lookup_reason)(const struct domain *d, const char *name, char *why, size_t len);
 	/* A job's main process exited with status (an exit code, or -signal); may be NULL. */
 	void (*job_exited)(const struct job *j, int status);
+	/* Login sessions: the session types (SESSION_* bits) a user's gui (or user) domain hosts now. */
+	unsigned (*session_types)(bool gui, uid_t uid);
 	/* The trigger kinds (trigger.h), NULL-terminated. */
 	const struct trigger_kind *const *triggers;
 };

@@ -1,0 +1,161 @@
+"""Login sessions: pam_launchd.so (in a real PAM application, pamtester, under libpam-wrapper) opens and closes
+sessions in the system launchd; a user's gui/<uid> hosts its Aqua and LoginWindow sessions, user/<uid> the
+Background session (and StandardIO while a tty or ssh session is open); agents start with the sessions they are
+limited to, get the session's environment, and stop when it ends — by close_session or by its leader's exit."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import DEADLINE, LAUNCHCTL, PamSession, needs_root, wait_for
+
+pytestmark = needs_root
+NOBODY = 65534
+
+
+def agent(g, label, script, **keys):
+    g.write_plist(label, directory=g.root / "etc/launchd/LaunchAgents", ProgramArguments=["/bin/sh", "-c", script], RunAtLoad=True, **keys)
+
+
+def running(g, domain, label):
+    s = g.service(label, domain)
+    return s and s["pid"]
+
+
+def gone(g, domain, label):
+    return g.ctl("print", f"{domain}/{label}").returncode != 0
+
+
+def out_lines(g, domain, label):
+    r = g.ctl("log", f"{domain}/{label}")
+    return r.stdout if r.returncode == 0 else ""
+
+
+@pytest.fixture
+def system(make_gantry):
+    return make_gantry(mode="system", public=True, start=False, login=False)
+
+
+def test_a_graphical_session_starts_its_agents_with_its_environment_and_its_end_stops_them(system):
+    agent(system, "t.aqua", "echo display=$DISPLAY bus=$DBUS_SESSION_BUS_ADDRESS; exec sleep 600")
+    agent(system, "t.bg", "exec sleep 600", LimitLoadToSessionType="Background")
+    system.start()
+    assert gone(system, f"gui/{NOBODY}", "t.aqua")  # no session: nothing of nobody's runs
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11", "DISPLAY": ":5", "XDG_SEAT": "seat0",
+                                          "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"})
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.aqua"), "the Aqua agent")
+    wait_for(lambda: running(system, f"user/{NOBODY}", "t.bg"), "the Background agent in user/<uid>")
+    wait_for(lambda: "display=:5 bus=unix:path=/nonexistent/bus" in out_lines(system, f"gui/{NOBODY}", "t.aqua"),
+             "the session's environment in the agent")
+    text = system.ctl("print", f"gui/{NOBODY}", check=True).stdout
+    assert "session types = Aqua" in text
+    assert f"=> Aqua: x11 seat0 via gantry-session (leader {s.pid}, since " in text
+    s.close()
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "t.aqua"), "the Aqua agent booted out")
+    wait_for(lambda: gone(system, f"user/{NOBODY}", "t.bg"), "the Background agent gone with the last session")
+    assert f"(gui/{NOBODY}/t.aqua) booted out: Aqua session 1 of uid {NOBODY} ended: closed" in system.log
+    assert "session types = no session" in system.ctl("print", f"gui/{NOBODY}", check=True).stdout
+
+
+def test_a_tty_session_is_standardio_and_gui_without_a_desktop_says_to_use_user(system):
+    agent(system, "t.stdio", "exec sleep 600", LimitLoadToSessionType="StandardIO")
+    agent(system, "t.aqua", "exec sleep 600")
+    system.start()
+    s = PamSession(system, "nobody")  # no XDG_SESSION_TYPE: a console or ssh login
+    wait_for(lambda: running(system, f"user/{NOBODY}", "t.stdio"), "the StandardIO agent")
+    assert gone(system, f"gui/{NOBODY}", "t.aqua")
+    system.write_plist("t.mine", ProgramArguments=["/bin/true"])
+    r = system.ctl("bootstrap", f"gui/{NOBODY}", system.jobs_dir / "t.mine.plist")
+    assert r.returncode == 125, r.stderr  # Domain does not support specified action, as macOS says over SSH
+    assert f"gui/{NOBODY} has no graphical login session" in r.stderr and f"into user/{NOBODY}" in r.stderr
+    s.close()
+    wait_for(lambda: gone(system, f"user/{NOBODY}", "t.stdio"), "the StandardIO agent gone")
+
+
+def test_the_greeter_is_a_loginwindow_session(system):
+    agent(system, "t.greeter", "exec sleep 600", LimitLoadToSessionType=["LoginWindow"])
+    agent(system, "t.aqua", "exec sleep 600")
+    system.start()
+    s = PamSession(system, "nobody", env={"XDG_SESSION_CLASS": "greeter", "XDG_SESSION_TYPE": "wayland"})
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.greeter"), "the LoginWindow agent")
+    assert gone(system, f"gui/{NOBODY}", "t.aqua")  # the greeter is no desktop of the user's
+    s.close()
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "t.greeter"), "the LoginWindow agent gone")
+
+
+def test_a_leader_that_dies_without_closing_ends_its_session(system):
+    agent(system, "t.aqua", "exec sleep 600")
+    system.start()
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11"})
+    pid = wait_for(lambda: running(system, f"gui/{NOBODY}", "t.aqua"), "the agent")
+    s.kill()
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "t.aqua"), "the agent gone with its session's leader")
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), "its process gone")
+    assert f"its leader (pid {s.pid}) exited without closing it" in system.log
+
+
+def test_outliving_logout_and_lingering(system):
+    agent(system, "t.stays", "exec sleep 600", GantryOutlivesLogout=True)
+    agent(system, "t.bg", "exec sleep 600", LimitLoadToSessionType="Background")
+    system.start()
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11"})
+    pid = wait_for(lambda: running(system, f"gui/{NOBODY}", "t.stays"), "the agent")
+    s.close()
+    wait_for(lambda: gone(system, f"user/{NOBODY}", "t.bg"), "the Background agent gone")
+    assert running(system, f"gui/{NOBODY}", "t.stays") == pid  # GantryOutlivesLogout
+    r = system.ctl("linger", "nobody", "on", check=True)
+    assert "lingers" in r.stdout
+    wait_for(lambda: running(system, f"user/{NOBODY}", "t.bg"), "the Background agent of a lingering user")
+    system.restart()  # lingering is kept in the state directory
+    wait_for(lambda: running(system, f"user/{NOBODY}", "t.bg"), "the Background agent after a restart")
+    system.ctl("linger", str(NOBODY), "off", check=True)
+    wait_for(lambda: gone(system, f"user/{NOBODY}", "t.bg"), "the Background agent gone when lingering ends")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL), "linger",
+                        "nobody", "on"], env=system.env, capture_output=True, text=True, timeout=DEADLINE)
+    assert r.returncode == 1 and "root's" in r.stderr  # EPERM
+
+
+def test_sessions_survive_a_launchd_restart(system):
+    agent(system, "t.aqua", "exec sleep 600")
+    system.start()
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11", "DISPLAY": ":7"})
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.aqua"), "the agent")
+    system.restart()
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.aqua"), "the agent again, its session restored")
+    assert "=> Aqua: x11 via gantry-session" in system.ctl("print", f"gui/{NOBODY}", check=True).stdout
+    s.close()  # the session id the module kept still names it
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "t.aqua"), "the agent gone at close_session")
+
+
+def test_only_root_opens_sessions(system):
+    system.start()
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11"}, run_as_nobody=True)
+    out, _ = s.proc.communicate("secret\n", timeout=DEADLINE)
+    assert s.proc.returncode != 0 and "open_session" in out
+    assert system.ctl("print", f"gui/{NOBODY}").returncode == 112  # no session: the domain was never made
+
+
+def test_asuser_joins_the_session_and_an_agent_reaches_its_session_bus(system):
+    system.start()
+    rundir = system.root / "run/user-65534"  # the bus's directory, the user's own
+    rundir.mkdir(parents=True)
+    os.chown(rundir, NOBODY, NOBODY)
+    bus = rundir / "bus"
+    daemon = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dbus-daemon",
+                               "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}",
+                               "--print-address=1"], stdout=subprocess.PIPE, text=True)
+    try:
+        address = daemon.stdout.readline().strip()
+        assert address.startswith("unix:path="), "dbus-daemon did not start"
+        agent(system, "t.bus", "exec gdbus call --session --dest org.freedesktop.DBus "
+                               "--object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId")
+        s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "wayland", "DBUS_SESSION_BUS_ADDRESS": address})
+        wait_for(lambda: "('" in out_lines(system, f"gui/{NOBODY}", "t.bus"), "the bus's id, read by the agent")
+        r = subprocess.run([str(LAUNCHCTL), "asuser", str(NOBODY), "/bin/sh", "-c", "echo $DBUS_SESSION_BUS_ADDRESS"],
+                           env={k: v for k, v in system.env.items() if not k.startswith("DBUS")}, capture_output=True,
+                           text=True, timeout=DEADLINE)
+        assert r.stdout.strip() == address and f"uid {NOBODY}: Aqua session" in r.stderr
+        s.close()
+    finally:
+        daemon.kill()
+        daemon.wait()
