@@ -12,7 +12,7 @@ DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev lib
        libssl-dev libblocksruntime-dev python3 python3-pytest procps groff-base clang libclang-rt-14-dev tzdata netbase dbus-daemon dbus-bin systemd \
        debhelper dpkg-dev fakeroot lintian libpam0g-dev pamtester libpam-wrapper libglib2.0-bin
 # Extra packages for `make bench` (the peers we measure against).
-BENCH_DEPS = runit s6 libsystemd-dev tini
+BENCH_DEPS = runit s6 libsystemd-dev tini pamtester libpam-wrapper
 
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -90,6 +90,7 @@ bench: bench-deps build
 	/usr/bin/python3 bench/scale.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/xpc.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/sm.py --build $(CURDIR)/$(BUILD)
+	/usr/bin/python3 bench/sessions.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/triggers.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/hostile.py --build $(CURDIR)/$(BUILD)
 	/usr/bin/python3 bench/init.py --build $(CURDIR)/$(BUILD)
