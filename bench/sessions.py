@@ -56,7 +56,7 @@ def main():
     for i in range(AGENTS):
         with open(agents / f"bench.s{i}.plist", "wb") as f:
             plistlib.dump({"Label": f"bench.s{i}", "RunAtLoad": True,
-                           "ProgramArguments": ["/bin/sh", "-c", f"exec sleep 600 {MARK}"]}, f)
+                           "ProgramArguments": ["/bin/sh", "-c", f"sleep 600; : {MARK}"]}, f)
     pam = root / "pam.d"
     pam.mkdir()
     (root / "passdb").write_text("nobody:secret:bench\n")
