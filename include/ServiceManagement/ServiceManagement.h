@@ -59,6 +59,7 @@ typedef enum {
 	SMStatusReasonLaunchFailed,        /* enabled, but its process failed to spawn or exited with an error */
 	SMStatusReasonLaunchdUnavailable,
 	SMStatusReasonNotLoaded,           /* nothing runs: launchd booted it out (see the log); register() loads it */
+	SMStatusReasonAwaitingLogin,       /* an agent whose user has no login session of its type: it loads at login */
 } SMStatusReason;
 
 typedef struct {

@@ -191,8 +191,8 @@ static void print_sessions(FILE *f, xpc_object_t list)
 		time_t t = (time_t)(xpc_dictionary_get_int64(s, KEY_OPENED) / 1000);
 		char when[32];
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
-		fprintf(f, "\t\t%" PRIu64 " => %s: %s (leader %" PRId64 ", since %s)\n",
-			xpc_dictionary_get_uint64(s, KEY_SESSION_ID), str(s, KEY_SESSION_TYPE), str(s, KEY_SESSION_DESC),
+		fprintf(f, "\t\t%" PRId64 " => %s: %s (leader %" PRId64 ", since %s)\n",
+			xpc_dictionary_get_int64(s, KEY_SESSION_ID), str(s, KEY_SESSION_TYPE), str(s, KEY_SESSION_DESC),
 			xpc_dictionary_get_int64(s, KEY_PID), when);
 	}
 	fprintf(f, "\t}\n\n");

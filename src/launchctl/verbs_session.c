@@ -75,8 +75,8 @@ void session_join(long uid)
 			"(DISPLAY, DBUS_SESSION_BUS_ADDRESS...)\n", uid);
 	for (size_t i = 0; i < n; i++) {
 		xpc_object_t s = xpc_array_get_value(list, i);
-		fprintf(stderr, "asuser: uid %ld: %s session %" PRIu64 " (%s)\n", uid,
-			xpc_dictionary_get_string(s, KEY_SESSION_TYPE), xpc_dictionary_get_uint64(s, KEY_SESSION_ID),
+		fprintf(stderr, "asuser: uid %ld: %s session %" PRId64 " (%s)\n", uid,
+			xpc_dictionary_get_string(s, KEY_SESSION_TYPE), xpc_dictionary_get_int64(s, KEY_SESSION_ID),
 			xpc_dictionary_get_string(s, KEY_SESSION_DESC));
 	}
 	xpc_object_t env = xpc_dictionary_get_dictionary(reply, KEY_ENVIRONMENT);

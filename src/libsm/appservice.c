@@ -210,6 +210,7 @@ const char *SMStatusReasonName(SMStatusReason r)
 {
 	static const char *const names[] = {"none", "not-registered", "awaiting-approval", "approval-revoked",
 		"disabled-by-override", "plist-missing", "executable-missing", "bundle-missing", "record-stale",
-		"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded"};
+		"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded",
+		"awaiting-login"};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
 }

@@ -165,16 +165,16 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	xpc_release(req);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	uint64_t *id = malloc(sizeof(*id));
+	int64_t *id = malloc(sizeof(*id));
 	if (id)
-		*id = xpc_dictionary_get_uint64(reply, KEY_SESSION_ID);
+		*id = xpc_dictionary_get_int64(reply, KEY_SESSION_ID);
 	xpc_release(reply);
 	if (!id || pam_set_data(pamh, DATA_KEY, id, free_id) != PAM_SUCCESS) {
 		free(id);
 		return PAM_BUF_ERR; /* launchd ends the session when this process exits */
 	}
 	if (o.debug)
-		pam_syslog(pamh, LOG_DEBUG, "session %llu opened for %s (%s)", (unsigned long long)*id, user, desc);
+		pam_syslog(pamh, LOG_DEBUG, "session %lld opened for %s (%s)", (long long)*id, user, desc);
 	return PAM_SUCCESS;
 }
 
@@ -188,7 +188,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 		return PAM_IGNORE; /* open_session did not reach launchd */
 	xpc_object_t req = xpc_dictionary_create_empty(), reply = NULL;
 	xpc_dictionary_set_string(req, KEY_ROUTINE, ROUTINE_SESSION_CLOSE);
-	xpc_dictionary_set_uint64(req, KEY_SESSION_ID, *(const uint64_t *)data);
+	xpc_dictionary_set_int64(req, KEY_SESSION_ID, *(const int64_t *)data);
 	int rc = ask(pamh, &o, req, "close_session", &reply);
 	xpc_release(req);
 	if (reply)

@@ -238,10 +238,11 @@ def test_job_output_never_follows_another_users_symlink(system):
 ROUTINES = ["bootstrap", "bootout", "enable", "disable", "kickstart", "start", "stop", "kill", "remove", "print",
             "print-disabled", "blame", "list", "submit", "version", "lookup", "checkin", "identify", "sm-register",
             "sm-unregister", "sm-status", "background-list", "background-approve", "background-deny",
-            "background-reset", "submit-job", "job-dictionary", "sm-bless", "test-clock", "activate-socket"]
+            "background-reset", "submit-job", "job-dictionary", "sm-bless", "test-clock", "activate-socket",
+            "session_open", "session_close", "linger", "session_env"]
 KEYS = ["domain", "label", "paths", "arguments", "signal", "kill", "name", "pid", "kind", "bundle", "plist",
         "job", "program", "stdout", "stderr", "offset", "privileged", "force", "enable", "disable", "identifier",
-        "target", "item", "path"]
+        "target", "item", "path", "uid", "session_type", "session_desc", "session_id", "environment", "linger"]
 WRONG = [7, -1, 2 ** 62, True, "", "x" * 3000, [], [1, None, {}], {"a": 1}, b"\x00\xff", 1.5, None,
          ["../../../../etc/shadow"], "/dev/zero"]
 

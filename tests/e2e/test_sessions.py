@@ -159,3 +159,79 @@ def test_asuser_joins_the_session_and_an_agent_reaches_its_session_bus(system):
     finally:
         daemon.kill()
         daemon.wait()
+
+
+def test_malformed_session_requests_get_errors_naming_the_cause(system):
+    """Even root's requests (pam_launchd.so's) are checked: each wrong one gets an error, none a domain."""
+    from rawxpc import Raw
+    system.start()
+    raw = Raw(system.socket, passcred=True)
+    cases = [
+        ({"uid": "65534", "session_type": "Aqua"}, "needs the session's uid"),
+        ({"uid": 2 ** 40, "session_type": "Aqua"}, "needs the session's uid"),
+        ({"uid": 4242424, "session_type": "Aqua"}, "no user has uid 4242424"),
+        ({"uid": NOBODY, "session_type": "Background"}, "Background is the user's domain itself"),
+        ({"uid": NOBODY}, 'session type "(none)"'),
+        ({"uid": NOBODY, "session_type": "Aqua", "environment": "DISPLAY=:0"}, "a dictionary of at most 64"),
+        ({"uid": NOBODY, "session_type": "Aqua", "environment": {f"V{i}": "x" for i in range(65)}},
+         "a dictionary of at most 64"),
+        ({"uid": NOBODY, "session_type": "Aqua", "environment": {"DISPLAY": 0}}, "not a string"),
+    ]
+    for request, cause in cases:
+        r = raw.call(dict(request, routine="session_open"))
+        assert r["error"] != 0 and cause in r["error_detail"], (request, r)
+    r = raw.call({"routine": "session_close", "session_id": "1"})
+    assert r["error"] == 22 and "the session's id (a positive integer)" in r["error_detail"]
+    r = raw.call({"routine": "session_close", "session_id": 99})
+    assert r["error"] == 3 and "no session 99 is open" in r["error_detail"]
+    r = raw.call({"routine": "linger", "uid": NOBODY, "linger": "yes"})
+    assert r["error"] == 22 and "linger must be true or false" in r["error_detail"]
+    assert raw.call({"routine": "linger", "uid": NOBODY})["linger"] is False
+    raw.close()
+    assert system.ctl("print", f"gui/{NOBODY}").returncode == 112  # nothing was created
+    assert system.ctl("version").returncode == 0
+
+
+def test_getenv_reads_the_session_and_bootstrap_into_an_inactive_user_domain_says_why(system):
+    agent(system, "t.both", "exec sleep 600", LimitLoadToSessionType=["Aqua", "Background"])
+    system.start()
+    system.write_plist("t.bg", ProgramArguments=["/bin/true"], LimitLoadToSessionType="Background")
+    r = system.ctl("bootstrap", f"user/{NOBODY}", system.jobs_dir / "t.bg.plist")
+    assert r.returncode == 125 and f"uid {NOBODY} has no login session and does not linger" in r.stderr
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11", "DISPLAY": ":9"})
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.both"), "the agent in gui/<uid>")
+    wait_for(lambda: running(system, f"user/{NOBODY}", "t.both"), "and in user/<uid>: every type it names")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(LAUNCHCTL)]
+    r = subprocess.run([*nobody, "getenv", "DISPLAY"], env=system.env, capture_output=True, text=True)
+    assert r.stdout == ":9\n", r.stderr
+    s.close()
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "t.both"), "the agent gone")
+    r = subprocess.run([*nobody, "getenv", "DISPLAY"], env=system.env, capture_output=True, text=True)
+    assert (r.returncode, r.stdout) == (0, "")  # the session's variable left with it
+
+
+def test_an_agent_registered_without_a_session_waits_for_the_login_and_says_so(system):
+    """SMAppService: an agent registered while its user is logged out is not "enabled" — nothing runs — but
+    awaiting-login; the login loads it, the logout boots it out and it waits again."""
+    from test_service_management import SM_TOOL, make_bundle
+    system.start()
+    app = make_bundle(system, agents=[("com.demo.agent", {})])
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(SM_TOOL), "-b", str(app)]
+
+    def status():
+        out = subprocess.run([*nobody, "status", "agent", "com.demo.agent.plist"], env=system.env,
+                             capture_output=True, text=True, timeout=DEADLINE).stdout.strip()
+        fields = dict(part.split("=", 1) for part in out.split(" ", 2))
+        return int(fields["status"]), fields["reason"], fields["detail"]
+
+    r = subprocess.run([*nobody, "register", "agent", "com.demo.agent.plist"], env=system.env, capture_output=True,
+                       text=True, timeout=DEADLINE)
+    assert r.stdout.strip() == "ok", r.stdout + r.stderr
+    st, reason, detail = status()
+    assert (st, reason) == (3, "awaiting-login") and f"uid {NOBODY} logs in" in detail, detail
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11"})
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "com.demo.agent"), "the registered agent at login")
+    assert status()[:2] == (1, "none")
+    s.close()
+    wait_for(lambda: gone(system, f"gui/{NOBODY}", "com.demo.agent"), "the agent gone at logout")
+    assert status()[:2] == (3, "awaiting-login")

@@ -172,8 +172,8 @@ static int setup_core(void **state)
 	return 0;
 }
 
-/* Loads a job from plist XML (the dictionary's inside) into the gui domain. */
-static struct job *load(const char *label, const char *keys)
+/* Loads a job from plist XML (the dictionary's inside) into the gui domain; NULL with e set if refused. */
+static struct job *try_load(const char *label, const char *keys, struct gerror *e)
 {
 	char xml[2048];
 	snprintf(xml, sizeof(xml), "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>Label</key><string>%s"
@@ -186,8 +186,13 @@ static struct job *load(const char *label, const char *keys)
 	plist_free(root);
 	assert_non_null(spec);
 	spec_diag_clear(&diag);
+	return domain_add_spec(gui, spec, ORIGIN_SUBMITTED, e);
+}
+
+static struct job *load(const char *label, const char *keys)
+{
 	struct gerror e = {0};
-	struct job *j = domain_add_spec(gui, spec, ORIGIN_SUBMITTED, &e);
+	struct job *j = try_load(label, keys, &e);
 	assert_non_null(j);
 	return j;
 }
@@ -413,6 +418,39 @@ static void load_again(xpc_object_t reply, void *ctx)
 	control_send(reply);
 }
 
+static void test_session_types_load_and_boot_out_agents(void **state)
+{
+	(void)state;
+	struct gerror e = {0};
+	const char *lw = "<key>LimitLoadToSessionType</key><array><string>LoginWindow</string></array>";
+	assert_null(try_load("t.greeter", lw, &e)); /* launchd --user's gui/ hosts Aqua only */
+	assert_int_equal(e.code, LE_WRONG_SESSION);
+	assert_non_null(strstr(e.detail, "LimitLoadToSessionType LoginWindow does not fit"));
+	struct job *aqua = load("t.aqua", "<key>KeepAlive</key><true/>");
+	struct job *stays = load("t.stays", "<key>KeepAlive</key><true/><key>GantryOutlivesLogout</key><true/>");
+	char *env[] = {"DISPLAY=:3", "XDG_SESSION_TYPE=x11", NULL};
+	domain_apply_session_env(gui, env);
+	assert_string_equal(domain_getenv(gui, "DISPLAY"), ":3");
+	assert_int_equal(domain_setenv(gui, "XDG_SESSION_TYPE", "wayland", &e), 0); /* changed by launchctl setenv */
+	domain_set_sessions(gui, 0, "the last session ended");
+	domain_apply_session_env(gui, NULL);
+	assert_null(domain_getenv(gui, "DISPLAY"));                              /* the session's: gone with it */
+	assert_string_equal(domain_getenv(gui, "XDG_SESSION_TYPE"), "wayland"); /* changed since: kept */
+	assert_int_equal(world.last_killed, aqua->pid);                          /* stopped, then gone */
+	process_exits(aqua, -SIGTERM);
+	loop_run_deferred();
+	assert_null(domain_find_job(gui, "t.aqua"));
+	assert_ptr_equal(domain_find_job(gui, "t.stays"), stays); /* GantryOutlivesLogout */
+	assert_null(try_load("t.late", "", &e));
+	domain_set_sessions(gui, SESSION_AQUA | SESSION_LOGINWINDOW, "a session opened");
+	struct job *greeter = load("t.greeter", lw);
+	unload(greeter);
+	domain_unsetenv(gui, "XDG_SESSION_TYPE");
+	job_event(stays, EV_REMOVE);
+	process_exits(stays, -SIGTERM);
+	loop_run_deferred();
+}
+
 static void test_bootout_continuation_runs_after_the_job_is_gone(void **state)
 {
 	(void)state;
@@ -445,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_identity_cache_looks_a_user_up_once),
 		cmocka_unit_test(test_a_reply_waits_for_every_job_it_names),
 		cmocka_unit_test(test_bootout_continuation_runs_after_the_job_is_gone),
+		cmocka_unit_test(test_session_types_load_and_boot_out_agents),
 	};
 	return cmocka_run_group_tests(tests, setup_core, NULL);
 }

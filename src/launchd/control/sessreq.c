@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -77,7 +78,7 @@ static bool req_session_open(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 		control_set_error(reply, e.code, "%s", e.detail);
 		return false;
 	}
-	xpc_dictionary_set_uint64(reply, KEY_SESSION_ID, id);
+	xpc_dictionary_set_int64(reply, KEY_SESSION_ID, id);
 	return false;
 }
 
@@ -85,8 +86,12 @@ static bool req_session_close(xpc_object_t msg, xpc_object_t reply, uid_t caller
 {
 	if (!need_root(reply, caller, "closing a login session"))
 		return false;
+	int64_t id = xpc_dictionary_get_int64(msg, KEY_SESSION_ID);
 	struct gerror e = {0};
-	if (sessions_close((uint32_t)xpc_dictionary_get_uint64(msg, KEY_SESSION_ID), &e))
+	if (id <= 0 || id > UINT32_MAX)
+		control_set_error(reply, EINVAL, "the request needs the session's id (a positive integer), not %lld",
+			(long long)id);
+	else if (sessions_close((uint32_t)id, &e))
 		control_set_error(reply, e.code, "%s", e.detail);
 	return false;
 }
@@ -98,6 +103,10 @@ static bool req_linger(xpc_object_t msg, xpc_object_t reply, uid_t caller)
 	if (!user_of(msg, reply, &uid))
 		return false;
 	xpc_object_t want = xpc_dictionary_get_value(msg, KEY_LINGER);
+	if (want && xpc_get_type(want) != XPC_TYPE_BOOL) {
+		control_set_error(reply, EINVAL, "linger must be true or false");
+		return false;
+	}
 	if (want && !need_root(reply, caller, "changing whether a user lingers"))
 		return false;
 	struct gerror e = {0};

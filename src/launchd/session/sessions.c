@@ -18,8 +18,8 @@
 #include "sessions.h"
 #include "sessstore.h"
 
-#define SESSIONS_MAX_PER_USER 64   /* a user's sessions open at once: more is a leak or an attack */
-#define SESSIONS_MAX 4096          /* every user's */
+#define SESSIONS_MAX_PER_USER 512  /* a user's sessions open at once (a build server's ssh connections) */
+#define SESSIONS_MAX 8192          /* every user's: a bound on launchd's memory and sessions.plist */
 #define SESSION_ENV_MAX_VARS 64    /* variables a session may pass */
 
 static struct session *sessions;
@@ -170,9 +170,10 @@ int sessions_open(uid_t uid, unsigned type, pid_t leader, const char *desc, xpc_
 	if (check_room(uid, env, e))
 		return e->code;
 	struct session *s = calloc(1, sizeof(*s));
-	if (!s || !(s->desc = strdup(desc)))
+	char *copy = strdup(desc);
+	if (!s || !copy)
 		gantry_oom();
-	*s = (struct session){.id = next_id, .uid = uid, .type = type, .leader = leader, .desc = s->desc,
+	*s = (struct session){.id = next_id, .uid = uid, .type = type, .leader = leader, .desc = copy,
 		.leader_start = sessstore_start_time(leader), .w = {.fd = -1}};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -206,7 +207,7 @@ xpc_object_t sessions_describe(bool gui, uid_t uid)
 		if (s->uid != uid || (gui && !(s->type & GUI_TYPES)))
 			continue;
 		xpc_object_t d = xpc_dictionary_create_empty();
-		xpc_dictionary_set_uint64(d, KEY_SESSION_ID, s->id);
+		xpc_dictionary_set_int64(d, KEY_SESSION_ID, s->id);
 		xpc_dictionary_set_string(d, KEY_SESSION_TYPE, spec_session_name(s->type));
 		xpc_dictionary_set_string(d, KEY_SESSION_DESC, s->desc);
 		xpc_dictionary_set_int64(d, KEY_PID, s->leader);

@@ -181,7 +181,11 @@ bool sm_stop_job_replying(const char *domain, const char *label, xpc_object_t re
 static void load_spec(struct domain *d, struct job_spec *spec, struct sm_item *it)
 {
 	struct gerror e = {0};
-	if (!domain_add_spec(d, spec, ORIGIN_SM, &e)) {
+	if (!domain_add_spec(d, spec, ORIGIN_SM, &e) && (e.code == LE_DOMAIN_UNSUPPORTED || e.code == LE_WRONG_SESSION)) {
+		it->reason = SMR_AWAITING_LOGIN; /* not "enabled": nothing runs until the session opens */
+		snprintf(it->detail, sizeof(it->detail), "it loads when uid %u logs in: %s", (unsigned)d->uid, e.detail);
+		log_msg(LOG_INFO, "(%s/%s) registered item waits for a login session: %s", it->domain, it->label, e.detail);
+	} else if (e.code) {
 		it->reason = SMR_INVALID_PLIST;
 		snprintf(it->detail, sizeof(it->detail), "launchd could not load it: %s", e.detail);
 		log_msg(LOG_ERR, "(%s/%s) registered item not loaded: %s", it->domain, it->label, e.detail);
@@ -373,8 +377,9 @@ void sm_reconcile(struct sm_item *it)
 			log_msg(LOG_INFO, "(%s/%s) booted out: %s", it->domain, it->label, it->detail);
 		return;
 	}
-	spec_free(spec);
 	struct domain *d = domain_find_named(it->domain);
+	bool waits = strcmp(it->domain, "system") != 0 && (!d || !domain_session_fits(d, spec->sessions));
+	spec_free(spec);
 	if (!sm_same_content(it, fresh)) {
 		it->reason = SMR_RECORD_STALE;
 		snprintf(it->detail, sizeof(it->detail), "%s changed since it was registered; register() again puts the "
@@ -382,7 +387,11 @@ void sm_reconcile(struct sm_item *it)
 	} else {
 		sm_gate_detail(it, d);
 		launch_outcome(it);
-		if (it->reason == SMR_NONE && d && !sm_item_job(it->domain, it->label)) {
+		if (it->reason == SMR_NONE && waits) {
+			it->reason = SMR_AWAITING_LOGIN; /* never "enabled" while nothing runs */
+			snprintf(it->detail, sizeof(it->detail), "it loads when uid %s logs in: %s has no login session of "
+				"its type now", strchr(it->domain, '/') + 1, it->domain);
+		} else if (it->reason == SMR_NONE && !sm_item_job(it->domain, it->label)) {
 			it->reason = SMR_NOT_LOADED; /* never "enabled" while nothing runs */
 			snprintf(it->detail, sizeof(it->detail), "launchd has no job for it: it was booted out earlier (the "
 				"log says why) and nothing runs; register() again loads it");

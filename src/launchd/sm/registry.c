@@ -25,7 +25,8 @@ static const char *const kind_names[] = {"daemon", "agent", "login-item", "main-
 static const char *const approval_names[] = {"awaiting-approval", "approved", "denied"};
 static const char *const reason_names[] = {"none", "not-registered", "awaiting-approval", "approval-revoked",
 	"disabled-by-override", "plist-missing", "executable-missing", "bundle-missing", "record-stale",
-	"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded"};
+	"unsafe-ownership", "invalid-plist", "launch-failed", "launchd-unavailable", "not-loaded",
+	"awaiting-login"};
 
 const char *sm_kind_name(enum sm_kind k) { return kind_names[k]; }
 const char *sm_approval_name(enum sm_approval a) { return approval_names[a]; }

@@ -33,6 +33,7 @@ enum sm_reason {
 	SMR_LAUNCH_FAILED,        /* its job failed to spawn or exited with an error */
 	SMR_LAUNCHD_UNAVAILABLE,  /* the library's own: launchd did not answer */
 	SMR_NOT_LOADED,           /* eligible, but launchd has no job for it (booted out earlier) */
+	SMR_AWAITING_LOGIN,       /* an agent of a user with no login session of its type: loads at login */
 };
 
 struct sm_item {
