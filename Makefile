@@ -10,7 +10,7 @@ PYTEST = /usr/bin/python3 -m pytest
 # Debian packages the build and the tests need.
 DEPS = gcc libc6-dev pkg-config meson ninja-build libplist-dev libexpat1-dev libcmocka-dev iproute2 \
        libssl-dev libblocksruntime-dev python3 python3-pytest procps groff-base clang libclang-rt-14-dev tzdata netbase dbus-daemon dbus-bin systemd \
-       debhelper dpkg-dev fakeroot lintian libpam0g-dev pamtester libpam-wrapper libglib2.0-bin
+       debhelper dpkg-dev fakeroot lintian libpam0g-dev pamtester libpam-wrapper libglib2.0-bin libnotify-bin
 # Extra packages for `make bench` (the peers we measure against).
 BENCH_DEPS = runit s6 libsystemd-dev tini pamtester libpam-wrapper
 

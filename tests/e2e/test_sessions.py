@@ -26,6 +26,21 @@ def gone(g, domain, label):
     return g.ctl("print", f"{domain}/{label}").returncode != 0
 
 
+def read_until(proc, text, timeout=DEADLINE):
+    """What proc printed until text appeared (raw reads under a deadline: proc does not end)."""
+    import select
+    import time
+    out, end = b"", time.monotonic() + timeout
+    while text.encode() not in out:
+        left = end - time.monotonic()
+        assert left > 0, f"timed out waiting for {text!r} in: {out[-2000:]!r}"
+        if select.select([proc.stdout], [], [], left)[0]:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            assert chunk, f"the process ended before {text!r}: {out[-2000:]!r}"
+            out += chunk
+    return out.decode(errors="replace")
+
+
 def out_lines(g, domain, label):
     r = g.ctl("log", f"{domain}/{label}")
     return r.stdout if r.returncode == 0 else ""
@@ -147,10 +162,23 @@ def test_asuser_joins_the_session_and_an_agent_reaches_its_session_bus(system):
     try:
         address = daemon.stdout.readline().strip()
         assert address.startswith("unix:path="), "dbus-daemon did not start"
-        agent(system, "t.bus", "exec gdbus call --session --dest org.freedesktop.DBus "
-                               "--object-path /org/freedesktop/DBus --method org.freedesktop.DBus.GetId")
+        monitor = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dbus-monitor",
+                                    "--address", address, "interface='org.freedesktop.Notifications'"],
+                                   stdout=subprocess.PIPE)
+        read_until(monitor, "member=NameLost")  # the bus took its name: it monitors from here on
+        bus_id = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "gdbus", "call",
+                                 "--address", address, "--dest", "org.freedesktop.DBus", "--object-path",
+                                 "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetId"],
+                                capture_output=True, text=True).stdout.strip()
+        agent(system, "t.bus", "gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus "
+                               "--method org.freedesktop.DBus.GetId; notify-send --expire-time=1 gantry-agent-says-hi")
         s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "wayland", "DBUS_SESSION_BUS_ADDRESS": address})
-        wait_for(lambda: "('" in out_lines(system, f"gui/{NOBODY}", "t.bus"), "the bus's id, read by the agent")
+        wait_for(lambda: bus_id in out_lines(system, f"gui/{NOBODY}", "t.bus"), "the bus's id, read by the agent")
+        # notify-send's first call, on the session's bus (no notification server runs here: it goes no further)
+        seen = read_until(monitor, "interface=org.freedesktop.Notifications; member=GetServerInformation")
+        assert "destination=org.freedesktop.Notifications" in seen
+        monitor.kill()
+        monitor.wait()
         r = subprocess.run([str(LAUNCHCTL), "asuser", str(NOBODY), "/bin/sh", "-c", "echo $DBUS_SESSION_BUS_ADDRESS"],
                            env={k: v for k, v in system.env.items() if not k.startswith("DBUS")}, capture_output=True,
                            text=True, timeout=DEADLINE)
