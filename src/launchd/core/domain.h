@@ -44,9 +44,11 @@ struct domain {
 /*
  * Resolves a domain name for a caller: "system", "user/<uid>", "gui/<uid>",
  * or "default" (legacy verbs: system for root, gui/<uid> otherwise).
- * The system daemon creates a user's domain on its first use by that user
- * or root when create is set (a request that changes or starts something);
- * reading (create false) never creates one, nor starts its jobs.
+ * The system daemon creates a user's domain at the user's login (session/),
+ * or on its first use by that user or root when create is set (a request
+ * that changes or starts something) — a domain made without a session hosts
+ * no session type, so nothing loads into it; reading (create false) never
+ * creates one, nor starts its jobs.
  */
 struct domain *domain_resolve(const char *name, uid_t caller, bool create, struct gerror *e);
 /* May caller change this domain? Returns 0 or EPERM with the reason. */

@@ -1,7 +1,8 @@
 /*
  * The set of domains: creating one (with its overrides), resolving a name
- * for a caller — a user's domains appear on first use by that user or root,
- * and looking never creates one —, who may change which, and a domain's
+ * for a caller — a user's domains are made at its login (session/) or on
+ * first use by that user or root, hosting the session types the user's
+ * sessions open now, and looking never creates one —, who may change which, and a domain's
  * environment (launchctl setenv), given to the jobs it starts afterwards.
  */
 #define _GNU_SOURCE
@@ -127,8 +128,8 @@ struct domain *domain_resolve(const char *name, uid_t caller, bool create, struc
 		return NULL;
 	}
 	if (!create) {
-		gerror_set(e, LE_NO_DOMAIN, "%s does not exist yet: it is created when uid %u (or root) first loads or "
-			"starts something in it; looking never creates it", name, (unsigned)uid);
+		gerror_set(e, LE_NO_DOMAIN, "%s does not exist yet: it is created when uid %u logs in (pam_launchd.so) or "
+			"first loads or starts something in it; looking never creates it", name, (unsigned)uid);
 		return NULL;
 	}
 	if (caller != 0 && caller != uid) {
