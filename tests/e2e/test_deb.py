@@ -37,6 +37,14 @@ launchd=$!
 for i in $(seq 400); do [ -s /tmp/hello.out ] && break; sleep 0.05; done
 cat /tmp/hello.out
 launchctl print system/t.hello | grep -E "^\s+(state|last exit code) ="
+mkdir /tmp/pam-before && cp /etc/pam.d/common-* /tmp/pam-before/
+pam-auth-update --enable launchd
+grep -q "pam_launchd.so" /etc/pam.d/common-session && echo "pam profile enabled"
+printf 'auth required pam_permit.so\naccount required pam_permit.so\n@include common-session\n' > /etc/pam.d/gantry-test
+XDG_SESSION_TYPE=x11 pamtester gantry-test nobody open_session close_session >/tmp/pamtester.log 2>&1
+grep -o "Aqua session [0-9]* of uid 65534 opened (x11 via gantry-test)" /var/lib/launchd/launchd.log
+grep -o "Aqua session [0-9]* of uid 65534 ended: closed" /var/lib/launchd/launchd.log
+rm /etc/pam.d/gantry-test
 kill -TERM $launchd
 wait $launchd
 echo "launchd exited $?"
@@ -59,11 +67,16 @@ cc /tmp/app.c -o /tmp/app $(pkg-config --cflags --libs ServiceManagement launch)
 rm /etc/launchd/LaunchDaemons/t.hello.plist
 dpkg --purge {packages} >/tmp/dpkg-purge.log
 echo "purged"
+for f in /tmp/pam-before/*; do cmp "$f" "/etc/pam.d/$(basename "$f")"; done
+echo "pam configuration as before"
 """
 
 # What may differ from the machine's own / after the purge: dpkg's records and logs, the library and manual
 # page caches (rebuilt by triggers), and the test's own files in /tmp.
-KEPT = re.compile(r"^(var/lib/dpkg|var/log|var/cache/(debconf|ldconfig|man)|etc/ld\.so\.cache|tmp)(/|$)")
+# pam-auth-update rewrites /etc/pam.d/common-* (compared with their first contents inside) and records its
+# choices under /var/lib/pam.
+KEPT = re.compile(r"^(var/lib/dpkg|var/log|var/cache/(debconf|ldconfig|man)|etc/ld\.so\.cache|tmp|var/lib/pam|"
+                  r"etc/pam\.d/common-[a-z-]+)(/|$)")
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +137,10 @@ cd "$top/upper" && find . -mindepth 1 \\( -type f -o -type l -o -type c \\) | se
     assert re.search(r"state = (not running|waiting)", out) and "last exit code = 0" in out
     assert "launchd exited 0" in out
     assert "built against the -dev packages" in out
-    assert "purged" in out
+    assert "pam profile enabled" in out
+    assert "Aqua session 1 of uid 65534 opened (x11 via gantry-test)" in out  # the installed module, no RUNPATH
+    assert "Aqua session 1 of uid 65534 ended: closed" in out
+    assert "purged" in out and "pam configuration as before" in out  # the prerm took the module out again
     changed = out.split("changed:\n", 1)[1].split()
     left = [path for path in changed if not KEPT.match(path)]
     assert left == [], f"dpkg --purge left these behind: {left}"
