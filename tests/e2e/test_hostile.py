@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import LAUNCHCTL, LAUNCHD, needs_root, pid_alive, wait_for
+from conftest import DEADLINE, LAUNCHCTL, LAUNCHD, needs_root, pid_alive, wait_for
 from rawxpc import Raw, encode, frame
 
 NOBODY = (65534, 65534)
@@ -591,3 +591,29 @@ def test_an_agents_fifo_cannot_stop_the_system_launchd(system):
     s = g.wait_state_in("gui/65534", "t.trap", lambda s: s.get("spawn_failure"), "the spawn failure")
     assert s["spawn_failure"] == f"StandardOutPath {fifo}: a FIFO with no reader (launchd does not wait for one)"
     assert_alive(g)
+
+
+def test_out_of_descriptors_launchd_sheds_connections_instead_of_hanging_them(make_gantry):
+    """At its descriptor limit launchd cannot accept a client; a pending connection used to stay in the
+    backlog unanswered while epoll woke launchd for it again and again. Now each is accepted on a spare
+    descriptor and closed: the client sees the end at once, the ones accepted are answered, and launchd
+    serves again as soon as descriptors are free. (Root's connections are not limited per uid.)"""
+    g = make_gantry(nofile=64)
+    clients = []
+    for _ in range(100):
+        c = Raw(g.socket, passcred=True)
+        c.send({"routine": "version"})
+        clients.append(c)
+    def reply(c):
+        try:
+            return c.recv(timeout=DEADLINE)  # a reply, or None: closed by launchd
+        except ConnectionResetError:  # closed with the request unread
+            return None
+
+    replies = [reply(c) for c in clients]
+    answered = [r for r in replies if r is not None]
+    assert answered and all(r["mode"] == "user" for r in answered)
+    assert len(answered) < 100  # past the limit: shed, not left hanging (recv would time out)
+    for c in clients:
+        c.close()
+    wait_for(lambda: g.ctl("print", g.domain).returncode == 0, "launchd serving again")
