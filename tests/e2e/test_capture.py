@@ -319,3 +319,46 @@ def test_short_of_descriptors_jobs_run_uncaptured_rather_than_fail(make_gantry):
     assert "output = not captured in this run (launchd was short of descriptors: see its log)" in text
     assert g.log.count("output not captured, nor that of jobs started while launchd is this short") == 1
     assert "Too many open files" not in g.log
+
+
+@needs_root
+def test_a_reopen_or_rotation_the_job_may_not_do_keeps_writing_to_the_open_file(make_gantry):
+    """launchd reopens and rotates a passed-through path with the job's rights. When the job's user may not
+    create the new file (its directory became read-only to it), the old file keeps the lines — none lost —
+    and launchd's log says why; once allowed, `launchctl reopen` moves on to a new file. A rotation the job
+    may not do writes on past MaxBytes, said once."""
+    g = make_gantry(mode="system", public=True)
+    d = g.root / "logs"
+    d.mkdir()
+    os.chown(d, 65534, 65534)
+    out, capped = d / "out.log", d / "capped.log"
+    g.write_plist("t.ro", UserName="nobody", StandardOutPath=str(out), RunAtLoad=True,
+                  ProgramArguments=["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done"])
+    g.write_plist("t.cap", UserName="nobody", StandardOutPath=str(capped), RunAtLoad=True,
+                  GantryOutputRotation={"MaxBytes": 4096, "Keep": 1},
+                  ProgramArguments=["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i-0123456789012345678901; "
+                                                     "sleep 0.002; done"])
+    for label in ("t.ro", "t.cap"):
+        g.ctl("bootstrap", "system", g.jobs_dir / f"{label}.plist", check=True)
+    wait_for(lambda: len(numbers(out)) >= 5 and capped.exists(), "lines in both files")
+    d.chmod(0o555)  # nobody may no longer create or rename in it (root still may)
+    out.rename(d / "out.log.1")
+    g.wait_log(f"(system/t.ro) cannot reopen {out}: ")
+    assert "writing on to the file it had" in g.log and "Permission denied" in g.log
+    before = len(numbers(d / "out.log.1"))
+    wait_for(lambda: len(numbers(d / "out.log.1")) >= before + 10, "lines still going to the renamed file")
+    assert not out.exists()
+    g.wait_log("(system/t.cap) GantryOutputRotation: ")
+    wait_for(lambda: capped.stat().st_size > 8192, "the capped file growing past MaxBytes")
+    assert g.log.count("GantryOutputRotation: ") == 1  # said once per streak (it once looped, logging)
+    assert g.log.count("cannot reopen") == 1  # tried every second, said once
+    d.chmod(0o755)
+    g.ctl("reopen", "system/t.ro", check=True)
+    wait_for(lambda: len(numbers(out)) >= 5, "lines in the new file")
+    g.ctl("bootout", "system/t.ro", check=True)
+    g.ctl("bootout", "system/t.cap", check=True)
+    old, new = numbers(d / "out.log.1"), numbers(out)
+    assert old + new == list(range(1, len(old) + len(new) + 1))  # in order, none lost, none twice
+    kept = [int(line.split("-")[0]) for f in (d / "capped.log.1", capped) if f.exists() for line in
+            f.read_text().splitlines()]
+    assert kept == list(range(kept[0], kept[0] + len(kept)))  # none lost while rotation failed

@@ -376,10 +376,13 @@ static void reopen_sink(struct cpipe *p)
 	char cause[512];
 	int fd = c->files ? c->files->open(c->job, p->sink_key, p->sink_path, cause, sizeof(cause)) : -1;
 	if (fd < 0) {
-		log_msg(LOG_WARNING, "(%s/%s) cannot reopen %s: %s; writing on to the file it had", c->job->domain->name,
-			c->job->spec->label, p->sink_path, c->files ? cause : "no opener");
+		if (!p->reopen_failing) /* tried again at most once a second: said once until it works */
+			log_msg(LOG_WARNING, "(%s/%s) cannot reopen %s: %s; writing on to the file it had", c->job->domain->name,
+				c->job->spec->label, p->sink_path, c->files ? cause : "no opener");
+		p->reopen_failing = true;
 		return;
 	}
+	p->reopen_failing = false;
 	close(p->sink);
 	p->sink = fd;
 	struct stat st;
@@ -400,13 +403,14 @@ static void rotate_sink(struct cpipe *p)
 {
 	struct capture *c = p->cap;
 	char cause[512];
-	if (c->files->rotate(c->job, p->sink_path, cause, sizeof(cause)) == 0)
+	bool rotated = c->files->rotate(c->job, p->sink_path, cause, sizeof(cause)) == 0;
+	if (rotated)
 		reopen_sink(p);
-	else if (!c->failing)
-		log_msg(LOG_WARNING, "(%s/%s) GantryOutputRotation: %s; writing on past MaxBytes", c->job->domain->name,
-			c->job->spec->label, cause);
-	if (p->sink_size >= c->job->spec->rotate_max_bytes)
-		p->sink_size = 0; /* whatever happened, the next try comes after another MaxBytes */
+	else if (!p->rotate_failing)
+		log_msg(LOG_WARNING, "(%s/%s) GantryOutputRotation: %s; writing on past MaxBytes (said once until a "
+			"rotation works)", c->job->domain->name, c->job->spec->label, cause);
+	p->rotate_failing = !rotated;
+	p->sink_size = 0; /* whatever happened, the next try comes after another MaxBytes of writes */
 }
 
 /* len bytes to the sink; false (the lines counted as dropped, said once) if the file refuses them. */

@@ -32,7 +32,9 @@ struct cpipe { /* one stream of one run */
 	char *sink_path;
 	const char *sink_key; /* StandardOutPath or StandardErrorPath, for the causes */
 	int64_t checked_ms;   /* when the path was last compared with the open file (rotation) */
-	off_t sink_size;      /* the open file's size, for GantryOutputRotation */
+	off_t sink_size;      /* bytes written since the file was opened or rotated, for GantryOutputRotation */
+	bool rotate_failing;  /* the last rotation failed (logged once per streak) */
+	bool reopen_failing;  /* the last reopen failed (logged once per streak) */
 	size_t partial_len;
 	char *partial; /* a line not ended yet (CAPTURE_LINE_MAX bytes), allocated only while there is one */
 };
