@@ -125,7 +125,8 @@ def test_verify_would_see_a_broken_unit(tmp_path):
 
 def test_under_the_journal_events_go_to_it_with_the_job_label(tmp_path):
     """With $JOURNAL_STREAM (stderr is the journal), launchd logs through the journal's native socket
-    (relocated under LAUNCHD_ROOT): each event with its priority, a job's with GANTRY_JOB and GANTRY_LABEL."""
+    (relocated under LAUNCHD_ROOT): each event with its priority, a job's with GANTRY_JOB and GANTRY_LABEL;
+    a line the journal refuses (journald gone) goes to stderr instead, not lost."""
     g = Gantry(tmp_path / "root")
     sock = g.root / "run/systemd/journal/socket"
     sock.parent.mkdir(parents=True)
@@ -147,6 +148,11 @@ def test_under_the_journal_events_go_to_it_with_the_job_label(tmp_path):
         assert "abnormal code: 3" in g.log  # launchd.log keeps everything as before
         env = wait_for(lambda: (tmp_path / "env").exists() and (tmp_path / "env").read_text(), "the job's env")
         assert "JOURNAL_STREAM" not in env
+        journal.close()  # journald stops (its socket still there, nobody reading)
+        sock.unlink()      # and goes: every send fails from here on
+        g.ctl("kickstart", f"gui/{os.geteuid()}/t.fails", check=True)
+        wait_for(lambda: (g.root / "launchd.stderr").read_text().count("abnormal code: 3") == 1,
+                 "the event on stderr once the journal refuses it")
     finally:
         assert g.stop() == 0
         journal.close()
