@@ -36,6 +36,10 @@ enum session_type {
 };
 /* "Aqua", "StandardIO"...: the name of one session type bit. */
 const char *spec_session_name(unsigned type);
+/* The bit of a session type's name (any case), or 0 if it names none. */
+unsigned spec_session_named(const char *name);
+/* "Aqua, Background" for a set of SESSION_* bits into buf ("no session" for none); returns buf. */
+const char *spec_session_names(unsigned types, char *buf, size_t len);
 
 struct spec_cond {
 	char *name; /* path (PathState) or label (OtherJobEnabled) */

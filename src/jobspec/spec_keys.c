@@ -295,8 +295,19 @@ const char *spec_session_name(unsigned type)
 	return "unknown";
 }
 
-/* The bit of a session type's name, or 0 if it is none. */
-static unsigned session_named(const char *s)
+const char *spec_session_names(unsigned types, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(session_names) / sizeof(*session_names) && at < len; i++)
+		if (types & (1u << i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", session_names[i]);
+	if (!buf[0])
+		snprintf(buf, len, "no session");
+	return buf;
+}
+
+unsigned spec_session_named(const char *s)
 {
 	for (size_t i = 0; i < sizeof(session_names) / sizeof(*session_names); i++)
 		if (strcasecmp(s, session_names[i]) == 0)
@@ -324,7 +335,7 @@ static void key_session_type(struct parse *p, const char *k, plist_t v)
 	}
 	p->s->sessions = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned t = session_named(names[i]);
+		unsigned t = spec_session_named(names[i]);
 		if (!t)
 			parse_warn(p, k, "session type \"%s\" does not exist (Aqua, Background, LoginWindow, StandardIO, "
 				"System)", names[i]);

@@ -44,12 +44,14 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 {
 	*o = (struct options){0};
 	for (int i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "type=", 5) == 0)
+		if (strncmp(argv[i], "type=", 5) == 0 && (strcasecmp(argv[i] + 5, "aqua") == 0 ||
+			strcasecmp(argv[i] + 5, "standardio") == 0 || strcasecmp(argv[i] + 5, "loginwindow") == 0))
 			o->type = argv[i] + 5;
 		else if (strcmp(argv[i], "debug") == 0)
 			o->debug = true;
 		else
-			pam_syslog(pamh, LOG_WARNING, "unknown option %s (type=aqua|standardio|loginwindow, debug)", argv[i]);
+			pam_syslog(pamh, LOG_WARNING, "unknown option %s, ignored (type=aqua|standardio|loginwindow, debug)",
+				argv[i]);
 	}
 }
 

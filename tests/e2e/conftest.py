@@ -286,10 +286,9 @@ class PamSession:
         (d / "gantry-session").write_text(
             f"auth required {PAM_MATRIX} passdb={g.root / 'passdb'} echo\n"
             f"session required {PAM_LAUNCHD} {options}\n")
-        preload, extra = [str(PAM_WRAPPER_LIB)], {}
         clean = {k: v for k, v in g.env.items() if not k.startswith(("XDG_", "DISPLAY", "WAYLAND", "DBUS_"))}
-        self.env = dict(clean, LD_PRELOAD=" ".join(preload), PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(d),
-                        **extra, **dict(env))
+        self.env = dict(clean, LD_PRELOAD=str(PAM_WRAPPER_LIB), PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=str(d),
+                        **dict(env))
         setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if run_as_nobody else []
         self.proc = subprocess.Popen([*setpriv, "pamtester", "-v", "gantry-session", user, "open_session", "authenticate",
                                       "close_session"], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -617,3 +617,25 @@ def test_out_of_descriptors_launchd_sheds_connections_instead_of_hanging_them(ma
     for c in clients:
         c.close()
     wait_for(lambda: g.ctl("print", g.domain).returncode == 0, "launchd serving again")
+
+
+def test_a_user_cannot_open_sessions_change_lingering_or_read_another_users_session(system):
+    """Sessions are root's (pam_launchd.so runs in login and sshd as root); a user may ask whether someone
+    lingers and read its own session's environment, nothing more."""
+    g = system
+
+    def attack():
+        raw = Raw(g.socket, passcred=True)
+        r = raw.call({"routine": "session_open", "uid": 65534, "session_type": "Aqua"})
+        assert r["error"] == 1 and "opening a login session is root's" in r["error_detail"], r
+        r = raw.call({"routine": "session_close", "session_id": 1})
+        assert r["error"] == 1 and "closing a login session is root's" in r["error_detail"], r
+        r = raw.call({"routine": "linger", "uid": 65534, "linger": True})
+        assert r["error"] == 1 and "changing whether a user lingers" in r["error_detail"], r
+        assert raw.call({"routine": "linger", "uid": 0})["linger"] is False  # asking is anyone's
+        r = raw.call({"routine": "session_env", "uid": 0})
+        assert r["error"] == 1 and "root's and uid 0's to read (you are uid 65534)" in r["error_detail"], r
+        assert raw.call({"routine": "session_env", "uid": 65534})["sessions"]  # its own: the harness's login
+
+    in_nobody(attack)
+    assert "session types = Aqua" in g.ctl("print", "gui/65534", check=True).stdout  # its session still open

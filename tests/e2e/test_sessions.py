@@ -85,6 +85,10 @@ def test_a_tty_session_is_standardio_and_gui_without_a_desktop_says_to_use_user(
     assert f"gui/{NOBODY} has no graphical login session" in r.stderr and f"into user/{NOBODY}" in r.stderr
     s.close()
     wait_for(lambda: gone(system, f"user/{NOBODY}", "t.stdio"), "the StandardIO agent gone")
+    s = PamSession(system, "nobody", options="type=aqua")  # the module's option, for a display manager that
+    wait_for(lambda: running(system, f"gui/{NOBODY}", "t.aqua"), "the Aqua agent")  # sets no XDG_ variables
+    assert gone(system, f"user/{NOBODY}", "t.stdio")
+    s.close()
 
 
 def test_the_greeter_is_a_loginwindow_session(system):
@@ -263,3 +267,17 @@ def test_an_agent_registered_without_a_session_waits_for_the_login_and_says_so(s
     s.close()
     wait_for(lambda: gone(system, f"gui/{NOBODY}", "com.demo.agent"), "the agent gone at logout")
     assert status()[:2] == (3, "awaiting-login")
+
+
+def test_a_corrupt_session_or_linger_file_is_named_and_launchd_starts_without_it(system):
+    system.start()
+    system.stop()
+    (system.root / "run/launchd/sessions.plist").write_text("<plist><dict>")  # a crash mid-write, a bad disk
+    (system.state_dir / "linger.plist").write_bytes(b"\x00garbage")
+    system.start()
+    system.wait_log("sessions.plist: not a list of sessions")
+    system.wait_log("linger.plist: not a list of uids")
+    assert "the sessions it held are forgotten" in system.log and "nobody lingers" in system.log
+    s = PamSession(system, "nobody", env={"XDG_SESSION_TYPE": "x11"})  # and sessions work as before
+    wait_for(lambda: "session types = Aqua" in system.ctl("print", f"gui/{NOBODY}").stdout, "a new session")
+    s.close()

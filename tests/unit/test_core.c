@@ -432,6 +432,9 @@ static void test_session_types_load_and_boot_out_agents(void **state)
 	domain_apply_session_env(gui, env);
 	assert_string_equal(domain_getenv(gui, "DISPLAY"), ":3");
 	assert_int_equal(domain_setenv(gui, "XDG_SESSION_TYPE", "wayland", &e), 0); /* changed by launchctl setenv */
+	char *again[] = {"DISPLAY=:3", "XDG_SESSION_TYPE=x11", NULL};
+	domain_apply_session_env(gui, again); /* the same session's, applied again (another session came) */
+	assert_string_equal(domain_getenv(gui, "XDG_SESSION_TYPE"), "wayland"); /* the setenv stays */
 	domain_set_sessions(gui, 0, "the last session ended");
 	domain_apply_session_env(gui, NULL);
 	assert_null(domain_getenv(gui, "DISPLAY"));                              /* the session's: gone with it */

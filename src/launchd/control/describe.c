@@ -296,7 +296,8 @@ xpc_object_t describe_domain(const struct domain *d)
 	xpc_dictionary_set_int64(o, KEY_SERVICE_COUNT, (int64_t)d->njobs);
 	set_owned(o, KEY_SERVICES, services);
 	set_owned(o, KEY_DISABLED_SERVICES, describe_overrides(d));
-	xpc_dictionary_set_string(o, KEY_SESSION_TYPE, domain_session_names(d->session_types));
+	char hosts[96];
+	xpc_dictionary_set_string(o, KEY_SESSION_TYPE, spec_session_names(d->session_types, hosts, sizeof(hosts)));
 	if (g_launchd.system && (d->kind == DOMAIN_GUI || d->kind == DOMAIN_USER))
 		set_owned(o, KEY_SESSIONS, sessions_describe(d->kind == DOMAIN_GUI, d->uid));
 	return o;

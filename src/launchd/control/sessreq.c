@@ -8,8 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
-#include <string.h>
-#include <strings.h>
 
 #include "domain.h"
 #include "errors.h"
@@ -49,13 +47,11 @@ static bool user_of(xpc_object_t msg, xpc_object_t reply, uid_t *uid)
 	return true;
 }
 
+/* A login session's type: Aqua, StandardIO or LoginWindow (Background and System are domains'); 0 if not. */
 static unsigned type_named(const char *s)
 {
-	static const unsigned types[] = {SESSION_AQUA, SESSION_STANDARDIO, SESSION_LOGINWINDOW};
-	for (size_t i = 0; s && i < sizeof(types) / sizeof(*types); i++)
-		if (strcasecmp(s, spec_session_name(types[i])) == 0)
-			return types[i];
-	return 0;
+	unsigned t = s ? spec_session_named(s) : 0;
+	return t & (SESSION_AQUA | SESSION_STANDARDIO | SESSION_LOGINWINDOW);
 }
 
 static bool req_session_open(xpc_object_t msg, xpc_object_t reply, uid_t caller)

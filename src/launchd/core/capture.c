@@ -22,18 +22,32 @@
 #define SINK_CHECK_MS 1000    /* a passed-through path is compared with its open file at most this often */
 #define READ_CHUNK (64 * 1024)  /* read per call; the file gets one write per chunk read */
 /*
- * Log files kept open between writes: past this many — or a sixth of the descriptors launchd has beyond
- * its reserve, if fewer (capture's whole share is a third: job.c) — a job's file is closed after each
- * write and opened again for the next, so ten thousand chatty jobs do not cost ten thousand descriptors.
+ * Capture takes at most a third of the descriptors launchd has beyond its reserve: the rest are the pidfds
+ * of jobs, including jobs not loaded yet when an earlier job's output was given its pipes.
+ */
+#define CAPTURE_FD_SHARE 3
+
+/*
+ * Log files kept open between writes: past this many — or half of capture's share, if fewer — a job's
+ * file is closed after each write and opened again for the next, so ten thousand chatty jobs do not cost
+ * ten thousand descriptors.
  * Opening per write costs CPU (bench/capture.py: 1000 jobs writing a line a second took 0.90 s of
  * launchd's CPU over 30 s with 256 kept open, 0.56 s with all of them), hence a bound this high.
  */
 #define FILES_OPEN_MAX 2048
 
+size_t capture_fd_share(void)
+{
+	size_t limit = g_launchd.fd_limit;
+	if (!limit)
+		return SIZE_MAX;
+	return limit > DOMAIN_FD_RESERVE ? (limit - DOMAIN_FD_RESERVE) / CAPTURE_FD_SHARE : 0;
+}
+
 static size_t files_open_max(void)
 {
-	size_t limit = g_launchd.fd_limit, share = limit > DOMAIN_FD_RESERVE ? (limit - DOMAIN_FD_RESERVE) / 6 : 0;
-	return limit && share < FILES_OPEN_MAX ? share : FILES_OPEN_MAX;
+	size_t half = capture_fd_share() / 2;
+	return half < FILES_OPEN_MAX ? half : FILES_OPEN_MAX;
 }
 
 static size_t fds_held;   /* pipes' read ends, passed-through files and log files: capture_descriptors() */

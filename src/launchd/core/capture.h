@@ -53,6 +53,8 @@ int capture_pipe(struct job *j, enum capture_stream s, int sink, const char *key
 	const struct capture_files *files, int *child_end);
 /* Descriptors capture holds now (pipes, passed-through files, log files): launchd's budget (job.c). */
 size_t capture_descriptors(void);
+/* The most capture may hold: a third of RLIMIT_NOFILE beyond launchd's reserve (SIZE_MAX if not known). */
+size_t capture_fd_share(void);
 /* The run's output is not captured (launchd is short of descriptors): print says so. */
 void capture_skip_run(struct job *j);
 /* True if the latest run's output was not captured. */

@@ -133,31 +133,21 @@ static int check_ownership(const struct domain *d, const char *path, struct gerr
 		"or others", path, owner, (unsigned)(st.st_mode & 07777), d->name, (unsigned)d->uid);
 }
 
-bool domain_session_fits(const struct domain *d, unsigned s)
+/* A job's session types, its domain's default (System for daemons, Aqua for agents) if it names none. */
+static unsigned sessions_or_default(const struct domain *d, unsigned s)
 {
-	if (!s)
-		s = d->kind == DOMAIN_SYSTEM ? SESSION_SYSTEM : SESSION_AQUA;
-	return (s & d->session_types) != 0;
+	return s ? s : d->kind == DOMAIN_SYSTEM ? SESSION_SYSTEM : SESSION_AQUA;
 }
 
-const char *domain_session_names(unsigned types)
+bool domain_session_fits(const struct domain *d, unsigned s)
 {
-	static char buf[96];
-	buf[0] = '\0';
-	for (unsigned t = SESSION_AQUA; t < SESSION_UNKNOWN; t <<= 1)
-		if (types & t)
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", buf[0] ? ", " : "", spec_session_name(t));
-	return buf[0] ? buf : "no session";
+	return (sessions_or_default(d, s) & d->session_types) != 0;
 }
 
 /* A job that does not fit d's session types now: refused with what to do (the SSH case first). */
 static int session_refusal(const struct domain *d, const struct job_spec *s, struct gerror *e)
 {
-	char names[96] = "";
-	for (unsigned t = SESSION_AQUA; t < SESSION_UNKNOWN; t <<= 1)
-		if ((s->sessions ? s->sessions : d->kind == DOMAIN_SYSTEM ? SESSION_SYSTEM : SESSION_AQUA) & t)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "",
-				spec_session_name(t));
+	char wants[96], hosts[96];
 	if (s->sessions == SESSION_UNKNOWN)
 		return gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType names no session type that exists "
 			"(Aqua, Background, LoginWindow, StandardIO, System)", s->label);
@@ -171,7 +161,8 @@ static int session_refusal(const struct domain *d, const struct job_spec *s, str
 			"linger (launchctl linger %u on keeps it)", d->name, (unsigned)d->uid, (unsigned)d->uid);
 	return gerror_set(e, LE_WRONG_SESSION, "%s: LimitLoadToSessionType %s does not fit %s, which hosts %s now "
 		"(Aqua and LoginWindow load into gui/<uid>, Background and StandardIO into user/<uid>, System into system)",
-		s->label, names, d->name, domain_session_names(d->session_types));
+		s->label, spec_session_names(sessions_or_default(d, s->sessions), wants, sizeof(wants)), d->name,
+		spec_session_names(d->session_types, hosts, sizeof(hosts)));
 }
 
 static int check_identity(const struct domain *d, struct job_spec *s, struct gerror *e)

@@ -87,9 +87,10 @@ bool domain_session_fits(const struct domain *d, unsigned s);
  * names the change for the log.
  */
 void domain_set_sessions(struct domain *d, unsigned types, const char *why);
-/* "Aqua, Background" for a set of SESSION_* bits ("no session" for none); a static buffer. */
-const char *domain_session_names(unsigned types);
-/* A session's environment (NAME=value, NULL-terminated; NULL: none) replaces the one applied before. */
+/*
+ * A session's environment (NAME=value, NULL-terminated; NULL: none) replaces the one applied before: its
+ * variables are unset unless changed since, the new ones set. The same list again changes nothing.
+ */
 void domain_apply_session_env(struct domain *d, char *const *env);
 
 struct job *domain_find_job(const struct domain *d, const char *label);

@@ -19,7 +19,8 @@ void domain_set_sessions(struct domain *d, unsigned types, const char *why)
 	if (!added && !removed)
 		return;
 	d->session_types = types;
-	log_msg(LOG_INFO, "%s: hosts %s (%s)", d->name, domain_session_names(types), why);
+	char names[96];
+	log_msg(LOG_INFO, "%s: hosts %s (%s)", d->name, spec_session_names(types, names, sizeof(names)), why);
 	struct job *next;
 	for (struct job *j = d->jobs; removed && j; j = next) {
 		next = j->next;
@@ -43,8 +44,20 @@ static void free_env(char **env)
 	free(env);
 }
 
+/* Are the two NULL-terminated lists (either may be NULL) the same strings in the same order? */
+static bool same_env(char *const *a, char *const *b)
+{
+	size_t i = 0;
+	for (; a && b && a[i] && b[i]; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return !(a && a[i]) && !(b && b[i]);
+}
+
 void domain_apply_session_env(struct domain *d, char *const *env)
 {
+	if (same_env(d->session_env, env))
+		return; /* the same session's again (another session of the user came or went): a setenv since stays */
 	for (size_t i = 0; d->session_env && d->session_env[i]; i++) { /* what the last session set, unless changed since */
 		char *eq = strchr(d->session_env[i], '=');
 		*eq = '\0';

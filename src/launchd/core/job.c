@@ -216,12 +216,6 @@ static int rotate_output(struct job *j, const char *path, char *cause, size_t le
 static const struct capture_files output_files = {.open = open_output, .rotate = rotate_output};
 
 /*
- * Capture takes at most a third of the descriptors launchd has beyond its reserve: the rest are the pidfds
- * of jobs, including jobs not loaded yet when an earlier job's output was given its pipes.
- */
-#define CAPTURE_FD_SHARE 3
-
-/*
  * Whether launchd can spare want more descriptors for capture: a pidfd for every job, loaded or to come,
  * and DOMAIN_FD_RESERVE for launchd come first — a job that runs without its output kept beats one that
  * cannot run. Said once, the first time it is short.
@@ -230,8 +224,7 @@ static bool capture_room(const struct job *j, size_t want)
 {
 	static bool said;
 	size_t limit = g_launchd.fd_limit, held = capture_descriptors();
-	if (!limit || (limit > DOMAIN_FD_RESERVE && held + want <= (limit - DOMAIN_FD_RESERVE) / CAPTURE_FD_SHARE &&
-			      DOMAIN_FD_RESERVE + domain_total_jobs() + held + want <= limit))
+	if (!limit || (held + want <= capture_fd_share() && DOMAIN_FD_RESERVE + domain_total_jobs() + held + want <= limit))
 		return true;
 	if (!said)
 		log_msg(LOG_WARNING, "(%s/%s) output not captured, nor that of jobs started while launchd is this short "

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "oom.h"
+#include "procrec.h"
 #include "protocol.h"
 #include "sessions.h"
 #include "sessstore.h"
@@ -21,6 +22,8 @@
 #define SESSIONS_MAX_PER_USER 512  /* a user's sessions open at once (a build server's ssh connections) */
 #define SESSIONS_MAX 8192          /* every user's: a bound on launchd's memory and sessions.plist */
 #define SESSION_ENV_MAX_VARS 64    /* variables a session may pass */
+
+#define LEADER_START(pid) procrec_stat_field(pid, 22) /* starttime: clock ticks after boot; 0 if gone */
 
 static struct session *sessions;
 static size_t nsessions;
@@ -128,7 +131,7 @@ static bool watch_leader(struct session *s)
 	int fd = (int)syscall(SYS_pidfd_open, s->leader, 0);
 	if (fd < 0)
 		return false;
-	if (sessstore_start_time(s->leader) != s->leader_start || loop_watch(&s->w, fd, EPOLLIN, on_leader_exit)) {
+	if (LEADER_START(s->leader) != s->leader_start || loop_watch(&s->w, fd, EPOLLIN, on_leader_exit)) {
 		close(fd);
 		return false;
 	}
@@ -150,7 +153,8 @@ static void add(struct session *s)
 	apply(s->uid, why);
 }
 
-static int check_room(uid_t uid, xpc_object_t env, struct gerror *e)
+/* The request within launchd's bounds: the user's and all sessions, the environment's shape. */
+static int check_request(uid_t uid, xpc_object_t env, struct gerror *e)
 {
 	size_t mine = 0;
 	for (struct session *s = sessions; s; s = s->next)
@@ -167,22 +171,24 @@ static int check_room(uid_t uid, xpc_object_t env, struct gerror *e)
 int sessions_open(uid_t uid, unsigned type, pid_t leader, const char *desc, xpc_object_t env, uint32_t *id,
 	struct gerror *e)
 {
-	if (check_room(uid, env, e))
+	if (check_request(uid, env, e))
 		return e->code;
 	struct session *s = calloc(1, sizeof(*s));
 	char *copy = strdup(desc);
 	if (!s || !copy)
 		gantry_oom();
 	*s = (struct session){.id = next_id, .uid = uid, .type = type, .leader = leader, .desc = copy,
-		.leader_start = sessstore_start_time(leader), .w = {.fd = -1}};
+		.leader_start = LEADER_START(leader), .w = {.fd = -1}};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->opened_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (sessstore_env_from(env, &s->env, e) || !watch_leader(s)) {
-		if (!e->code)
-			gerror_set(e, ESRCH, "the session's leader, pid %d, is gone", (int)leader);
+	if (sessstore_env_from(env, &s->env, e)) {
 		session_free(s);
 		return e->code;
+	}
+	if (!watch_leader(s)) {
+		session_free(s);
+		return gerror_set(e, ESRCH, "the session's leader, pid %d (the process that asked), is gone", (int)leader);
 	}
 	*id = s->id;
 	add(s);

@@ -2,8 +2,8 @@
  * What sessions.c keeps and where: a session's record, the session table
  * saved in the run directory (sessions.plist: gone at reboot, as the
  * sessions are; kept across a launchd restart), the lingering users in the
- * state directory (linger.plist), and a process's start time, which tells a
- * leader from a later process given the same pid.
+ * state directory (linger.plist). A leader's start time (procrec.h) tells it
+ * from a later process given the same pid.
  */
 #ifndef GANTRY_SESSSTORE_H
 #define GANTRY_SESSSTORE_H
@@ -22,15 +22,13 @@ struct session {
 	uid_t uid;
 	unsigned type;          /* SESSION_AQUA, SESSION_STANDARDIO or SESSION_LOGINWINDOW */
 	pid_t leader;
-	uint64_t leader_start;  /* /proc/<pid>/stat starttime */
+	uint64_t leader_start;  /* its /proc/<pid>/stat starttime (LEADER_START) */
 	struct watch w;         /* the leader's pidfd */
 	int64_t opened_ms;      /* wall clock */
 	char *desc;
 	char **env;             /* NAME=value, NULL-terminated, or NULL */
 };
 
-/* /proc/<pid>/stat's starttime (clock ticks after boot), 0 if pid is gone. */
-uint64_t sessstore_start_time(pid_t pid);
 /* env (a dictionary of strings, or NULL) as NAME=value strings in *out; 0 or an error in e. */
 int sessstore_env_from(xpc_object_t env, char ***out, struct gerror *e);
 /* Saves the table (a failure is logged: the sessions go on, a restart would lose them). */

@@ -378,7 +378,7 @@ void sm_reconcile(struct sm_item *it)
 		return;
 	}
 	struct domain *d = domain_find_named(it->domain);
-	bool waits = strcmp(it->domain, "system") != 0 && (!d || !domain_session_fits(d, spec->sessions));
+	bool waits = !d || !domain_session_fits(d, spec->sessions); /* a user's domain made at login, or no login */
 	spec_free(spec);
 	if (!sm_same_content(it, fresh)) {
 		it->reason = SMR_RECORD_STALE;
